@@ -1,0 +1,1 @@
+"""Codecs: JSON, the protobuf subset the Tinker API uses, and zstd. No I/O here."""
