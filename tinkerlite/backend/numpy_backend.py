@@ -6,9 +6,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from .._optional import require
 from .base import Dtype, Vec
+
+np = require("numpy", "the numpy backend (TINKERLITE_BACKEND=numpy)")
 
 _NP = {"int64": np.int64, "int32": np.int32, "float32": np.float32, "float64": np.float64}
 _LE = {"int64": "<i8", "int32": "<i4", "float32": "<f4", "float64": "<f8"}
@@ -27,7 +28,8 @@ class NumpyBackend:
         return np.frombuffer(buf, dtype=_LE[dtype]).astype(_NP[dtype], copy=False)
 
     def to_bytes(self, v: Vec, dtype: Dtype) -> bytes:
-        return np.ascontiguousarray(v, dtype=_LE[dtype]).tobytes()
+        out: bytes = np.ascontiguousarray(v, dtype=_LE[dtype]).tobytes()
+        return out
 
     def cast(self, v: Vec, dtype: Dtype) -> Vec:
         return np.asarray(v).astype(_NP[dtype])

@@ -1,0 +1,48 @@
+"""``python -m tinkerlite`` / ``tinkerlite``: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+# subcommand -> (module, help). Each module exposes ``main(argv) -> int``; imported only when used.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("tinkerlite.local.cli", "run the local Tinker-compatible server"),
+    "sl": ("tinkerlite.supervised.cli", "supervised fine-tuning (key=value config; no args: the demo job)"),
+    "rl": ("tinkerlite.rl.cli", "reinforcement learning (key=value config)"),
+    "dpo": ("tinkerlite.preference.cli", "direct preference optimisation (key=value config)"),
+    "distill": ("tinkerlite.distillation.cli", "on-policy distillation (key=value config)"),
+    "plot": ("tinkerlite.plotting", "write an SVG of a run's metrics.jsonl"),
+    "inspect": ("tinkerlite.supervised.inspect", "show which tokens of a datum are trained"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: tinkerlite COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<8} {help_}" for name, (_, help_) in _COMMANDS.items()]
+    lines += ["", "With no command, runs `sl` (the README's main job against the embedded local server)."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    name = args.pop(0) if args and args[0] in _COMMANDS else "sl"
+    module_name, _ = _COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("tinkerlite"):
+            msg = f"tinkerlite: the {name!r} command is not available in this version ({e.name} missing)"
+            print(msg, file=sys.stderr)
+            return 2
+        raise
+    entry: Callable[[list[str]], int] = module.main
+    return entry(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
