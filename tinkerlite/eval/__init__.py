@@ -1,0 +1,1 @@
+"""Evaluators run by the training loops."""

@@ -1,0 +1,38 @@
+"""Evaluator kinds, as in the cookbook: one looks at the training client, one at a sampling snapshot.
+
+``__call__`` may return the metrics directly or an awaitable of them; loops accept both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["Evaluator", "EvaluatorBuilder", "SamplingClientEvaluator", "TrainingClientEvaluator", "resolve_metrics"]
+
+
+class TrainingClientEvaluator:
+    def __call__(self, training_client: Any) -> dict[str, float] | Awaitable[dict[str, float]]:
+        raise NotImplementedError
+
+
+class SamplingClientEvaluator:
+    def __call__(self, sampling_client: Any) -> dict[str, float] | Awaitable[dict[str, float]]:
+        raise NotImplementedError
+
+
+Evaluator = TrainingClientEvaluator | SamplingClientEvaluator
+EvaluatorBuilder = Callable[[], Evaluator]
+
+
+def resolve_metrics(value: dict[str, float] | Awaitable[dict[str, float]]) -> dict[str, float]:
+    """Run an awaitable result to completion from synchronous code (loops run off the event loop)."""
+    if inspect.isawaitable(value):
+
+        async def wait() -> dict[str, float]:
+            return await value
+
+        return asyncio.run(wait())
+    return value

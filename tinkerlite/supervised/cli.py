@@ -1,0 +1,185 @@
+"""``tinkerlite sl key=value ...``: supervised fine-tuning from the command line.
+
+With no ``base_url`` (and no ``TINKER_BASE_URL``) the job runs against an embedded local server with
+the built-in tiny model, so the same command works offline, in CI and on a laptop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..cli_utils import Option, check_log_dir, format_help, parse_key_values
+from ..errors import TinkerliteError
+
+__all__ = ["OPTIONS", "main"]
+
+DEMO_MODEL = "tinkerlite/tiny-chat"
+DEMO_DATASET = "tiny_chat.jsonl"
+LOCAL_API_KEY = "tml-local-embedded"
+
+OPTIONS: list[Option] = [
+    Option("log_path", str, None, "run directory (default: ./runs/sl-<timestamp>)"),
+    Option("model_name", str, DEMO_MODEL, "base model"),
+    Option("renderer_name", str | None, None, "chat renderer (default: the model's recommended one)"),
+    Option("file_path", str | None, None, "chat JSONL ({'messages': [...]}) (default: the bundled tiny_chat.jsonl)"),
+    Option("batch_size", int, 16, "conversations per step"),
+    Option("max_length", int | None, 512, "truncate rendered conversations to this many tokens"),
+    Option("train_on_what", str | None, None, "TrainOnWhat mode (default: all_assistant_messages)"),
+    Option("test_size", int, 24, "rows held out for test/nll"),
+    Option("shuffle_seed", int, 0, "seed of the train/test split shuffle"),
+    Option("learning_rate", float | None, None, "peak LR (default: get_lr(model), 1e-3 for the tiny model)"),
+    Option("lr_schedule", str, "linear", "linear | cosine | constant"),
+    Option("warmup_steps", int, 0, "linear warmup steps"),
+    Option("num_epochs", int, 3, "passes over the data"),
+    Option("max_steps", int | None, None, "stop after this many steps"),
+    Option("lora_rank", int, 32, "LoRA rank"),
+    Option("save_every", int, 20, "checkpoint every N steps (0: only the final one)"),
+    Option("eval_every", int, 5, "test NLL every N steps (0: never)"),
+    Option("submit_ahead", int, 1, "pipeline depth (0: no pipelining)"),
+    Option("ttl_seconds", int | None, 604800, "TTL of periodic checkpoints"),
+    Option(
+        "base_url", str | None, None, "Tinker service URL (default: $TINKER_BASE_URL, else an embedded local server)"
+    ),
+    Option("behavior_if_log_dir_exists", str, "ask", "resume | delete | raise | ask"),
+    Option("sample_prompts", int, 2, "test prompts to sample before and after training (0: none)"),
+]
+
+
+@contextmanager
+def _endpoint(base_url: str | None) -> Iterator[tuple[str | None, str | None]]:
+    """Yield (base_url, api_key): the given service, or an embedded local server for the run's duration."""
+    if base_url or os.environ.get("TINKER_BASE_URL"):
+        yield base_url, None
+        return
+    from ..local import serve
+
+    print("no base_url or TINKER_BASE_URL: starting an embedded local Tinker server (tinkerlite.local)")
+    with serve(api_key=LOCAL_API_KEY) as url:
+        print(f"local server at {url}")
+        yield url, LOCAL_API_KEY
+
+
+def _sample(service_client: Any, renderer: Any, conversations: list[list[dict[str, Any]]], **where: str) -> list[str]:
+    from ..types import SamplingParams
+
+    client = service_client.create_sampling_client(**where)
+    out = []
+    for conv in conversations:
+        prompt = renderer.build_generation_prompt(conv)
+        params = SamplingParams(max_tokens=48, temperature=0.0, stop=renderer.get_stop_sequences())
+        seq = client.sample(prompt, num_samples=1, sampling_params=params).result().sequences[0]
+        message, _ = renderer.parse_response(seq.tokens)
+        content = message.get("content", "")
+        out.append(content if isinstance(content, str) else str(content))
+    return out
+
+
+def main(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    if any(a in ("-h", "--help", "help") for a in argv):
+        print(format_help("tinkerlite sl", __doc__ or "", OPTIONS))
+        return 0
+    try:
+        values = parse_key_values(argv, OPTIONS)
+        return _run(values)
+    except TinkerliteError as e:
+        print(f"tinkerlite sl: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(v: dict[str, Any]) -> int:
+    from .._resources import example_data_path
+    from ..renderers import TrainOnWhat
+    from .data import FromConversationFileBuilder, read_conversation_file
+    from .train import Config, run
+    from .types import ChatDatasetBuilderCommonConfig
+
+    logging.basicConfig(level=os.environ.get("TINKERLITE_LOG", "WARNING"))
+    log_path = v["log_path"] or os.path.join("runs", time.strftime("sl-%Y%m%d-%H%M%S"))
+    check_log_dir(log_path, v["behavior_if_log_dir_exists"])
+    file_path = v["file_path"] or str(example_data_path(DEMO_DATASET))
+    renderer_name = v["renderer_name"]
+    if renderer_name is None:
+        from ..model_info import get_recommended_renderer_name
+
+        renderer_name = get_recommended_renderer_name(v["model_name"])
+    learning_rate = v["learning_rate"]
+    if learning_rate is None and v["model_name"] == DEMO_MODEL:
+        learning_rate = 1e-3  # the tiny model learns in a minute at this LR; real models use get_lr
+    common = ChatDatasetBuilderCommonConfig(
+        model_name_for_tokenizer=v["model_name"],
+        renderer_name=renderer_name,
+        max_length=v["max_length"],
+        batch_size=v["batch_size"],
+        train_on_what=TrainOnWhat(v["train_on_what"]) if v["train_on_what"] else None,
+    )
+    with _endpoint(v["base_url"]) as (base_url, api_key):
+        from ..client.service_client import ServiceClient
+
+        service_client = ServiceClient(base_url=base_url, api_key=api_key)
+        try:
+            builder = FromConversationFileBuilder(
+                common_config=common, file_path=file_path, test_size=v["test_size"], shuffle_seed=v["shuffle_seed"]
+            )
+            config = Config(
+                log_path=log_path,
+                model_name=v["model_name"],
+                dataset_builder=builder,
+                renderer_name=renderer_name,
+                learning_rate=learning_rate,
+                lr_schedule=v["lr_schedule"],
+                warmup_steps=v["warmup_steps"],
+                num_epochs=v["num_epochs"],
+                lora_rank=v["lora_rank"],
+                base_url=base_url,
+                api_key=api_key,
+                save_every=v["save_every"],
+                eval_every=v["eval_every"],
+                ttl_seconds=v["ttl_seconds"],
+                max_steps=v["max_steps"],
+                submit_ahead=v["submit_ahead"],
+            )
+            prompts: list[list[dict[str, Any]]] = []
+            if v["sample_prompts"] > 0:
+                for _, messages in read_conversation_file(file_path):
+                    prompts.append([dict(m) for m in messages if m["role"] != "assistant"][:2])
+                    if len(prompts) >= v["sample_prompts"]:
+                        break
+            renderer = builder.renderer
+            before = _sample(service_client, renderer, prompts, base_model=v["model_name"]) if prompts else []
+            print(f"training {v['model_name']} with renderer {renderer_name} on {file_path}; logs in {log_path}")
+            summary = run(config, service_client=service_client)
+            after = (
+                _sample(service_client, renderer, prompts, model_path=summary["sampler_path"])
+                if prompts and summary.get("sampler_path")
+                else []
+            )
+        finally:
+            service_client.close()
+    _report(log_path, summary, prompts, before, after)
+    return 0
+
+
+def _report(
+    log_path: str, summary: dict[str, Any], prompts: list[list[dict[str, Any]]], before: list[str], after: list[str]
+) -> None:
+    from ..plotting import plot_run
+
+    print()
+    print(
+        f"steps {summary['steps_run']}  train NLL {summary['first_train_nll']:.4f} -> {summary['last_train_nll']:.4f}"
+        + (f"  final test/nll {summary['test/nll']:.4f}" if "test/nll" in summary else "")
+    )
+    for conv, b, a in zip(prompts, before, after, strict=False):
+        question = conv[-1].get("content", "")
+        print(f"\nprompt: {question!r}\n  before: {b!r}\n  after:  {a!r}")
+    svg = plot_run(log_path)
+    print(f"\nmetrics: {os.path.join(log_path, 'metrics.jsonl')}\nplot:    {svg}")
+    if summary.get("state_path"):
+        print(f"final checkpoint: {summary['state_path']}")

@@ -1,0 +1,250 @@
+"""The pipelined supervised fine-tuning loop.
+
+Step N+1's ``forward_backward`` and ``optim_step`` are submitted before step N's results are awaited
+(``submit_ahead`` batches deep), so network latency overlaps server compute. Checkpoints are
+submitted right after the step they follow and record the exact number of applied steps, which is
+what makes resume exact (see :mod:`tinkerlite.checkpoint_utils`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checkpoint_utils import CheckpointManager, PendingSave, get_last_checkpoint
+from ..errors import ValidationError
+from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, TrainingClientEvaluator, resolve_metrics
+from ..types import AdamParams, Datum
+from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
+from ..utils.ml_log import MetricsLogger, ProgressLine
+from .common import compute_bpb, compute_mean_nll
+from .nll_evaluator import NLLEvaluator
+from .types import SupervisedDatasetBuilder
+
+__all__ = ["Config", "main", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Config:
+    """The cookbook's ``supervised.train.Config`` surface (names and defaults), minus wandb."""
+
+    log_path: str
+    model_name: str
+    dataset_builder: SupervisedDatasetBuilder
+    recipe_name: str = "sl"
+    load_checkpoint_path: str | None = None
+    renderer_name: str | None = None
+    learning_rate: float | None = None
+    """``None``: ``hyperparam_utils.get_lr(model_name)`` when the model is known, else 1e-4."""
+    lr_schedule: LRSchedule = "linear"
+    warmup_steps: int = 0
+    num_epochs: int = 1
+    lora_rank: int = 32
+    base_url: str | None = None
+    api_key: str | None = None
+    evaluator_builders: list[EvaluatorBuilder] = field(default_factory=list)
+    save_every: int = 20
+    eval_every: int = 10
+    ttl_seconds: int | None = 604800
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.95
+    adam_eps: float = 1e-8
+    max_steps: int | None = None
+    submit_ahead: int = 1
+    """Batches submitted ahead of the one being awaited (0 disables pipelining)."""
+    show_progress: bool = True
+
+
+@dataclass
+class _Submitted:
+    step: int
+    epoch: int
+    batch: int
+    data: list[Datum]
+    fwd_bwd: Any
+    optim: Any
+    metrics: dict[str, Any]
+    saves: list[PendingSave]
+    num_tokens: int
+
+
+def _resolve_lr(config: Config) -> float:
+    if config.learning_rate is not None:
+        return config.learning_rate
+    try:
+        from ..hyperparam_utils import get_lr
+
+        return float(get_lr(config.model_name))
+    except Exception:  # unknown model or module unavailable: the cookbook's default
+        return 1e-4
+
+
+def _next_position(epoch: int, batch: int, n_batches: int) -> tuple[int, int]:
+    return (epoch, batch + 1) if batch + 1 < n_batches else (epoch + 1, 0)
+
+
+def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
+    """Train; returns a summary (steps run, first/last train NLL, final checkpoint paths)."""
+    if config.submit_ahead < 0:
+        raise ValidationError(f"must be >= 0, got {config.submit_ahead}", field="submit_ahead")
+    if config.num_epochs < 1:
+        raise ValidationError(f"must be >= 1, got {config.num_epochs}", field="num_epochs")
+    resume = get_last_checkpoint(config.log_path)
+    ml = MetricsLogger(config.log_path)
+    ml.log_hparams(config)
+    learning_rate = _resolve_lr(config)
+
+    owns_client = service_client is None
+    if service_client is None:
+        from ..client.service_client import ServiceClient
+
+        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+    try:
+        return _train(config, service_client, resume, ml, learning_rate)
+    finally:
+        if owns_client:
+            service_client.close()
+
+
+def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, learning_rate: float) -> dict[str, Any]:
+    user_metadata = {"recipe": config.recipe_name}
+    if config.renderer_name:
+        user_metadata["renderer_name"] = config.renderer_name
+    if resume is not None:
+        training_client = service_client.create_training_client_from_state_with_optimizer(resume.state_path)
+        logger.info("resuming from %s", resume.state_path)
+    elif config.load_checkpoint_path:
+        training_client = service_client.create_training_client_from_state(config.load_checkpoint_path)
+    else:
+        training_client = service_client.create_lora_training_client(
+            base_model=config.model_name, rank=config.lora_rank, user_metadata=user_metadata
+        )
+
+    dataset, test_dataset = config.dataset_builder()
+    n_batches = len(dataset)
+    if n_batches == 0:
+        raise ValidationError("the dataset has no full batch", field="dataset_builder")
+    total_steps = n_batches * config.num_epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    tokenizer = training_client.get_tokenizer()
+
+    start_epoch, start_batch = 0, 0
+    if resume is not None:
+        start_epoch, start_batch = int(resume.epoch or 0), int(resume.batch or 0)
+        resume_step = int(resume.get("step", start_epoch * n_batches + start_batch))
+        dropped = ml.truncate_metrics(resume_step)
+        if dropped:
+            logger.info("resume at step %d: dropped %d metrics rows that will be re-run", resume_step, dropped)
+
+    evaluators = [b() for b in config.evaluator_builders]
+    if test_dataset is not None:
+        evaluators.append(NLLEvaluator.from_dataset(test_dataset, tokenizer=tokenizer))
+    ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
+    progress = ProgressLine(total_steps) if config.show_progress else None
+    pending: collections.deque[_Submitted] = collections.deque()
+    t_start = time.monotonic()
+    nll_history: list[float] = []
+
+    def run_evals(step: int) -> dict[str, float]:
+        metrics: dict[str, float] = {}
+        sampling_client = None
+        for ev in evaluators:
+            if isinstance(ev, SamplingClientEvaluator):
+                if sampling_client is None:
+                    sampling_client = training_client.save_weights_and_get_sampling_client()
+                metrics.update(resolve_metrics(ev(sampling_client)))
+            elif isinstance(ev, TrainingClientEvaluator) or callable(ev):
+                metrics.update(resolve_metrics(ev(training_client)))
+        return metrics
+
+    def submit(epoch: int, batch: int) -> _Submitted:
+        step = epoch * n_batches + batch
+        lr = learning_rate * compute_schedule_lr_multiplier(config.lr_schedule, step, total_steps, config.warmup_steps)
+        metrics: dict[str, Any] = {"epoch": epoch, "learning_rate": lr}
+        data = dataset.get_batch(batch)
+        if evaluators and config.eval_every > 0 and step % config.eval_every == 0:
+            metrics.update(run_evals(step))  # sequenced after every earlier step: sees pre-step weights
+        fwd = training_client.forward_backward(data, loss_fn="cross_entropy")
+        opt = training_client.optim_step(
+            AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
+        )
+        saves = []
+        applied = step + 1
+        if ckpt.should_save(applied) and applied < total_steps:
+            next_epoch, next_batch = _next_position(epoch, batch, n_batches)
+            saves.append(ckpt.submit_periodic(applied, {"epoch": next_epoch, "batch": next_batch, "step": applied}))
+        return _Submitted(step, epoch, batch, data, fwd, opt, metrics, saves, sum(d.model_input.length for d in data))
+
+    def finish(s: _Submitted) -> None:
+        out = s.fwd_bwd.result()
+        opt = s.optim.result()
+        metrics = s.metrics
+        if getattr(opt, "metrics", None):
+            metrics.update(opt.metrics)
+        logprobs = [o["logprobs"] for o in out.loss_fn_outputs]
+        weights = [d.loss_fn_inputs["weights"] for d in s.data]
+        nll = compute_mean_nll(logprobs, weights)
+        nll_history.append(nll)
+        targets = [d.loss_fn_inputs["target_tokens"] for d in s.data]
+        metrics.update(
+            num_sequences=len(s.data),
+            num_tokens=s.num_tokens,
+            num_loss_tokens=sum(sum(1 for w in d.loss_fn_inputs["weights"].data if w > 0) for d in s.data),
+            train_mean_nll=nll,
+            train_mean_bpb=compute_bpb(logprobs, weights, targets, tokenizer),
+            progress=min((s.step + 1) / total_steps, 1.0),
+        )
+        metrics["time/total"] = time.monotonic() - t_start
+        for save in s.saves:
+            save.finish()
+        ml.log_metrics(metrics, step=s.step)
+        if progress is not None:
+            test = metrics.get("test/nll")
+            progress.update(s.step, nll, s.num_tokens, f"test/nll {test:.4f}" if isinstance(test, float) else "")
+
+    steps_run = 0
+    done = False
+    for epoch in range(start_epoch, config.num_epochs):
+        dataset.set_epoch(seed=epoch)
+        for batch in range(start_batch if epoch == start_epoch else 0, n_batches):
+            if epoch * n_batches + batch >= total_steps:
+                done = True
+                break
+            pending.append(submit(epoch, batch))
+            steps_run += 1
+            while len(pending) > config.submit_ahead:
+                finish(pending.popleft())
+        if done:
+            break
+    while pending:
+        finish(pending.popleft())
+
+    final: dict[str, Any] = {}
+    if steps_run:
+        eval_final = run_evals(total_steps) if evaluators else {}
+        if eval_final:
+            ml.log_metrics(eval_final, step=total_steps)
+        rec = ckpt.save_final({"epoch": config.num_epochs, "batch": 0, "step": total_steps})
+        final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path, **eval_final}
+    finite = [x for x in nll_history if not math.isnan(x)]
+    return {
+        "steps_run": steps_run,
+        "total_steps": total_steps,
+        "first_train_nll": finite[0] if finite else math.nan,
+        "last_train_nll": finite[-1] if finite else math.nan,
+        "training_client": training_client,
+        **final,
+    }
+
+
+async def main(config: Config) -> dict[str, Any]:
+    """``asyncio.run(train.main(config))`` as in the cookbook; the loop itself runs on a worker thread."""
+    return await asyncio.to_thread(run, config)

@@ -1,0 +1,1 @@
+"""Small cookbook utilities (learning-rate schedules, run logs, atomic files)."""
