@@ -1,0 +1,115 @@
+"""The object ``get_tokenizer`` returns: a backend tokenizer plus what ``tokenizer_config.json`` adds.
+
+Backends know ``tokenizer.json``; BOS/EOS, the chat template and the name live in side files. Wrapping gives
+callers the same type and the same answers whichever backend runs underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+__all__ = ["LoadedTokenizer"]
+
+
+class LoadedTokenizer:
+    """Implements :class:`tinkerlite.tokenizers.base.Tokenizer` by delegation."""
+
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        backend: str,
+        name_or_path: str,
+        bos_token: str | None,
+        eos_token: str | None,
+        pad_token: str | None = None,
+        chat_template: str | None = None,
+    ) -> None:
+        self._inner = inner
+        self.backend = backend
+        self._name_or_path = name_or_path
+        self._bos_token = bos_token
+        self._eos_token = eos_token
+        self.pad_token = pad_token
+        self.chat_template = chat_template
+        self._bos_id = None if bos_token is None else inner.token_to_id(bos_token)
+        self._eos_id = None if eos_token is None else inner.token_to_id(eos_token)
+
+    @property
+    def inner(self) -> Any:
+        """The backend object (``HFTokenizer`` or ``PureTokenizer``)."""
+        return self._inner
+
+    @property
+    def name_or_path(self) -> str:
+        return self._name_or_path
+
+    @property
+    def bos_token(self) -> str | None:
+        return self._bos_token
+
+    @property
+    def eos_token(self) -> str | None:
+        return self._eos_token
+
+    @property
+    def bos_token_id(self) -> int | None:
+        return self._bos_id
+
+    @property
+    def eos_token_id(self) -> int | None:
+        return self._eos_id
+
+    @property
+    def pad_token_id(self) -> int | None:
+        return None if self.pad_token is None else self.token_to_id(self.pad_token)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self._inner.vocab_size)
+
+    @property
+    def special_token_ids(self) -> AbstractSet[int]:
+        ids: AbstractSet[int] = self._inner.special_token_ids
+        return ids
+
+    @property
+    def all_special_tokens(self) -> Sequence[str]:
+        toks: Sequence[str] = self._inner.all_special_tokens
+        return toks
+
+    @property
+    def all_special_ids(self) -> list[int]:
+        """transformers spelling, for cookbook code that asks for it."""
+        return sorted(self.special_token_ids)
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return list(self._inner.encode(text, add_special_tokens=add_special_tokens))
+
+    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = False) -> list[list[int]]:
+        return [list(x) for x in self._inner.encode_batch(texts, add_special_tokens=add_special_tokens)]
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        return str(self._inner.decode(ids, skip_special_tokens=skip_special_tokens))
+
+    def token_to_id(self, token: str) -> int | None:
+        tid = self._inner.token_to_id(token)
+        return None if tid is None else int(tid)
+
+    def id_to_token(self, id: int) -> str | None:
+        tok = self._inner.id_to_token(id)
+        return None if tok is None else str(tok)
+
+    def convert_tokens_to_ids(self, tokens: str | Sequence[str]) -> int | list[int | None] | None:
+        """transformers spelling, for cookbook code that asks for it."""
+        if isinstance(tokens, str):
+            return self.token_to_id(tokens)
+        return [self.token_to_id(t) for t in tokens]
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def __repr__(self) -> str:
+        return f"LoadedTokenizer({self._name_or_path!r}, backend={self.backend!r}, vocab_size={self.vocab_size})"

@@ -1,0 +1,45 @@
+"""Map cookbook model names to the hub repo and revision whose tokenizer they use (tinker-cookbook 0.6.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ValidationError
+
+__all__ = ["KIMI_TOKENIZER_REVISIONS", "LLAMA3_TOKENIZER_REPO", "HubTarget", "hub_target_for_model"]
+
+# Meta's Llama 3 repos are gated; the cookbook reads the same tokenizer from this public mirror.
+LLAMA3_TOKENIZER_REPO = "thinkingmachineslabinc/meta-llama-3-instruct-tokenizer"
+
+# Kimi repos change their tokenizer code over time; the cookbook pins the revisions it was tested with.
+KIMI_TOKENIZER_REVISIONS: dict[str, str] = {
+    "moonshotai/Kimi-K2-Thinking": "a51ccc050d73dab088bf7b0e2dd9b30ae85a4e55",
+    "moonshotai/Kimi-K2.5": "2426b45b6af0da48d0dcce71bbce6225e5c73adc",
+    "moonshotai/Kimi-K2.6": "b5aabbfb20227ed42becbf5541dbffd213942c58",
+}
+
+# Families the cookbook tokenizes with tml-renderers' built-in tables, which no public file describes.
+_TML_ONLY_PREFIXES = ("thinkingmachines/Inkling", "moonshotai/Kimi-K3.1-Pro")
+
+
+@dataclass(frozen=True)
+class HubTarget:
+    repo_id: str
+    revision: str
+
+
+def hub_target_for_model(model_name: str, revision: str | None = None) -> HubTarget:
+    """``"meta-llama/Llama-3.1-8B-Instruct:peft"`` -> the mirror repo at ``main``, and so on.
+
+    An explicit ``revision`` overrides the pinned one.
+    """
+    name = model_name.split(":", 1)[0]
+    if name.startswith(_TML_ONLY_PREFIXES):
+        raise ValidationError(
+            f"{name!r} is tokenized by tml-renderers' built-in tables, which tinkerlite does not ship; "
+            "register a factory with register_tokenizer()",
+            field="model_name",
+        )
+    if name.startswith("meta-llama/Llama-3"):
+        return HubTarget(LLAMA3_TOKENIZER_REPO, revision or "main")
+    return HubTarget(name, revision or KIMI_TOKENIZER_REVISIONS.get(name, "main"))
