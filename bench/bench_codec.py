@@ -1,0 +1,266 @@
+"""Benchmark the protobuf codec against the official SDK (tinker==0.38.0, in a throwaway venv).
+
+Workload (from the foundation issue): encode a 64 x 2048-token ``cross_entropy`` ForwardBackwardRequest
+and decode its ForwardBackwardOutput (float32 ``logprobs`` per datum). Every timing is the median of
+``--repeats`` runs in one process; the official SDK runs in a subprocess of the same invocation, on the
+same inputs (written to a temp dir), so the ratios compare like with like on the same machine.
+
+    python bench/bench_codec.py                 # creates bench/_venvs/tinker-0.38.0 on first use
+    python bench/bench_codec.py --no-official   # tinkerlite only
+
+Rows: ``encode (prebuilt)`` serialises ready-made Datum objects; ``build+encode`` also constructs the
+objects from Python lists (what a training loop pays per step); ``build+encode (numpy in)`` starts from
+numpy arrays. JSON rows time the legacy JSON body (section 5.7) with orjson vs the stdlib.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from array import array
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tinkerlite import types as T  # noqa: E402
+from tinkerlite.backend import set_backend  # noqa: E402
+from tinkerlite.codec import json_codec  # noqa: E402
+from tinkerlite.codec.fwdbwd_proto import encode_forward_backward_request  # noqa: E402
+from tinkerlite.codec.results_proto import (  # noqa: E402
+    decode_forward_backward_output,
+    encode_forward_backward_output,
+)
+from tinkerlite.types.outputs import tensor_to_json  # noqa: E402
+
+OFFICIAL_VERSION = "0.38.0"
+
+OFFICIAL_SCRIPT = r"""
+import json, statistics, sys, time
+from pathlib import Path
+import numpy as np
+from tinker import types as T
+from tinker.proto import request_conv, response_conv
+
+d = Path(sys.argv[1]); B, S, R = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+toks = np.fromfile(d / "tokens.i32", dtype="<i4").reshape(B, S + 1)
+weights = np.fromfile(d / "weights.f32", dtype="<f4").reshape(B, S)
+fbo_body = (d / "fbo.bin").read_bytes()
+tok_lists = [row.tolist() for row in toks]
+w_lists = [row.tolist() for row in weights]
+
+def med(fn):
+    fn()
+    wall, cpu = [], []
+    for _ in range(R):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0); wall.append(time.perf_counter() - w0)
+    return [statistics.median(wall), statistics.median(cpu)]
+
+def build_lists():
+    return [T.Datum(model_input=T.ModelInput(chunks=[T.EncodedTextChunk(tokens=t[:-1])]),
+                    loss_fn_inputs={"target_tokens": T.TensorData(data=t[1:], dtype="int64", shape=[S]),
+                                    "weights": T.TensorData(data=w, dtype="float32", shape=[S])})
+            for t, w in zip(tok_lists, w_lists)]
+
+def build_numpy():
+    return [T.Datum(model_input=T.ModelInput(chunks=[T.EncodedTextChunk(tokens=t[:-1].tolist())]),
+                    loss_fn_inputs={"target_tokens": T.TensorData.from_numpy(t[1:].astype(np.int64)),
+                                    "weights": T.TensorData.from_numpy(w)})
+            for t, w in zip(toks, weights)]
+
+def encode(data):
+    req = T.ForwardBackwardRequest(
+        forward_backward_input=T.ForwardBackwardInput(data=data, loss_fn="cross_entropy"),
+        model_id="bench:train:0", seq_id=1)
+    return request_conv.forward_backward_request_to_proto(req).SerializeToString()
+
+prebuilt = build_lists()
+body = encode(prebuilt)
+out = {
+    "encode_prebuilt": med(lambda: encode(prebuilt)),
+    "build_encode_lists": med(lambda: encode(build_lists())),
+    "build_encode_numpy": med(lambda: encode(build_numpy())),
+    "decode_fbo": med(lambda: response_conv.deserialize_forward_backward_output(fbo_body)),
+    "decode_fbo_to_lists": med(lambda: [o["logprobs"].tolist() for o in
+                                        response_conv.deserialize_forward_backward_output(fbo_body).loss_fn_outputs]),
+    "request_bytes": len(body),
+}
+print(json.dumps(out))
+"""
+
+
+def median_time(fn: Callable[[], Any], repeats: int) -> list[float]:
+    """[median wall time, median CPU time]; CPU time is the steadier figure on a shared, loaded machine."""
+    fn()  # warm-up
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+    return [statistics.median(wall), statistics.median(cpu)]
+
+
+def ensure_official(venv_dir: Path) -> Path:
+    env_dir = venv_dir / f"tinker-{OFFICIAL_VERSION}"
+    py = env_dir / "bin" / "python"
+    probe = [str(py), "-c", f"import tinker,sys; sys.exit(tinker.__version__ != {OFFICIAL_VERSION!r})"]
+    if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return py
+    venv.create(env_dir, with_pip=True, clear=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", f"tinker=={OFFICIAL_VERSION}"], check=True)
+    return py
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--seq", type=int, default=2048)
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--venv-dir", type=Path, default=REPO / "bench" / "_venvs")
+    ap.add_argument("--no-official", action="store_true")
+    args = ap.parse_args()
+    b, s, reps = args.batch, args.seq, args.repeats
+
+    rng = random.Random(0)
+    tok_lists = [[rng.randrange(151_000) for _ in range(s + 1)] for _ in range(b)]
+    w_lists = [[float(rng.random() < 0.6) for _ in range(s)] for _ in range(b)]
+
+    def build_lists() -> list[T.Datum]:
+        return [
+            T.Datum(
+                T.ModelInput([T.EncodedTextChunk(t[:-1])]),
+                {"target_tokens": T.TensorData(t[1:], "int64", [s]), "weights": T.TensorData(w, "float32", [s])},
+            )
+            for t, w in zip(tok_lists, w_lists, strict=True)
+        ]
+
+    def encode(data: list[T.Datum]) -> bytes:
+        return encode_forward_backward_request(data, "cross_entropy", model_id="bench:train:0", seq_id=1)
+
+    prebuilt = build_lists()
+    body = encode(prebuilt)
+
+    # ForwardBackwardOutput body: float32 logprobs per datum, written by our server-side encoder
+    lp = [array("f", [-(i % 97) / 13.0 for i in range(s)]) for _ in range(b)]
+    fbo = T.ForwardBackwardOutput(
+        "ArrayRecord", [{"logprobs": T.TensorData(a, "float32", [s])} for a in lp], {"loss:sum": 1.0}
+    )
+    fbo_body = encode_forward_backward_output(fbo)
+
+    results: dict[str, dict[str, Any]] = {}
+    for backend in ("pure", "numpy"):
+        try:
+            set_backend(backend)
+        except ImportError:
+            continue
+        row: dict[str, Any] = {
+            "encode_prebuilt": median_time(lambda: encode(prebuilt), reps),
+            "build_encode_lists": median_time(lambda: encode(build_lists()), reps),
+            "decode_fbo": median_time(lambda: decode_forward_backward_output(fbo_body), reps),
+            "decode_fbo_to_lists": median_time(
+                lambda: [o["logprobs"].data for o in decode_forward_backward_output(fbo_body).loss_fn_outputs], reps
+            ),
+        }
+        if backend == "numpy":
+            import numpy as np
+
+            toks_np = np.asarray(tok_lists, dtype=np.int64)
+            w_np = np.asarray(w_lists, dtype=np.float32)
+
+            def build_numpy(toks_np: Any = toks_np, w_np: Any = w_np) -> list[T.Datum]:
+                return [
+                    T.Datum(
+                        T.ModelInput([T.EncodedTextChunk(t[:-1].tolist())]),
+                        {"target_tokens": T.TensorData.from_numpy(t[1:]), "weights": T.TensorData.from_numpy(w)},
+                    )
+                    for t, w in zip(toks_np, w_np, strict=True)
+                ]
+
+            row["build_encode_numpy"] = median_time(lambda: encode(build_numpy()), reps)
+        results[f"tinkerlite-{backend}"] = row
+
+    # Legacy JSON body (section 5.7): orjson vs stdlib, where the JSON codec matters
+    legacy = {
+        "forward_backward_input": {
+            "data": [
+                {
+                    "model_input": d.model_input.to_json(),
+                    "loss_fn_inputs": {k: tensor_to_json(v) for k, v in d.loss_fn_inputs.items()},
+                }
+                for d in prebuilt
+            ],
+            "loss_fn": "cross_entropy",
+        },
+        "model_id": "bench:train:0",
+        "seq_id": 1,
+    }
+    json_rows: dict[str, Any] = {}
+    saved = (json_codec._orjson, json_codec._checked)
+    for name, mod in (("orjson", json_codec._fast()), ("stdlib", None)):
+        if name == "orjson" and mod is None:
+            continue
+        json_codec._orjson, json_codec._checked = mod, True
+        blob = json_codec.dumps(legacy)
+        json_rows[f"json_dumps_{name}"] = median_time(lambda: json_codec.dumps(legacy), max(3, reps // 3))
+        json_rows[f"json_loads_{name}"] = median_time(partial(json_codec.loads, blob), max(3, reps // 3))
+        json_rows["json_bytes"] = len(blob)
+    json_codec._orjson, json_codec._checked = saved
+
+    official: dict[str, Any] | None = None
+    if not args.no_official:
+        py = ensure_official(args.venv_dir)
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp)
+            array("i", [t for row in tok_lists for t in row]).tofile((d / "tokens.i32").open("wb"))
+            array("f", [w for row in w_lists for w in row]).tofile((d / "weights.f32").open("wb"))
+            (d / "fbo.bin").write_bytes(fbo_body)
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            proc = subprocess.run(
+                [str(py), "-c", OFFICIAL_SCRIPT, tmp, str(b), str(s), str(reps)],
+                capture_output=True, text=True, check=True, env=env, cwd="/",
+            )  # fmt: skip
+            official = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    print(f"workload: {b} datums x {s} tokens cross_entropy; request {len(body):,} bytes; "
+          f"ForwardBackwardOutput {len(fbo_body):,} bytes; median of {reps}")  # fmt: skip
+    if official:
+        print(f"official tinker=={OFFICIAL_VERSION} request bytes: {official['request_bytes']:,}")
+    keys = ["encode_prebuilt", "build_encode_lists", "build_encode_numpy", "decode_fbo", "decode_fbo_to_lists"]
+    rows = [*results.items(), *([("official-sdk", official)] if official else [])]
+    for stat, idx in (("wall ms", 0), ("cpu ms", 1)):
+        print(f"\nmedian {stat:8}" + " " * 9 + "".join(f"{k:>22}" for k in keys))
+        for name, row in rows:
+            cells = "".join(f"{row[k][idx] * 1e3:>22.2f}" if k in row else f"{'-':>22}" for k in keys)
+            print(f"{name:24}{cells}")
+        if official:
+            for name, row in results.items():
+                cells = "".join(
+                    f"{official[k][idx] / row[k][idx]:>21.2f}x" if k in row and k in official else f"{'-':>22}"
+                    for k in keys
+                )
+                print(f"{'speed-up ' + name.split('-')[1]:24}{cells}")
+    print()
+    for k, v in json_rows.items():
+        print(f"{k:24}{v:>22,}" if k == "json_bytes" else f"{k:24}{v[0] * 1e3:>19.2f} ms (median)")
+    if "json_dumps_orjson" in json_rows:
+        dumps = json_rows["json_dumps_stdlib"][0] / json_rows["json_dumps_orjson"][0]
+        loads = json_rows["json_loads_stdlib"][0] / json_rows["json_loads_orjson"][0]
+        print(f"orjson vs stdlib speed-up: dumps {dumps:.2f}x, loads {loads:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
