@@ -164,7 +164,7 @@ def _encode_chunk(chunk: ModelInputChunk, where: str) -> Writer:
     w = Writer()
     inner = Writer()
     if isinstance(chunk, EncodedTextChunk):
-        toks = int32_bytes(chunk.tokens, f"{where}.tokens")
+        toks = int32_bytes(chunk.packed, f"{where}.tokens")
         if toks:
             inner.bytes_field(1, toks)
         w.message(1, inner)
@@ -356,7 +356,7 @@ def _decode_chunk(view: memoryview, where: str) -> ModelInputChunk:
                 toks = val
         if len(toks) % 4:
             raise ProtocolError(f"{where}.encoded_text.tokens: {len(toks)} bytes is not a whole number of int32")
-        return build(where, EncodedTextChunk, array_from_le(toks, "int32").tolist())
+        return build(where, EncodedTextChunk, array_from_le(toks, "int32"))
     if kind == 2:
         data = b""
         fmt = ""

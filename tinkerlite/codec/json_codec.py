@@ -37,6 +37,12 @@ def drop_none(obj: Any) -> Any:
 
 
 def _reject_nonfinite(obj: Any, path: str) -> None:
+    if type(obj) is list and obj and type(obj[0]) in (float, int):
+        try:
+            if math.isfinite(math.fsum(obj)):  # C-level pass over a numeric list: the common case
+                return
+        except (TypeError, OverflowError):
+            pass  # mixed types or huge values: check one by one below
     if isinstance(obj, float):
         if not math.isfinite(obj):
             raise ValidationError(f"{obj!r} cannot be sent as JSON", field=path or "body")

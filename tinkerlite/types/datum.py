@@ -50,10 +50,9 @@ def _coerce(key: str, value: Any) -> TensorData:
             while flat and isinstance(flat[0], (list, tuple)):
                 flat = flat[0]
             dtype = "int64" if all(isinstance(v, int) and not isinstance(v, bool) for v in flat) else "float32"
-        td = TensorData(data=list(value), dtype=dtype, _field=where)
-        if td.shape is None:
-            td = TensorData(td.flat, dtype, [len(td.flat)])
-        return td
+        if value and isinstance(value[0], (list, tuple)):
+            return TensorData(data=value, dtype=dtype, _field=where)  # nested: shape inferred
+        return TensorData(data=value, dtype=dtype, shape=[len(value)], _field=where)
     raise ValidationError(f"unsupported value type {type(value).__name__}", field=where)
 
 

@@ -25,10 +25,21 @@ _INT32_MAX = 2**31 - 1
 _REPR_TOKENS = 8
 
 
-def check_token_ids(tokens: Sequence[int], field: str) -> list[int]:
-    """Token ids are int32 on the wire; reject anything that would not survive that."""
+def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array]:  # type: ignore[type-arg]
+    """Token ids are int32 on the wire; reject anything that would not survive that.
+
+    Returns the list users see and the packed int32 array the protobuf codec sends (kept, so encoding
+    a chunk is one memory copy).
+    """
     if isinstance(tokens, (str, bytes)):
         raise ValidationError(f"expected a list of token ids, got {type(tokens).__name__}", field=field)
+    if isinstance(tokens, array) and tokens.typecode == "i":
+        packed = tokens
+        if packed and min(packed) < 0:
+            toks = packed.tolist()
+            i = next(i for i, t in enumerate(toks) if t < 0)
+            raise ValidationError(f"token {i} = {toks[i]} is negative", field=field)
+        return packed.tolist(), packed
     toks = tokens if isinstance(tokens, list) else list(tokens)
     try:
         packed = array("i", toks)  # C-level type and int32 range check
@@ -42,7 +53,7 @@ def check_token_ids(tokens: Sequence[int], field: str) -> list[int]:
     if packed and min(packed) < 0:
         i = next(i for i, t in enumerate(toks) if t < 0)
         raise ValidationError(f"token {i} = {toks[i]} is negative", field=field)
-    return toks
+    return toks, packed
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,15 @@ class EncodedTextChunk:
     type: Literal["encoded_text"] = "encoded_text"
 
     def __post_init__(self) -> None:
-        set_frozen(self, "tokens", check_token_ids(self.tokens, "EncodedTextChunk.tokens"))
+        toks, packed = check_token_ids(self.tokens, "EncodedTextChunk.tokens")
+        set_frozen(self, "tokens", toks)
+        set_frozen(self, "_packed", packed)
+
+    @property
+    def packed(self) -> array:  # type: ignore[type-arg]
+        """The tokens as a native int32 ``array`` (what the wire carries). Do not mutate."""
+        packed: array = self.__dict__["_packed"]  # type: ignore[type-arg]
+        return packed
 
     @property
     def length(self) -> int:

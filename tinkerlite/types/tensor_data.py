@@ -34,15 +34,15 @@ def _check_dtype(dtype: Any, field: str) -> TensorDtype:
     return dtype  # type: ignore[no-any-return]
 
 
-def _to_array(values: Any, dtype: TensorDtype, field: str) -> array:  # type: ignore[type-arg]
+def _to_array(values: Any, dtype: TensorDtype, field: str, adopt: bool = False) -> array:  # type: ignore[type-arg]
     """Convert a flat sequence, checking exactly what numpy would silently coerce."""
     code = _TYPECODES[dtype]
     if isinstance(values, array):
         if values.typecode == code:
-            return array(code, values)
+            return values if adopt else array(code, values)
         values = values.tolist()
     try:
-        out = array(code, values)
+        out = array(code, values)  # C-level: rejects lists, strings and out-of-range ints for us
     except (TypeError, OverflowError):
         out = None
     if out is not None:
@@ -54,6 +54,8 @@ def _to_array(values: Any, dtype: TensorDtype, field: str) -> array:  # type: ig
         return out
     # Slow path, only taken to explain a failure precisely.
     for i, v in enumerate(values):
+        if isinstance(v, (list, tuple)):
+            raise ValidationError(f"ragged nested list: element {i} is a list but element 0 is not", field=field)
         if isinstance(v, bool):
             continue
         if dtype == "int64":
@@ -106,6 +108,7 @@ class TensorData:
         sparse_col_indices: Sequence[int] | None = None,
         *,
         _field: str = "TensorData",
+        _adopt: bool = False,
     ) -> None:
         dt = _check_dtype(dtype, f"{_field}.dtype")
         if shape is not None:
@@ -117,20 +120,13 @@ class TensorData:
         if data is None:
             flat = array(_TYPECODES[dt])
         elif isinstance(data, array):
-            flat = _to_array(data, dt, f"{_field}.data")
+            flat = _to_array(data, dt, f"{_field}.data", adopt=_adopt)
         elif _is_numpy(data):
             flat, inferred = _array_from_numpy(data, dt)
         elif isinstance(data, (list, tuple)):
+            values: Sequence[Any] = data
             if data and isinstance(data[0], (list, tuple)):
                 values, inferred = flatten_nested(data, f"{_field}.data")
-            else:
-                values = list(data)
-                for i, v in enumerate(data):
-                    if isinstance(v, (list, tuple)):
-                        raise ValidationError(
-                            f"ragged nested list: element {i} is a list but element 0 is not",
-                            field=f"{_field}.data",
-                        )
             flat = _to_array(values, dt, f"{_field}.data")
         else:
             raise ValidationError(
@@ -203,7 +199,7 @@ class TensorData:
             flat = array_from_le(buf, dtype)
         except ValueError as e:
             raise ValidationError(str(e), field="TensorData.data") from None
-        return cls(flat, dtype, shape, sparse_crow_indices, sparse_col_indices)
+        return cls(flat, dtype, shape, sparse_crow_indices, sparse_col_indices, _adopt=True)
 
     @classmethod
     def from_numpy(cls, arr: numpy.ndarray) -> TensorData:
