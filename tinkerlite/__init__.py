@@ -20,8 +20,10 @@ _LAZY: dict[str, str] = {
     "SamplingClient": "tinkerlite.client.sampling_client",
     "RestClient": "tinkerlite.client.rest_client",
     "APIFuture": "tinkerlite.client.api_future",
+    "RetryConfig": "tinkerlite.client",
 }
 _LAZY_EXCEPTIONS = (
+    "TinkerError",
     "APIError",
     "APIStatusError",
     "APIConnectionError",

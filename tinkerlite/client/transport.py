@@ -1,0 +1,191 @@
+"""Blocking HTTP/1.1 over ``http.client`` with a small keep-alive pool per host.
+
+This is the only module that touches sockets. It performs exactly one logical exchange per call
+(following redirects, and resending once when a pooled keep-alive connection turns out to be stale)
+and maps every failure without an HTTP response to ``APIConnectionError``/``APITimeoutError``.
+Retry policy lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .._exceptions import APIConnectionError, APITimeoutError, RequestInfo, ResponseInfo
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_MAX_IDLE_PER_HOST = 20
+MAX_REDIRECTS = 5
+
+
+class Transport(Protocol):
+    """What the client needs from a transport; tests substitute a scripted fake."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> ResponseInfo: ...
+
+    def close(self) -> None: ...
+
+
+_Key = tuple[str, str, int]
+
+
+@dataclass
+class _HostPool:
+    idle: list[http.client.HTTPConnection] = field(default_factory=list)
+
+
+class PooledTransport:
+    """Thread-safe: any thread may call :meth:`request`; idle connections are reused LIFO."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_idle_per_host: int = DEFAULT_MAX_IDLE_PER_HOST,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.max_idle_per_host = max_idle_per_host
+        self._ssl_context = ssl_context
+        self._lock = threading.Lock()
+        self._pools: dict[_Key, _HostPool] = {}
+        self._closed = False
+        self.connections_opened = 0  # observable for tests/benchmarks
+
+    # ---- pool -------------------------------------------------------------------------------------
+
+    def _take(self, key: _Key) -> http.client.HTTPConnection | None:
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool and pool.idle:
+                return pool.idle.pop()
+        return None
+
+    def _give_back(self, key: _Key, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if not self._closed:
+                pool = self._pools.setdefault(key, _HostPool())
+                if len(pool.idle) < self.max_idle_per_host:
+                    pool.idle.append(conn)
+                    return
+        conn.close()
+
+    def _new(self, key: _Key, timeout: float) -> http.client.HTTPConnection:
+        scheme, host, port = key
+        conn: http.client.HTTPConnection
+        if scheme == "https":
+            ctx = self._ssl_context or ssl.create_default_context()
+            conn = http.client.HTTPSConnection(host, port, timeout=self.connect_timeout, context=ctx)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+        conn.connect()
+        with self._lock:
+            self.connections_opened += 1
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns = [c for p in self._pools.values() for c in p.idle]
+            self._pools.clear()
+        for c in conns:
+            c.close()
+
+    # ---- requests ---------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> ResponseInfo:
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = self._exchange(method, url, headers, body, timeout)
+            location = resp.headers.get("location")
+            if resp.status_code in (301, 302, 303, 307, 308) and location:
+                url = urllib.parse.urljoin(url, location)
+                if resp.status_code in (301, 302, 303) and method.upper() not in ("GET", "HEAD"):
+                    method, body = "GET", None
+                    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+                continue
+            return resp
+        raise APIConnectionError(RequestInfo(method, url), f"Too many redirects for {method} {url}")
+
+    def _exchange(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+    ) -> ResponseInfo:
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise APIConnectionError(RequestInfo(method, url), f"Unsupported URL {url!r}")
+        port = parts.port or (443 if scheme == "https" else 80)
+        key: _Key = (scheme, parts.hostname, port)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        info = RequestInfo(method, url)
+        hdrs = dict(headers)
+        hdrs["Content-Length"] = str(len(body) if body is not None else 0)
+        for attempt in range(2):
+            conn = self._take(key) if attempt == 0 else None
+            reused = conn is not None
+            try:
+                if conn is None:
+                    conn = self._new(key, timeout)
+                elif conn.sock is not None:
+                    conn.sock.settimeout(timeout)
+                conn.request(method, target, body=body, headers=hdrs)
+                raw = conn.getresponse()
+            except TimeoutError as e:
+                if conn is not None:
+                    conn.close()
+                raise APITimeoutError(info, f"Request timed out after {timeout:g} s: {method} {url}") from e
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                if conn is not None:
+                    conn.close()
+                if reused:
+                    continue  # stale keep-alive connection: one fresh attempt
+                raise APIConnectionError(info, f"Connection error: {_describe(e)} ({method} {url})") from e
+            except (OSError, http.client.HTTPException) as e:
+                if conn is not None:
+                    conn.close()
+                raise APIConnectionError(info, f"Connection error: {_describe(e)} ({method} {url})") from e
+            try:
+                content = raw.read()
+            except TimeoutError as e:
+                conn.close()
+                raise APITimeoutError(info, f"Request timed out after {timeout:g} s: {method} {url}") from e
+            except (OSError, http.client.HTTPException) as e:
+                # The server answered and then failed mid-body: not a stale connection, no resend here.
+                conn.close()
+                raise APIConnectionError(info, f"Connection error: {_describe(e)} ({method} {url})") from e
+            resp_headers = {k.lower(): v for k, v in raw.getheaders()}
+            if raw.will_close:
+                conn.close()
+            else:
+                self._give_back(key, conn)
+            return ResponseInfo(raw.status, resp_headers, content, info)
+        raise AssertionError("unreachable")
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
