@@ -10,18 +10,18 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from ..cli_utils import Option, check_log_dir, format_help, parse_key_values
 from ..errors import TinkerliteError
+from ..local_endpoint import LOCAL_API_KEY as LOCAL_API_KEY  # re-exported for older imports
+from ..local_endpoint import endpoint as _endpoint
 
 __all__ = ["OPTIONS", "main"]
 
 DEMO_MODEL = "tinkerlite/tiny-chat"
 DEMO_DATASET = "tiny_chat.jsonl"
-LOCAL_API_KEY = "tml-local-embedded"
 
 OPTIONS: list[Option] = [
     Option("log_path", str, None, "run directory (default: ./runs/sl-<timestamp>)"),
@@ -33,10 +33,10 @@ OPTIONS: list[Option] = [
     Option("train_on_what", str | None, None, "TrainOnWhat mode (default: all_assistant_messages)"),
     Option("test_size", int, 24, "rows held out for test/nll"),
     Option("shuffle_seed", int, 0, "seed of the train/test split shuffle"),
-    Option("learning_rate", float | None, None, "peak LR (default: get_lr(model), 1e-3 for the tiny model)"),
-    Option("lr_schedule", str, "linear", "linear | cosine | constant"),
-    Option("warmup_steps", int, 0, "linear warmup steps"),
-    Option("num_epochs", int, 3, "passes over the data"),
+    Option("learning_rate", float | None, None, "peak LR (default: get_lr(model), 3e-3 for the tiny model)"),
+    Option("lr_schedule", str, "cosine", "linear | cosine | constant"),
+    Option("warmup_steps", int, 5, "linear warmup steps"),
+    Option("num_epochs", int, 10, "passes over the data"),
     Option("max_steps", int | None, None, "stop after this many steps"),
     Option("lora_rank", int, 32, "LoRA rank"),
     Option("save_every", int, 20, "checkpoint every N steps (0: only the final one)"),
@@ -51,24 +51,10 @@ OPTIONS: list[Option] = [
 ]
 
 
-@contextmanager
-def _endpoint(base_url: str | None) -> Iterator[tuple[str | None, str | None]]:
-    """Yield (base_url, api_key): the given service, or an embedded local server for the run's duration."""
-    if base_url or os.environ.get("TINKER_BASE_URL"):
-        yield base_url, None
-        return
-    from ..local import serve
-
-    print("no base_url or TINKER_BASE_URL: starting an embedded local Tinker server (tinkerlite.local)")
-    with serve(api_key=LOCAL_API_KEY) as url:
-        print(f"local server at {url}")
-        yield url, LOCAL_API_KEY
-
-
 def _sample(service_client: Any, renderer: Any, conversations: list[list[dict[str, Any]]], **where: str) -> list[str]:
     from ..types import SamplingParams
 
-    client = service_client.create_sampling_client(**where)
+    client = service_client.create_sampling_client(**where).result()
     out = []
     for conv in conversations:
         prompt = renderer.build_generation_prompt(conv)
@@ -111,7 +97,7 @@ def _run(v: dict[str, Any]) -> int:
         renderer_name = get_recommended_renderer_name(v["model_name"])
     learning_rate = v["learning_rate"]
     if learning_rate is None and v["model_name"] == DEMO_MODEL:
-        learning_rate = 1e-3  # the tiny model learns in a minute at this LR; real models use get_lr
+        learning_rate = 3e-3  # the tiny model learns in about a minute at this LR; real models use get_lr
     common = ChatDatasetBuilderCommonConfig(
         model_name_for_tokenizer=v["model_name"],
         renderer_name=renderer_name,
@@ -166,6 +152,10 @@ def _run(v: dict[str, Any]) -> int:
     return 0
 
 
+def _clip(text: str, limit: int = 72) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _report(
     log_path: str, summary: dict[str, Any], prompts: list[list[dict[str, Any]]], before: list[str], after: list[str]
 ) -> None:
@@ -178,7 +168,7 @@ def _report(
     )
     for conv, b, a in zip(prompts, before, after, strict=False):
         question = conv[-1].get("content", "")
-        print(f"\nprompt: {question!r}\n  before: {b!r}\n  after:  {a!r}")
+        print(f"\nprompt: {question!r}\n  before: {_clip(b)!r}\n  after:  {_clip(a)!r}")
     svg = plot_run(log_path)
     print(f"\nmetrics: {os.path.join(log_path, 'metrics.jsonl')}\nplot:    {svg}")
     if summary.get("state_path"):

@@ -118,14 +118,14 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
     if config.renderer_name:
         user_metadata["renderer_name"] = config.renderer_name
     if resume is not None:
-        training_client = service_client.create_training_client_from_state_with_optimizer(resume.state_path)
+        training_client = service_client.create_training_client_from_state_with_optimizer(resume.state_path).result()
         logger.info("resuming from %s", resume.state_path)
     elif config.load_checkpoint_path:
-        training_client = service_client.create_training_client_from_state(config.load_checkpoint_path)
+        training_client = service_client.create_training_client_from_state(config.load_checkpoint_path).result()
     else:
         training_client = service_client.create_lora_training_client(
             base_model=config.model_name, rank=config.lora_rank, user_metadata=user_metadata
-        )
+        ).result()
 
     dataset, test_dataset = config.dataset_builder()
     n_batches = len(dataset)
@@ -159,7 +159,7 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
         for ev in evaluators:
             if isinstance(ev, SamplingClientEvaluator):
                 if sampling_client is None:
-                    sampling_client = training_client.save_weights_and_get_sampling_client()
+                    sampling_client = training_client.save_weights_and_get_sampling_client().result()
                 metrics.update(resolve_metrics(ev(sampling_client)))
             elif isinstance(ev, TrainingClientEvaluator) or callable(ev):
                 metrics.update(resolve_metrics(ev(training_client)))
