@@ -40,8 +40,10 @@ class ByteChatTokenizer:
     def all_special_tokens(self) -> Sequence[str]:
         return list(_SPECIALS)
 
-    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+    def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
         out: list[int] = [self.bos_token_id] if add_special_tokens else []
+        if split_special_tokens:
+            return out + list(text.encode("utf-8"))
         pos = 0
         for m in _SPECIAL_RE.finditer(text):
             out.extend(text[pos : m.start()].encode("utf-8"))

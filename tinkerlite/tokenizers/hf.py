@@ -96,8 +96,18 @@ class HFTokenizer:
     def all_special_tokens(self) -> tuple[str, ...]:
         return self._all_special
 
-    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
-        return list(self._tok.encode(text, add_special_tokens=add_special_tokens).ids)
+    def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
+        tok = self._split_tok() if split_special_tokens else self._tok
+        return list(tok.encode(text, add_special_tokens=add_special_tokens).ids)
+
+    def _split_tok(self) -> Any:
+        """A copy with ``encode_special_tokens`` set (as transformers' ``split_special_tokens`` does)."""
+        split = self.__dict__.get("_split")
+        if split is None:
+            split = type(self._tok).from_str(self._tok.to_str())
+            split.encode_special_tokens = True
+            self.__dict__["_split"] = split
+        return split
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = False) -> list[list[int]]:
         encs = self._tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)

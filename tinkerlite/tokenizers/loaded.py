@@ -85,7 +85,9 @@ class LoadedTokenizer:
         """transformers spelling, for cookbook code that asks for it."""
         return sorted(self.special_token_ids)
 
-    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+    def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
+        if split_special_tokens:
+            return list(self._inner.encode(text, add_special_tokens=add_special_tokens, split_special_tokens=True))
         return list(self._inner.encode(text, add_special_tokens=add_special_tokens))
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = False) -> list[list[int]]:

@@ -1,0 +1,198 @@
+"""Qwen3 (hybrid thinking), Qwen3 with thinking disabled, and Qwen3-2507 Instruct."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from tinkerlite.renderers.base import (
+    ContentPart,
+    EndTokenRenderer,
+    Message,
+    RenderContext,
+    RenderedMessage,
+    RendererError,
+    Role,
+    ToolSpec,
+    attach_tool_calls,
+    chunk,
+    detect_unterminated_tool_block,
+    encode,
+    encode_literal,
+    has_thinking,
+    parse_content_blocks,
+    remove_thinking,
+    single_token,
+    tool_call_arguments,
+    tool_calls_of,
+)
+
+_TOOLS_PREAMBLE = (
+    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+)
+_TOOLS_POSTAMBLE = (
+    "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+    "<tool_call></tool_call> XML tags:\n<tool_call>\n"
+    '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
+)
+
+
+def _frame_thinking(reasoning: str) -> str:
+    """The template's frame around the produced turn's reasoning: padded, present even when empty."""
+    return "<think>\n" + reasoning.strip("\n") + "\n</think>\n\n"
+
+
+def _unframe_thinking(parts: list[ContentPart]) -> list[ContentPart]:
+    """Inverse of the framing, so parse(render(x)) == x: padding is framing, an empty block no reasoning."""
+    out: list[ContentPart] = []
+    after_block = False
+    for p in parts:
+        if p["type"] == "thinking":
+            reasoning = p["thinking"].strip("\n")
+            if reasoning:
+                out.append({"type": "thinking", "thinking": reasoning})
+            after_block = True
+        elif p["type"] == "text":
+            text = p["text"]
+            out.append({"type": "text", "text": text.lstrip("\n") if after_block else text})
+            after_block = False
+        else:
+            out.append(p)
+            after_block = False
+    return out
+
+
+class Qwen3Renderer(EndTokenRenderer):
+    """``<|im_start|>{role}\\n{content}<|im_end|>`` separated by ``\\n``; tools as ``<tool_call>`` JSON.
+
+    The produced turn (the last assistant message, if the conversation has a user message) is framed
+    ``<think>\\n{reasoning}\\n</think>\\n\\n{text}`` as the HF template does, with an empty block when it
+    did not reason. History assistants lose their ThinkingParts (``strip_thinking_from_history``).
+    Bodies are encoded with special-token strings as plain text, so a user cannot close the turn.
+    """
+
+    allowed_roles = frozenset({"system", "user", "assistant", "tool"})
+    text_only_roles = frozenset()
+    frames_thinking = True
+
+    def __init__(self, tokenizer: Any, strip_thinking_from_history: bool = True) -> None:
+        super().__init__(tokenizer)
+        self.strip_thinking_from_history = strip_thinking_from_history
+        self._special_strings: Sequence[str] = tuple(getattr(tokenizer, "all_special_tokens", ()) or ())
+
+    @property
+    def has_extension_property(self) -> bool:
+        return not self.strip_thinking_from_history
+
+    @property
+    def _end_message_token(self) -> int:
+        return single_token(self.tokenizer, "<|im_end|>")
+
+    def _frames_produced_turn(self, message: Message, ctx: RenderContext) -> bool:
+        """Template rule ``loop.index0 > ns.last_query_index``: only turns after a user message are framed."""
+        if not self.frames_thinking or message["role"] != "assistant" or ctx.last_user_index < 0:
+            return False
+        return ctx.is_last or not self.strip_thinking_from_history
+
+    def _body(self, message: Message, ctx: RenderContext) -> str:
+        content = message["content"]
+        frames = self._frames_produced_turn(message, ctx)
+        if isinstance(content, list):
+            parts = content
+            if self.strip_thinking_from_history and message["role"] == "assistant" and not ctx.is_last:
+                parts = remove_thinking(parts)
+            rendered: list[str] = []
+            after_block = False
+            for p in parts:
+                if p["type"] == "thinking":
+                    t = p["thinking"]
+                    rendered.append(_frame_thinking(t) if frames else f"<think>{t}</think>")
+                    after_block = frames
+                elif p["type"] == "text":
+                    text = p["text"]
+                    rendered.append(text.lstrip("\n") if after_block else text)
+                    after_block = False
+            body = "".join(rendered)
+        elif frames and "</think>" in content:
+            # Inline reasoning is normalised the way the template normalises it.
+            reasoning, _, rest = content.partition("</think>")
+            body = _frame_thinking(reasoning.rpartition("<think>")[2]) + rest.lstrip("\n")
+        else:
+            body = content
+        # The separator before tool calls asks about the message's own text, not the empty block.
+        has_text = bool(body)
+        if frames and not has_thinking(content):
+            body = _frame_thinking("") + body.lstrip("\n")
+        if message["role"] == "tool":
+            body = f"<tool_response>\n{body}\n</tool_response>"
+        if "tool_calls" in message:
+            calls = []
+            for j, tc in enumerate(tool_calls_of(message, ctx.idx)):
+                payload = {"name": tc.function.name, "arguments": tool_call_arguments(tc, where=f"tool_calls[{j}]")}
+                calls.append(f"<tool_call>\n{json.dumps(payload)}\n</tool_call>")
+            body += ("\n" if has_text else "") + "\n".join(calls)
+        return body
+
+    def render_message(self, message: Message, ctx: RenderContext) -> RenderedMessage:
+        role = "user" if message["role"] == "tool" else message["role"]
+        newline = "\n" if ctx.idx > 0 else ""
+        header = encode(self.tokenizer, f"{newline}<|im_start|>{role}\n")
+        body = encode_literal(self.tokenizer, self._body(message, ctx), self._special_strings)
+        return RenderedMessage(header=chunk(header), output=[chunk(body), chunk([self._end_message_token])])
+
+    def _parse_content(self, message: Message, content: str) -> None:
+        blocks = parse_content_blocks(content)
+        if blocks is not None:
+            parts, calls = blocks
+            message["content"] = _unframe_thinking(parts) if self.frames_thinking else parts
+            attach_tool_calls(message, calls)
+        dangling = detect_unterminated_tool_block(content, "<tool_call>", "</tool_call>")
+        if dangling is not None:
+            attach_tool_calls(message, [dangling])
+
+    def create_conversation_prefix_with_tools(self, tools: list[ToolSpec], system_prompt: str = "") -> list[Message]:
+        """One system message: the prompt, then the tools as JSON lines inside ``<tools>``."""
+        tools_text = ""
+        if tools:
+            lines = "\n".join(
+                json.dumps({"type": "function", "function": tool}, separators=(", ", ": ")) for tool in tools
+            )
+            tools_text = _TOOLS_PREAMBLE + lines + _TOOLS_POSTAMBLE
+        content = system_prompt + "\n\n" + tools_text if system_prompt else tools_text
+        return [Message(role="system", content=content)]
+
+
+class Qwen3DisableThinkingRenderer(Qwen3Renderer):
+    """Qwen3 with ``enable_thinking=False``: the prompt ends with the closed block ``<think>\\n\\n</think>\\n\\n``.
+
+    A produced turn that reasons is refused (in every training mode; the cookbook refuses it only for
+    the last-turn modes), as is a produced turn in a conversation without a user message.
+    """
+
+    disables_thinking = True
+
+    def render_message(self, message: Message, ctx: RenderContext) -> RenderedMessage:
+        if message["role"] == "assistant" and ctx.is_last and message.get("content") and ctx.last_user_index < 0:
+            raise RendererError(
+                "this conversation has no user message, so Qwen3's template writes no empty think block on "
+                "the produced turn, but the generation prompt always opens one. Add a user message, or "
+                "use the thinking renderer.",
+                field=f"messages[{ctx.idx}]",
+            )
+        return super().render_message(message, ctx)
+
+    def _get_generation_suffix(self, role: Role, ctx: RenderContext) -> list[int]:
+        newline = "\n" if ctx.idx > 0 else ""
+        return encode(self.tokenizer, f"{newline}<|im_start|>{role}\n<think>\n\n</think>\n\n")
+
+
+class Qwen3InstructRenderer(Qwen3Renderer):
+    """Qwen3-2507 Instruct: no ``<think>`` framing at all (ThinkingParts render as raw ``<think>..</think>``)."""
+
+    frames_thinking = False
+
+    @property
+    def has_extension_property(self) -> bool:
+        return True
