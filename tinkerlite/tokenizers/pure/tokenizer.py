@@ -1,0 +1,743 @@
+"""``PureTokenizer``: HF ``tokenizers``-exact byte-level BPE in the standard library only.
+
+Pipeline, in the order ``tokenizers`` runs it: split out added tokens matched on the raw text
+(``normalized: false``), normalize the rest, split out added tokens matched on normalized text, run the
+pre-tokenizer chain (``Split``/``ByteLevel``/``Sequence``), BPE each piece, then the post-processor
+(only when ``add_special_tokens=True``). Unsupported tokenizer.json features raise
+:class:`~tinkerlite.errors.ValidationError` naming the file and the JSON field rather than encoding
+differently from ``tokenizers``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..._optional import try_import
+from ...errors import ValidationError
+from ._bpe import BPE
+from ._bytelevel import BYTE_TO_CHAR, decode_tokens, to_bytelevel
+from ._regex import compile_pattern
+
+__all__ = ["PureTokenizer"]
+
+# GPT-2's pattern, used by a ByteLevel pre-tokenizer with ``use_regex: true``.
+GPT2_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+_NORMAL_FORMS = ("NFC", "NFD", "NFKC", "NFKD")
+_BEHAVIORS = ("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous")
+_RAW_CACHE_CAPACITY = 200_000
+
+
+@dataclass(frozen=True)
+class _AddedToken:
+    id: int
+    content: str
+    special: bool
+    normalized: bool
+    lstrip: bool
+    rstrip: bool
+    single_word: bool
+
+
+@dataclass(frozen=True)
+class _Split:
+    regex: re.Pattern[str]
+    behavior: str
+    invert: bool
+
+
+@dataclass(frozen=True)
+class _ByteLevelStep:
+    add_prefix_space: bool
+    regex: re.Pattern[str] | None
+
+
+_Step = _Split | _ByteLevelStep
+
+
+def _is_ws(c: str) -> bool:
+    # Rust's char::is_whitespace is Unicode White_Space; str.isspace adds U+001C..U+001F.
+    return c.isspace() and not ("\x1c" <= c <= "\x1f")
+
+
+def _is_word_char(c: str) -> bool:
+    # tokenizers: char::is_alphanumeric() || '_'  (Alphabetic approximated by L* + N*).
+    return c.isalnum() or c == "_"
+
+
+class _Spec:
+    """Helpers to read a tokenizer.json with errors that name the file and the field."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def err(self, field: str, msg: str) -> ValidationError:
+        return ValidationError(f"{msg} (in {self.source})", field=field)
+
+    def get(self, obj: Mapping[str, Any], key: str, field: str, typ: type | tuple[type, ...]) -> Any:
+        if key not in obj:
+            raise self.err(f"{field}.{key}", "missing")
+        val = obj[key]
+        if not isinstance(val, typ):
+            raise self.err(f"{field}.{key}", f"expected {typ}, got {type(val).__name__}")
+        return val
+
+
+class PureTokenizer:
+    """A loaded tokenizer implementing the :class:`tinkerlite.tokenizers.base.Tokenizer` protocol."""
+
+    def __init__(
+        self,
+        *,
+        model: BPE,
+        added_tokens: Sequence[_AddedToken],
+        normalizer: Callable[[str], str] | None,
+        steps: Sequence[_Step],
+        post_single: tuple[list[int], list[int]] | None,
+        decoder_bytelevel: bool,
+        name_or_path: str,
+        bos_token: str | None = None,
+        eos_token: str | None = None,
+    ) -> None:
+        self._model = model
+        self._normalizer = normalizer
+        self._post_single = post_single
+        self._decoder_bytelevel = decoder_bytelevel
+        self._name_or_path = name_or_path
+        self._added = sorted(added_tokens, key=lambda t: t.id)
+        self._added_by_content = {t.content: t for t in self._added}
+        self._added_by_id = {t.id: t for t in self._added}
+        self._special_ids = frozenset(t.id for t in self._added if t.special)
+        self._all_special = tuple(t.content for t in self._added if t.special)
+        self._vocab_r = {i: s for s, i in model.vocab.items()}
+        self._raw_matcher = self._matcher([t for t in self._added if not t.normalized], None)
+        self._norm_matcher = self._matcher([t for t in self._added if t.normalized], normalizer)
+        # A trailing ByteLevel(no prefix, no regex) is applied lazily, so cached pieces skip the byte map.
+        steps = list(steps)
+        self._lazy_bytelevel = bool(
+            steps
+            and isinstance(steps[-1], _ByteLevelStep)
+            and not steps[-1].add_prefix_space
+            and steps[-1].regex is None
+        )
+        if self._lazy_bytelevel:
+            steps.pop()
+        self._steps = steps
+        self._fast_regex = (
+            steps[0].regex
+            if len(steps) == 1
+            and isinstance(steps[0], _Split)
+            and steps[0].behavior == "Isolated"
+            and not steps[0].invert
+            else None
+        )
+        self._raw_cache: dict[str, list[int]] = {}
+        self._bos_token = bos_token
+        self._eos_token = eos_token
+
+    # -- construction ------------------------------------------------------------------------------------
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        bos_token: str | None = None,
+        eos_token: str | None = None,
+        tokenizer_config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    ) -> PureTokenizer:
+        """Load a ``tokenizer.json``; ``tokenizer_config`` (dict or path) supplies bos/eos names."""
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+            orjson = try_import("orjson")  # optional speed-up only; stdlib json gives the same result
+            obj = orjson.loads(data) if orjson is not None else json.loads(data)
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise ValidationError(f"cannot read tokenizer.json: {e}", field=str(p)) from None
+        return cls.from_tokenizer_json(
+            obj, name_or_path=str(p), bos_token=bos_token, eos_token=eos_token, tokenizer_config=tokenizer_config
+        )
+
+    @classmethod
+    def from_tokenizer_json(
+        cls,
+        obj: Mapping[str, Any],
+        *,
+        name_or_path: str = "",
+        bos_token: str | None = None,
+        eos_token: str | None = None,
+        tokenizer_config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    ) -> PureTokenizer:
+        spec = _Spec(name_or_path or "<tokenizer.json>")
+        if not isinstance(obj, Mapping):
+            raise spec.err("$", "a tokenizer.json must be a JSON object")
+        for key in ("truncation", "padding"):
+            if obj.get(key) is not None:
+                raise spec.err(key, "not supported by the pure-Python backend (must be null)")
+        model = _parse_model(spec, spec.get(obj, "model", "$", dict))
+        added = _parse_added(spec, obj.get("added_tokens") or [])
+        normalizer = _parse_normalizer(spec, obj.get("normalizer"), "normalizer")
+        steps = _parse_pretokenizer(spec, obj.get("pre_tokenizer"), "pre_tokenizer")
+        lookup = {t.content: t.id for t in added}
+        post = _parse_post(spec, obj.get("post_processor"), "post_processor", lookup, model.vocab)
+        decoder = _parse_decoder(spec, obj.get("decoder"), "decoder")
+        bos, eos = _special_names(spec, tokenizer_config, bos_token, eos_token)
+        return cls(
+            model=model,
+            added_tokens=added,
+            normalizer=normalizer,
+            steps=steps,
+            post_single=post,
+            decoder_bytelevel=decoder,
+            name_or_path=name_or_path,
+            bos_token=bos,
+            eos_token=eos,
+        )
+
+    @classmethod
+    def from_tiktoken(
+        cls,
+        path_or_bytes: str | os.PathLike[str] | bytes,
+        pattern: str | Sequence[str],
+        special_tokens: Mapping[str, int],
+        *,
+        normalizer: str | None = None,
+        name_or_path: str | None = None,
+        bos_token: str | None = None,
+        eos_token: str | None = None,
+    ) -> PureTokenizer:
+        """A tiktoken rank file as the equivalent byte-level BPE tokenizer.json would encode it.
+
+        ``pattern`` is the Oniguruma split regex, or several applied in turn as ``Split(Isolated)`` stages
+        (DeepSeek V3); ``normalizer`` (``"NFC"`` for Qwen) is applied first.
+        """
+        if isinstance(path_or_bytes, bytes):
+            data, source = path_or_bytes, name_or_path or "<tiktoken bytes>"
+        else:
+            source = str(path_or_bytes)
+            try:
+                data = Path(path_or_bytes).read_bytes()
+            except OSError as e:
+                raise ValidationError(f"cannot read tiktoken file: {e}", field=source) from None
+        vocab = _parse_tiktoken(data, source)
+        spec = _Spec(source)
+        norm = None
+        if normalizer is not None:
+            if normalizer not in _NORMAL_FORMS:
+                raise spec.err("normalizer", f"expected one of {_NORMAL_FORMS}, got {normalizer!r}")
+            norm = _normal_form(normalizer)
+        added = [_AddedToken(i, s, True, False, False, False, False) for s, i in special_tokens.items()]
+        model = BPE(vocab, merges=None, ignore_merges=True)
+        patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+        steps: list[_Step] = [
+            _Split(compile_pattern(p, f"{source}: pattern[{i}]"), "Isolated", False) for i, p in enumerate(patterns)
+        ]
+        steps.append(_ByteLevelStep(False, None))
+        return cls(
+            model=model,
+            added_tokens=added,
+            normalizer=norm,
+            steps=steps,
+            post_single=None,
+            decoder_bytelevel=True,
+            name_or_path=name_or_path or source,
+            bos_token=bos_token,
+            eos_token=eos_token,
+        )
+
+    # -- protocol ----------------------------------------------------------------------------------------
+    @property
+    def name_or_path(self) -> str:
+        return self._name_or_path
+
+    @property
+    def bos_token(self) -> str | None:
+        return self._bos_token
+
+    @property
+    def eos_token(self) -> str | None:
+        return self._eos_token
+
+    @property
+    def bos_token_id(self) -> int | None:
+        return None if self._bos_token is None else self.token_to_id(self._bos_token)
+
+    @property
+    def eos_token_id(self) -> int | None:
+        return None if self._eos_token is None else self.token_to_id(self._eos_token)
+
+    @property
+    def vocab_size(self) -> int:
+        """Distinct token strings, added tokens included (HF's ``get_vocab_size(with_added_tokens=True)``)."""
+        vocab = self._model.vocab
+        return len(vocab) + sum(1 for t in self._added if t.content not in vocab)
+
+    @property
+    def special_token_ids(self) -> frozenset[int]:
+        return self._special_ids
+
+    @property
+    def all_special_tokens(self) -> tuple[str, ...]:
+        return self._all_special
+
+    def token_to_id(self, token: str) -> int | None:
+        t = self._added_by_content.get(token)
+        return t.id if t is not None else self._model.vocab.get(token)
+
+    def id_to_token(self, id: int) -> str | None:
+        t = self._added_by_id.get(id)
+        return t.content if t is not None else self._vocab_r.get(id)
+
+    def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
+        """``split_special_tokens=True`` treats special added tokens written in ``text`` as plain text
+        (HF's ``encode_special_tokens``); non-special added tokens are still matched."""
+        raw_matcher, norm_matcher = (
+            self._matchers_without_specials()
+            if split_special_tokens
+            else (
+                self._raw_matcher,
+                self._norm_matcher,
+            )
+        )
+        ids: list[int] = []
+        segments = ((text, None),) if raw_matcher is None else self._find_added(text, raw_matcher)
+        for seg, tid in segments:
+            if tid is not None:
+                ids.append(tid)
+                continue
+            if self._normalizer is not None:
+                seg = self._normalizer(seg)
+            if norm_matcher is None:
+                self._encode_plain(seg, ids)
+                continue
+            for seg2, tid2 in self._find_added(seg, norm_matcher):
+                if tid2 is not None:
+                    ids.append(tid2)
+                else:
+                    self._encode_plain(seg2, ids)
+        if add_special_tokens and self._post_single is not None:
+            before, after = self._post_single
+            ids = before + ids + after
+        return ids
+
+    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = False) -> list[list[int]]:
+        """Sequential: CPython threads would not speed this up, and the word cache is shared."""
+        return [self.encode(t, add_special_tokens) for t in texts]
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        """As ``tokenizers``: unknown ids are skipped; invalid UTF-8 becomes U+FFFD."""
+        tokens: list[str] = []
+        for i in ids:
+            if skip_special_tokens and i in self._special_ids:
+                continue
+            tok = self.id_to_token(i)
+            if tok is not None:
+                tokens.append(tok)
+        if self._decoder_bytelevel:
+            return decode_tokens(tokens)
+        return " ".join(tokens)
+
+    # -- internals ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _matcher(
+        tokens: Sequence[_AddedToken], normalizer: Callable[[str], str] | None
+    ) -> tuple[re.Pattern[str], dict[str, _AddedToken]] | None:
+        """Leftmost-longest literal matcher (as aho-corasick's): alternation longest first."""
+        by_text: dict[str, _AddedToken] = {}
+        for t in tokens:
+            text = normalizer(t.content) if normalizer is not None else t.content
+            if text:
+                by_text.setdefault(text, t)
+        if not by_text:
+            return None
+        alts = sorted(by_text, key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, alts))), by_text
+
+    def _matchers_without_specials(self) -> tuple[Any, Any]:
+        cached = self.__dict__.get("_nospecial_matchers")
+        if cached is None:
+            plain = [t for t in self._added if not t.special]
+            cached = (
+                self._matcher([t for t in plain if not t.normalized], None),
+                self._matcher([t for t in plain if t.normalized], self._normalizer),
+            )
+            self.__dict__["_nospecial_matchers"] = cached
+        return cached
+
+    def _split_raw(self, text: str) -> Iterable[tuple[str, int | None]]:
+        if self._raw_matcher is None:
+            return ((text, None),)
+        return self._find_added(text, self._raw_matcher)
+
+    @staticmethod
+    def _find_added(text: str, matcher: tuple[re.Pattern[str], dict[str, _AddedToken]]) -> list[tuple[str, int | None]]:
+        """``AddedVocabulary::find_matches``: segments of text and added-token ids, with strip flags."""
+        regex, by_text = matcher
+        out: list[tuple[str, int | None]] = []
+        done = 0
+        for m in regex.finditer(text):
+            start, stop = m.span()
+            tok = by_text[m.group()]
+            if tok.single_word:
+                start_ok = start == 0 or not _is_word_char(text[start - 1])
+                stop_ok = stop == len(text) or not _is_word_char(text[stop])
+                if not (start_ok and stop_ok):
+                    continue
+            if start < done:  # overlaps spaces a previous rstrip consumed
+                continue
+            if tok.lstrip:
+                s = start
+                while s > 0 and _is_ws(text[s - 1]):
+                    s -= 1
+                start = max(s, done)
+            if tok.rstrip:
+                while stop < len(text) and _is_ws(text[stop]):
+                    stop += 1
+            if done < start:
+                out.append((text[done:start], None))
+            out.append(("", tok.id))
+            done = stop
+        if done < len(text) or not out:
+            out.append((text[done:], None))
+        return out
+
+    def _encode_plain(self, text: str, ids: list[int]) -> None:
+        if not text:
+            return
+        fast = self._fast_regex
+        if fast is not None:
+            pieces: list[str] = fast.findall(text)
+            if sum(map(len, pieces)) != len(text):
+                pieces = _split(text, self._steps[0])  # type: ignore[arg-type]
+        else:
+            pieces = [text]
+            for step in self._steps:
+                if isinstance(step, _Split):
+                    pieces = [q for p in pieces for q in _split(p, step)]
+                else:
+                    pieces = [q for p in pieces for q in _bytelevel_step(p, step)]
+        if self._lazy_bytelevel:
+            cache = self._raw_cache
+            encode_word = self._model.encode_word
+            for p in pieces:
+                hit = cache.get(p)
+                if hit is None:
+                    hit = encode_word(to_bytelevel(p))
+                    if len(cache) < _RAW_CACHE_CAPACITY:
+                        cache[p] = hit
+                ids.extend(hit)
+        else:
+            for p in pieces:
+                ids.extend(self._model.encode_word(p))
+
+
+def _split(text: str, step: _Split) -> list[str]:
+    """``NormalizedString::split`` with a regex and one of the five delimiter behaviours."""
+    segs: list[tuple[int, int, bool]] = []
+    prev = 0
+    for m in step.regex.finditer(text):
+        s, e = m.span()
+        if prev != s:
+            segs.append((prev, s, False))
+        segs.append((s, e, True))
+        prev = e
+    if prev != len(text):
+        segs.append((prev, len(text), False))
+    if step.invert:
+        segs = [(s, e, not is_m) for s, e, is_m in segs]
+    b = step.behavior
+    out: list[tuple[int, int]] = []
+    if b == "Isolated":
+        out = [(s, e) for s, e, _ in segs]
+    elif b == "Removed":
+        out = [(s, e) for s, e, is_m in segs if not is_m]
+    elif b == "MergedWithPrevious":
+        prev_match = False
+        for s, e, is_m in segs:
+            if is_m and not prev_match and out:
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+            prev_match = is_m
+    elif b == "MergedWithNext":
+        prev_match = False
+        for s, e, is_m in reversed(segs):
+            if is_m and not prev_match and out:
+                out[-1] = (s, out[-1][1])
+            else:
+                out.append((s, e))
+            prev_match = is_m
+        out.reverse()
+    else:  # Contiguous
+        prev_match = False
+        for s, e, is_m in segs:
+            if is_m == prev_match and out:
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+            prev_match = is_m
+    return [text[s:e] for s, e in out if e > s]
+
+
+def _bytelevel_step(text: str, step: _ByteLevelStep) -> list[str]:
+    if step.add_prefix_space and not text.startswith(" "):
+        text = " " + text
+    pieces = [text] if step.regex is None else _split(text, _Split(step.regex, "Isolated", False))
+    return [to_bytelevel(p) for p in pieces]
+
+
+def _normal_form(form: str) -> Callable[[str], str]:
+    def normalize(text: str) -> str:
+        return unicodedata.normalize(form, text)  # type: ignore[arg-type]
+
+    return normalize
+
+
+# -- tokenizer.json sections -----------------------------------------------------------------------------
+def _parse_model(spec: _Spec, model: Mapping[str, Any]) -> BPE:
+    typ = model.get("type", "BPE" if "merges" in model else None)
+    if typ != "BPE":
+        raise spec.err("model.type", f"only BPE models are supported by the pure-Python backend, got {typ!r}")
+    for key in ("continuing_subword_prefix", "end_of_word_suffix"):
+        if model.get(key):
+            raise spec.err(f"model.{key}", "not supported by the pure-Python backend")
+    if model.get("byte_fallback"):
+        raise spec.err("model.byte_fallback", "not supported by the pure-Python backend")
+    if model.get("dropout"):
+        raise spec.err("model.dropout", "BPE dropout is not supported (it makes encoding random)")
+    vocab = spec.get(model, "vocab", "model", dict)
+    if not all(type(i) is int for i in vocab.values()):
+        bad = next(t for t, i in vocab.items() if type(i) is not int)
+        raise spec.err(f"model.vocab[{bad!r}]", "ids must be integers")
+    merges = _parse_merges(spec, spec.get(model, "merges", "model", list), vocab)
+    unk = model.get("unk_token")
+    unk_id = None
+    if unk is not None:
+        if unk not in vocab:
+            raise spec.err("model.unk_token", f"{unk!r} is not in model.vocab")
+        unk_id = vocab[unk]
+    return BPE(vocab, merges=merges, ignore_merges=bool(model.get("ignore_merges", False)), unk_id=unk_id)
+
+
+def _parse_merges(spec: _Spec, raw: list[Any], vocab: Mapping[str, int]) -> dict[tuple[str, str], int]:
+    """Merge pair -> rank (its index; a duplicate keeps its last index, as ``tokenizers``' HashMap does).
+
+    Written as bulk comprehensions: a per-item validating loop costs seconds on 450k merges.
+    """
+    try:
+        if raw and isinstance(raw[0], str):
+            pairs = [tuple(m.split(" ")) for m in raw]
+        else:
+            pairs = [tuple(m) for m in raw]
+        ok = all(len(p) == 2 and p[0] + p[1] in vocab for p in pairs)
+    except (TypeError, AttributeError):
+        ok = False
+    if not ok:
+        for rank, m in enumerate(raw):
+            p = tuple(m.split(" ")) if isinstance(m, str) else tuple(m) if isinstance(m, list) else ()
+            if len(p) != 2 or not all(isinstance(x, str) for x in p):
+                raise spec.err(f"model.merges[{rank}]", f"expected 'a b' or a pair of strings, got {m!r}")
+            if p[0] + p[1] not in vocab:
+                raise spec.err(f"model.merges[{rank}]", f"merge result {p[0] + p[1]!r} is not in model.vocab")
+    return dict(zip(pairs, range(len(pairs)), strict=True))
+
+
+def _parse_added(spec: _Spec, items: Any) -> list[_AddedToken]:
+    if not isinstance(items, list):
+        raise spec.err("added_tokens", "expected a list")
+    out = []
+    for n, a in enumerate(items):
+        field = f"added_tokens[{n}]"
+        if not isinstance(a, dict):
+            raise spec.err(field, "expected an object")
+        out.append(
+            _AddedToken(
+                id=spec.get(a, "id", field, int),
+                content=spec.get(a, "content", field, str),
+                special=bool(a.get("special", False)),
+                normalized=bool(a.get("normalized", not a.get("special", False))),
+                lstrip=bool(a.get("lstrip", False)),
+                rstrip=bool(a.get("rstrip", False)),
+                single_word=bool(a.get("single_word", False)),
+            )
+        )
+    return out
+
+
+def _parse_normalizer(spec: _Spec, obj: Any, field: str) -> Callable[[str], str] | None:
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise spec.err(field, "expected an object or null")
+    typ = obj.get("type")
+    if typ in _NORMAL_FORMS:
+        return _normal_form(typ)
+    if typ == "Sequence":
+        subs = [
+            _parse_normalizer(spec, o, f"{field}.normalizers[{i}]")
+            for i, o in enumerate(spec.get(obj, "normalizers", field, list))
+        ]
+        funcs = [f for f in subs if f is not None]
+        if not funcs:
+            return None
+        if len(funcs) == 1:
+            return funcs[0]
+
+        def seq(text: str) -> str:
+            for f in funcs:
+                text = f(text)
+            return text
+
+        return seq
+    raise spec.err(f"{field}.type", f"normalizer {typ!r} is not supported by the pure-Python backend")
+
+
+def _parse_pretokenizer(spec: _Spec, obj: Any, field: str) -> list[_Step]:
+    if obj is None:
+        return []
+    if not isinstance(obj, dict):
+        raise spec.err(field, "expected an object or null")
+    typ = obj.get("type")
+    if typ == "Sequence":
+        steps: list[_Step] = []
+        for i, o in enumerate(spec.get(obj, "pretokenizers", field, list)):
+            steps.extend(_parse_pretokenizer(spec, o, f"{field}.pretokenizers[{i}]"))
+        return steps
+    if typ == "Split":
+        pat = spec.get(obj, "pattern", field, dict)
+        if "Regex" in pat and isinstance(pat["Regex"], str):
+            regex = compile_pattern(pat["Regex"], f"{spec.source}: {field}.pattern.Regex")
+        elif "String" in pat and isinstance(pat["String"], str):
+            regex = re.compile(re.escape(pat["String"]))
+        else:
+            raise spec.err(f"{field}.pattern", "expected {'Regex': str} or {'String': str}")
+        behavior = obj.get("behavior", "Isolated")
+        if behavior not in _BEHAVIORS:
+            raise spec.err(f"{field}.behavior", f"unknown split behavior {behavior!r}")
+        return [_Split(regex, behavior, bool(obj.get("invert", False)))]
+    if typ == "ByteLevel":
+        use_regex = obj.get("use_regex", True)
+        gpt2 = compile_pattern(GPT2_PATTERN, "ByteLevel.use_regex") if use_regex else None
+        return [_ByteLevelStep(bool(obj.get("add_prefix_space", True)), gpt2)]
+    raise spec.err(f"{field}.type", f"pre-tokenizer {typ!r} is not supported by the pure-Python backend")
+
+
+def _parse_post(
+    spec: _Spec, obj: Any, field: str, added: Mapping[str, int], vocab: Mapping[str, int]
+) -> tuple[list[int], list[int]] | None:
+    """Ids a single-sequence post-processor puts before and after the sequence (None: nothing)."""
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise spec.err(field, "expected an object or null")
+    typ = obj.get("type")
+    if typ == "ByteLevel":
+        return None  # only adjusts offsets
+    if typ == "Sequence":
+        before: list[int] = []
+        after: list[int] = []
+        for i, o in enumerate(spec.get(obj, "processors", field, list)):
+            r = _parse_post(spec, o, f"{field}.processors[{i}]", added, vocab)
+            if r is not None:
+                before, after = r[0] + before, after + r[1]
+        return (before, after) if before or after else None
+    if typ == "TemplateProcessing":
+        single = spec.get(obj, "single", field, list)
+        specials = obj.get("special_tokens") or {}
+        pre: list[int] = []
+        post: list[int] = []
+        seen_seq = False
+        for i, item in enumerate(single):
+            f = f"{field}.single[{i}]"
+            if isinstance(item, dict) and "Sequence" in item:
+                if seen_seq:
+                    raise spec.err(f, "a single-sequence template may hold one Sequence")
+                seen_seq = True
+            elif isinstance(item, dict) and "SpecialToken" in item:
+                name = item["SpecialToken"].get("id")
+                entry = specials.get(name)
+                if not isinstance(entry, dict) or not isinstance(entry.get("ids"), list):
+                    raise spec.err(f"{field}.special_tokens", f"no ids for special token {name!r}")
+                (post if seen_seq else pre).extend(int(x) for x in entry["ids"])
+            else:
+                raise spec.err(f, f"unknown template item {item!r}")
+        return pre, post
+    if typ in ("RobertaProcessing", "BertProcessing"):
+        cls_ = spec.get(obj, "cls", field, list)
+        sep = spec.get(obj, "sep", field, list)
+        return [int(cls_[1])], [int(sep[1])]
+    raise spec.err(f"{field}.type", f"post-processor {typ!r} is not supported by the pure-Python backend")
+
+
+def _parse_decoder(spec: _Spec, obj: Any, field: str) -> bool:
+    """True for a ByteLevel decoder, False for none (tokens joined by spaces, as tokenizers does)."""
+    if obj is None:
+        return False
+    if not isinstance(obj, dict):
+        raise spec.err(field, "expected an object or null")
+    typ = obj.get("type")
+    if typ == "ByteLevel":
+        return True
+    if typ == "Sequence":
+        subs = [
+            _parse_decoder(spec, o, f"{field}.decoders[{i}]")
+            for i, o in enumerate(spec.get(obj, "decoders", field, list))
+        ]
+        if subs.count(True) == 1 and len(subs) == 1:
+            return True
+        if not subs:
+            return False
+        raise spec.err(field, "only a single ByteLevel decoder is supported by the pure-Python backend")
+    raise spec.err(f"{field}.type", f"decoder {typ!r} is not supported by the pure-Python backend")
+
+
+def _special_names(
+    spec: _Spec,
+    config: Mapping[str, Any] | str | os.PathLike[str] | None,
+    bos: str | None,
+    eos: str | None,
+) -> tuple[str | None, str | None]:
+    if config is not None and not isinstance(config, Mapping):
+        try:
+            config = json.loads(Path(config).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ValidationError(f"cannot read tokenizer_config: {e}", field=str(config)) from None
+        if not isinstance(config, Mapping):
+            raise spec.err("tokenizer_config", "expected a JSON object")
+
+    def name(key: str, given: str | None) -> str | None:
+        if given is not None or config is None:
+            return given
+        val = config.get(key)
+        if isinstance(val, dict):  # serialized AddedToken
+            val = val.get("content")
+        return val if isinstance(val, str) else None
+
+    return name("bos_token", bos), name("eos_token", eos)
+
+
+def _parse_tiktoken(data: bytes, source: str) -> dict[str, int]:
+    """``<base64 token> <rank>`` lines to a byte-level-spelled vocabulary."""
+    vocab: dict[str, int] = {}
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            tok_b64, rank = line.split()
+            raw = base64.b64decode(tok_b64, validate=True)
+            vocab[raw.decode("latin-1").translate(_LATIN1_MAP)] = int(rank)
+        except (ValueError, binascii.Error):
+            raise ValidationError(f"bad tiktoken line {line[:80]!r}", field=f"{source}:{n}") from None
+    if not vocab:
+        raise ValidationError("empty tiktoken file", field=source)
+    return vocab
+
+
+_LATIN1_MAP = dict(enumerate(BYTE_TO_CHAR))
