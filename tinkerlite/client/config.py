@@ -11,11 +11,12 @@ import json
 import os
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import TinkerError
+from ..types.records import ClientConfigResponse
 
 DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod"
 SDK_VERSION = "0.38.0"
@@ -152,43 +153,8 @@ def resolve_credential(
     raise TinkerError(MISSING_KEY_MESSAGE)
 
 
-@dataclass(frozen=True)
-class ClientConfig:
-    """``/api/v1/client/config``; defaults are the official ones (used for any missing field)."""
-
-    pjwt_auth_enabled: bool = False
-    credential_default_source: str = "api_key"
-    sample_dispatch_bytes_semaphore_size: int = 10 * 1024 * 1024
-    inflight_response_bytes_semaphore_size: int = 50 * 1024 * 1024
-    parallel_fwdbwd_chunks: bool = True
-    proto_compress_fwdbwd: bool = False
-    fwdbwd_max_chunk_len: int = 1024
-    fwdbwd_max_chunk_bytes_count: int = 5_000_000
-    fwdbwd_dispatch_bytes_semaphore_size: int = 50_000_000
-    billing_exception_max_pause_duration_sec: float = 3600.0
-    sample_no_retries: bool = False
-    sample_enable_stuck_detection: bool = True
-    sample_max_concurrent_requests: int = 2000
-    use_pyqwest_transport: bool = True
-    sample_use_retrieve_futures: bool = False
-    custom_loss_server_side: bool = False
-    sample_join_sampling_session: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> ClientConfig:
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
-        kwargs: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key in known and value is not None:
-                default = getattr(cls, key)
-                if isinstance(default, bool):
-                    kwargs[key] = bool(value)
-                elif isinstance(default, (int, float)) and isinstance(value, (int, float)):
-                    kwargs[key] = type(default)(value)
-                else:
-                    kwargs[key] = value
-        return cls(**kwargs, extra={k: v for k, v in raw.items() if k not in known})
+#: ``/api/v1/client/config``: one record type shared with the server (defaults are the official ones).
+ClientConfig = ClientConfigResponse
 
 
 @dataclass(frozen=True)

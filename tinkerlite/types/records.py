@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
@@ -172,6 +173,25 @@ class ClientConfigResponse(JsonRecord):
     custom_loss_server_side: bool = False
     sample_join_sampling_session: bool = False
     create_model_via_load_weights: bool = False
+
+    @classmethod
+    def from_json(cls, obj: Any) -> ClientConfigResponse:
+        """Lenient: null or unknown keys keep the default; numbers are coerced to the field's type."""
+        if not isinstance(obj, dict):
+            return cls()
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            value = obj.get(f.name)
+            if value is None:
+                continue
+            default = f.default
+            if isinstance(default, bool):
+                kwargs[f.name] = bool(value)
+            elif isinstance(default, (int, float)) and isinstance(value, (int, float)):
+                kwargs[f.name] = type(default)(value)
+            elif isinstance(default, str) and isinstance(value, str):
+                kwargs[f.name] = value
+        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
