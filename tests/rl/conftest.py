@@ -1,0 +1,58 @@
+"""Shared builders for the RL tests: trajectories from plain token lists, and a backend switch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tinkerlite.backend import available_backends, get_backend, set_backend
+from tinkerlite.completers import TokensWithLogprobs
+from tinkerlite.rl.types import Trajectory, TrajectoryGroup, Transition
+from tinkerlite.types import ModelInput
+
+
+@pytest.fixture(params=available_backends())
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test under each installed backend (pure always; numpy when importable)."""
+    before = get_backend().name
+    set_backend(request.param)
+    yield request.param
+    set_backend(before)
+
+
+def transition(
+    ob: list[int],
+    ac: list[int],
+    lps: list[float] | None = None,
+    reward: float = 0.0,
+    seq_id: str | None = None,
+    metrics: dict[str, Any] | None = None,
+    done: bool = False,
+) -> Transition:
+    return Transition(
+        ob=ModelInput.from_ints(ob),
+        ac=TokensWithLogprobs(
+            tokens=ac, maybe_logprobs=lps if lps is not None else [-0.5] * len(ac), sequence_id=seq_id
+        ),
+        reward=reward,
+        episode_done=done,
+        metrics=metrics or {},
+    )
+
+
+def trajectory(*transitions: Transition) -> Trajectory:
+    last = transitions[-1]
+    return Trajectory(transitions=list(transitions), final_ob=ModelInput.from_ints(last.ob.to_ints() + last.ac.tokens))
+
+
+def group(
+    trajs: list[Trajectory], final: list[float] | None = None, metrics: list[dict[str, Any]] | None = None
+) -> TrajectoryGroup:
+    return TrajectoryGroup(trajs, final if final is not None else [0.0] * len(trajs), metrics or [{} for _ in trajs])
+
+
+def reward_group(rewards: list[float]) -> TrajectoryGroup:
+    """One single-turn trajectory per reward (the reward given by the step)."""
+    return group([trajectory(transition([1, 2], [3], reward=r, done=True)) for r in rewards])

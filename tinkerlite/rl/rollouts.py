@@ -1,0 +1,253 @@
+"""Rollouts: one episode per env, a group's episodes concurrently, a batch's groups concurrently.
+
+Everything is ``asyncio``: each env's ``policy(...)`` call is a sampling request, and all of a batch's
+requests are in flight together (the sampling client applies the server's back-pressure). What happens
+when an env or the policy raises is a policy, chosen per run:
+
+* ``fail_fast``: the first error cancels the group's other rollouts and propagates (the run stops);
+* ``drop``: the failed trajectory is dropped and counted (``rollout_errors/<Type>``); a group with no
+  surviving trajectory, or whose ``make_envs``/``compute_group_rewards`` failed, is skipped and counted
+  (``rollout_errors/groups_skipped``). The run continues.
+
+A turn limit (``max_turns``) ends a never-finishing env with ``stop/max_turns`` instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from ..completers import TokenCompleter, TokensWithLogprobs
+from ..errors import TinkerliteError, ValidationError
+from ..types import ModelInput
+from .types import (
+    STOP_METRIC_PREFIX,
+    Env,
+    EnvGroupBuilder,
+    InitialObservationOverflow,
+    RolloutError,
+    StepResult,
+    StopReason,
+    Trajectory,
+    TrajectoryGroup,
+    Transition,
+)
+
+__all__ = [
+    "AllRolloutsFailedError",
+    "ErrorPolicy",
+    "RolloutErrorCounter",
+    "do_group_rollout",
+    "do_single_rollout",
+    "gather_group_rollouts",
+]
+
+logger = logging.getLogger(__name__)
+ErrorPolicy = Literal["fail_fast", "drop"]
+ERROR_POLICIES: tuple[str, ...] = ("fail_fast", "drop")
+T = TypeVar("T")
+
+
+class AllRolloutsFailedError(TinkerliteError):
+    """Every rollout of a group failed (under ``drop``), so there is nothing to train on."""
+
+    def __init__(self, errors: list[RolloutError]) -> None:
+        self.errors = errors
+        first = errors[0] if errors else RolloutError("unknown", "")
+        super().__init__(
+            f"all {len(errors)} rollouts of the group failed; first: {first.error_type}: {first.error_message}"
+        )
+
+
+def _stop_metric(reason: str) -> dict[str, float]:
+    return {f"{STOP_METRIC_PREFIX}{reason}": 1.0}
+
+
+def _stop_reason_from_metrics(metrics: dict[str, float | int]) -> str | None:
+    reasons = [k[len(STOP_METRIC_PREFIX) :] for k, v in metrics.items() if k.startswith(STOP_METRIC_PREFIX) and v]
+    return reasons[0] if reasons else None
+
+
+def _empty_transition(reward: float, metrics: dict[str, float | int]) -> Transition:
+    return Transition(
+        ob=ModelInput.empty(),
+        ac=TokensWithLogprobs(tokens=[], maybe_logprobs=[]),
+        reward=reward,
+        episode_done=True,
+        metrics=metrics,
+    )
+
+
+def _check_action(ac: object) -> TokensWithLogprobs:
+    if not isinstance(ac, TokensWithLogprobs):
+        raise ValidationError(f"the policy returned {type(ac).__name__}, not TokensWithLogprobs", field="policy")
+    if ac.maybe_logprobs is not None and len(ac.maybe_logprobs) != len(ac.tokens):
+        raise ValidationError(
+            f"the policy returned {len(ac.tokens)} tokens but {len(ac.maybe_logprobs)} logprobs", field="policy"
+        )
+    return ac
+
+
+async def do_single_rollout(policy: TokenCompleter, env: Env, *, max_turns: int | None = None) -> Trajectory:
+    """Run one episode. ``max_turns`` stops an env that never sets ``episode_done`` (``stop/max_turns``)."""
+    if max_turns is not None and max_turns < 1:
+        raise ValidationError(f"must be >= 1, got {max_turns}", field="max_turns")
+    initial = await env.initial_observation()
+    if isinstance(initial, InitialObservationOverflow):
+        # The prompt alone is over budget: no tokens to train on, but the reward still counts in the group.
+        metrics = {**initial.metrics, **_stop_metric(StopReason.MAX_TOKENS.value)}
+        return Trajectory([_empty_transition(initial.reward, metrics)], ModelInput.empty(), StopReason.MAX_TOKENS.value)
+    ob, stop = initial
+    transitions: list[Transition] = []
+    while True:
+        if max_turns is not None and len(transitions) >= max_turns:
+            last = transitions[-1]
+            metrics = {k: v for k, v in last.metrics.items() if not k.startswith(STOP_METRIC_PREFIX)}
+            metrics.update(_stop_metric(StopReason.MAX_TURNS.value))
+            transitions[-1] = dataclasses.replace(last, episode_done=True, metrics=metrics)
+            return Trajectory(transitions, ob, StopReason.MAX_TURNS.value)
+        ac = _check_action(await policy(ob, stop))
+        result = await env.step(ac.tokens, extra={"stop_reason": ac.stop_reason})
+        if not isinstance(result, StepResult):
+            raise ValidationError(
+                f"env.step returned {type(result).__name__}, not StepResult", field=type(env).__name__
+            )
+        transitions.append(
+            Transition(ob, ac, float(result.reward), result.episode_done, dict(result.metrics), dict(result.logs))
+        )
+        ob, stop = result.next_observation, result.next_stop_condition
+        if result.episode_done:
+            return Trajectory(transitions, ob, _stop_reason_from_metrics(transitions[-1].metrics))
+
+
+def _error(e: BaseException) -> RolloutError:
+    return RolloutError(type(e).__name__, str(e)[:500])
+
+
+async def _gather_fail_fast(aws: Sequence[Awaitable[T]]) -> list[T]:
+    """Like ``gather`` but the first exception cancels the rest before propagating."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def do_group_rollout(
+    builder: EnvGroupBuilder,
+    policy: TokenCompleter,
+    *,
+    error_policy: ErrorPolicy = "fail_fast",
+    max_turns: int | None = None,
+) -> TrajectoryGroup:
+    """Make the group's envs, roll them out concurrently, then score the group.
+
+    Under ``drop`` the failed trajectories are left out and listed in ``rollout_errors``; raises
+    :class:`AllRolloutsFailedError` if none survives. ``builder.cleanup()`` always runs.
+    """
+    if error_policy not in ERROR_POLICIES:
+        raise ValidationError(f"must be one of {', '.join(ERROR_POLICIES)}; got {error_policy!r}", field="error_policy")
+    try:
+        envs = list(await builder.make_envs())
+        coros = [do_single_rollout(policy, env, max_turns=max_turns) for env in envs]
+        errors: list[RolloutError] = []
+        if error_policy == "fail_fast":
+            trajs = await _gather_fail_fast(coros)
+            kept_envs = envs
+        else:
+            results = await asyncio.gather(*coros, return_exceptions=True)
+            trajs, kept_envs = [], []
+            for env, r in zip(envs, results, strict=True):
+                if isinstance(r, BaseException):
+                    if isinstance(r, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+                        raise r
+                    logger.warning("rollout failed (%s): %s", type(r).__name__, r)
+                    errors.append(_error(r))
+                else:
+                    trajs.append(r)
+                    kept_envs.append(env)
+            if not trajs:
+                raise AllRolloutsFailedError(errors)
+        rewards_and_metrics = await builder.compute_group_rewards(trajs, kept_envs)
+        if len(rewards_and_metrics) != len(trajs):
+            raise ValidationError(
+                f"compute_group_rewards returned {len(rewards_and_metrics)} entries for {len(trajs)} trajectories",
+                field=type(builder).__name__,
+            )
+        rewards = [float(r) for r, _ in rewards_and_metrics]
+        metrics = [dict(m) for _, m in rewards_and_metrics]
+        return TrajectoryGroup(trajs, rewards, metrics, rollout_errors=errors)
+    finally:
+        cleanup = asyncio.ensure_future(builder.cleanup())
+        try:
+            await asyncio.shield(cleanup)
+        except asyncio.CancelledError:
+            await cleanup
+            raise
+
+
+@dataclass
+class RolloutErrorCounter:
+    """Counts failed trajectories by exception type and skipped groups (``rollout_errors/...``)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    groups_skipped: int = 0
+
+    def ingest(self, result: TrajectoryGroup | None) -> None:
+        if result is None:
+            self.groups_skipped += 1
+            return
+        for err in result.rollout_errors:
+            self.counts[err.error_type] += 1
+
+    def record_exception(self, e: BaseException) -> None:
+        """Count a group-level failure by type (each trajectory's type when every rollout failed)."""
+        if isinstance(e, AllRolloutsFailedError):
+            for err in e.errors:
+                self.counts[err.error_type] += 1
+        else:
+            self.counts[type(e).__name__] += 1
+
+    def get_metrics(self, prefix: str = "rollout_errors") -> dict[str, float]:
+        if not self.counts and not self.groups_skipped:
+            return {}
+        out = {f"{prefix}/{k}": float(v) for k, v in self.counts.items()}
+        out[f"{prefix}/total"] = float(sum(self.counts.values()))
+        out[f"{prefix}/groups_skipped"] = float(self.groups_skipped)
+        return out
+
+
+async def gather_group_rollouts(
+    builders: Sequence[EnvGroupBuilder],
+    policy: TokenCompleter,
+    *,
+    error_policy: ErrorPolicy = "fail_fast",
+    max_turns: int | None = None,
+    counter: RolloutErrorCounter | None = None,
+) -> list[TrajectoryGroup | None]:
+    """All groups concurrently; under ``drop`` a failed group is ``None`` (and counted), else errors propagate."""
+
+    async def one(b: EnvGroupBuilder) -> TrajectoryGroup | None:
+        try:
+            return await do_group_rollout(b, policy, error_policy=error_policy, max_turns=max_turns)
+        except Exception as e:
+            if error_policy == "fail_fast":
+                raise
+            logger.warning("group rollout failed (%s): %s", type(e).__name__, e)
+            if counter is not None:
+                counter.record_exception(e)
+            return None
+
+    results = await _gather_fail_fast([one(b) for b in builders])
+    if counter is not None:
+        for r in results:
+            counter.ingest(r)
+    return results

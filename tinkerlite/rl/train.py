@@ -1,0 +1,491 @@
+"""RL training loops: synchronous (sample → train → new sampler, every step) and asynchronous off-policy.
+
+The step is the cookbook's (``rl/train.py``): roll out a batch of env groups with the current sampler,
+centre rewards within groups, assemble datums, optionally fold in a KL penalty against a reference
+model, then ``num_substeps`` × (``forward_backward`` + ``optim_step``) — the next substep submitted
+before the previous one is awaited — and a fresh sampler from the new weights.
+
+Checkpoints follow :mod:`tinkerlite.checkpoint_utils`: a record says how many steps its weights contain
+(``step``) and which batch comes next (``batch``); a resumed run truncates ``metrics.jsonl`` to that
+step and continues. In the sync loop batches and sampling seeds depend only on the step, so a resumed
+run repeats what the uninterrupted one would have done. The async loop resumes at the recorded batch;
+which rollouts land in which step depends on timing there, as in the cookbook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
+from ..completers import TinkerTokenCompleter
+from ..errors import ValidationError
+from ..types import AdamParams, Datum
+from ..utils.ml_log import MetricsLogger, ProgressLine
+from .data_processing import assemble_training_data, compute_advantages, remove_constant_reward_groups, remove_mask
+from .metric_util import compute_trajectory_metrics
+from .metrics import (
+    compute_kl_sample_train,
+    compute_post_kl,
+    compute_sampling_client_metrics,
+    incorporate_kl_penalty,
+)
+from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, do_group_rollout, gather_group_rollouts
+from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
+
+__all__ = ["AsyncConfig", "Config", "main", "run"]
+
+logger = logging.getLogger(__name__)
+LOSS_FNS = ("importance_sampling", "ppo", "cispo", "dro")
+
+
+@dataclass
+class AsyncConfig:
+    """Off-policy training: rollouts keep running on the newest sampler while the trainer trains.
+
+    A group sampled more than ``max_steps_off_policy`` steps before the step that would train on it is
+    discarded and its env group re-queued; a step trains once ``groups_per_batch`` fresh groups are in.
+    """
+
+    max_steps_off_policy: int
+    groups_per_batch: int
+
+
+@dataclass
+class Config:
+    """The cookbook's ``rl.train.Config`` surface (names and defaults), minus wandb and tracing."""
+
+    log_path: str
+    model_name: str
+    dataset_builder: RLDatasetBuilder
+    learning_rate: float
+    max_tokens: int
+    temperature: float = 1.0
+    recipe_name: str = "rl"
+    renderer_name: str | None = None
+    lora_rank: int = 32
+    load_checkpoint_path: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    loss_fn: str = "importance_sampling"
+    loss_fn_config: dict[str, float] | None = None
+    num_substeps: int = 1
+    kl_penalty_coef: float = 0.0
+    kl_discount_factor: float = 0.0
+    kl_reference_model: str | None = None
+    """Base model the KL penalty is measured against (default: ``model_name``)."""
+    compute_post_kl: bool = False
+    evaluator_builders: list[Any] = field(default_factory=list)
+    """Extra evaluators (``tinkerlite.eval.evaluators``), run with the test set every ``eval_every`` steps."""
+    remove_constant_reward_groups: bool = False
+    eval_every: int = 20
+    save_every: int = 20
+    ttl_seconds: int | None = 604800
+    max_steps: int | None = None
+    async_config: AsyncConfig | None = None
+    error_policy: ErrorPolicy = "fail_fast"
+    """``fail_fast``: a rollout error stops the run. ``drop``: drop the failed trajectory, count it, go on."""
+    max_turns: int | None = None
+    """Turn limit per episode (``stop/max_turns``); None: the env decides."""
+    seed: int | None = 0
+    """LoRA init and sampling seeds (each step's requests get seeds derived from it); None: fresh entropy."""
+    include_provenance: bool = True
+    show_progress: bool = True
+
+
+async def _resolved(x: Any) -> Any:
+    """Client calls may hand back a future of the client (tinkerlite) or the client itself (official SDK)."""
+    return await x if inspect.isawaitable(x) else x
+
+
+def _validate(config: Config) -> None:
+    if config.loss_fn not in LOSS_FNS:
+        raise ValidationError(f"must be one of {', '.join(LOSS_FNS)}; got {config.loss_fn!r}", field="loss_fn")
+    if config.error_policy not in ERROR_POLICIES:
+        raise ValidationError(f"must be fail_fast or drop; got {config.error_policy!r}", field="error_policy")
+    if config.num_substeps < 1:
+        raise ValidationError(f"must be >= 1, got {config.num_substeps}", field="num_substeps")
+    if config.max_tokens < 1:
+        raise ValidationError(f"must be >= 1, got {config.max_tokens}", field="max_tokens")
+    if config.async_config is not None:
+        if config.async_config.max_steps_off_policy < 0 or config.async_config.groups_per_batch < 1:
+            raise ValidationError("max_steps_off_policy must be >= 0 and groups_per_batch >= 1", field="async_config")
+
+
+def _split(data: list[Datum], n: int) -> list[list[Datum]]:
+    n = max(1, min(n, len(data)))
+    k, r = divmod(len(data), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + k + (1 if i < r else 0)
+        out.append(data[start:end])
+        start = end
+    return out
+
+
+class _Trainer:
+    """State shared by the sync and async loops: clients, logger, checkpoints, one training step."""
+
+    def __init__(self, config: Config, service_client: Any, ml: MetricsLogger) -> None:
+        self.config = config
+        self.service_client = service_client
+        self.ml = ml
+        self.training_client: Any = None
+        self.sampling_client: Any = None
+        self.sampler_step = 0  # how many optimizer steps the current sampling client's weights contain
+        self.kl_reference: Any = None
+        self.dataset: RLDataset | None = None
+        self.test_dataset: RLDataset | None = None
+        self.ckpt: CheckpointManager | None = None
+        self.errors = RolloutErrorCounter()
+        self.t_start = time.monotonic()
+        self.reward_history: list[float] = []
+        self.test_reward_history: list[tuple[int, float]] = []
+
+    async def setup(self) -> tuple[int, int]:
+        """Create or resume the training client; returns (first step to run, total steps)."""
+        c = self.config
+        resume = get_last_checkpoint(c.log_path)
+        metadata = {"recipe": c.recipe_name}
+        if c.renderer_name:
+            metadata["renderer_name"] = c.renderer_name
+        if resume is not None and resume.state_path:
+            logger.info("resuming from %s", resume.state_path)
+            self.training_client = await _resolved(
+                self.service_client.create_training_client_from_state_with_optimizer(resume.state_path)
+            )
+        elif c.load_checkpoint_path:
+            self.training_client = await _resolved(
+                self.service_client.create_training_client_from_state(c.load_checkpoint_path)
+            )
+        else:
+            self.training_client = await _resolved(
+                self.service_client.create_lora_training_client(
+                    base_model=c.model_name, rank=c.lora_rank, seed=c.seed, user_metadata=metadata
+                )
+            )
+        self.dataset, self.test_dataset = await c.dataset_builder()
+        total = len(self.dataset)
+        if c.max_steps is not None:
+            total = min(total, c.max_steps)
+        if total < 1:
+            raise ValidationError("the dataset has no batches", field="dataset_builder")
+        start = 0
+        if resume is not None:
+            start = int(resume.get("step", resume.batch or 0))
+            dropped = self.ml.truncate_metrics(start)
+            if dropped:
+                logger.info("resume at step %d: dropped %d metrics rows that will be re-run", start, dropped)
+        self.ckpt = CheckpointManager(self.training_client, c.log_path, c.save_every, c.ttl_seconds)
+        self.sampling_client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
+        self.sampler_step = start
+        if c.kl_penalty_coef > 0:
+            self.kl_reference = await _resolved(
+                self.service_client.create_sampling_client(base_model=c.kl_reference_model or c.model_name)
+            )
+        return start, total
+
+    def policy(self, sampling_client: Any, step: int, stream: int = 0) -> TinkerTokenCompleter:
+        """A completer on ``sampling_client`` whose seeds are fixed by (seed, step, stream, call number)."""
+        c = self.config
+        base = None if c.seed is None else ((c.seed * 1_000_003 + step) * 1_000 + stream) * 100_000
+        return TinkerTokenCompleter(sampling_client, c.max_tokens, c.temperature, seed=base)
+
+    async def evaluate(self, step: int) -> dict[str, float]:
+        """Roll out every test group with the current sampler (metrics prefixed ``test/``), then run the
+        configured evaluators on the sampler or the training client."""
+        from ..eval.evaluators import SamplingClientEvaluator
+
+        extra: dict[str, float] = {}
+        for build in self.config.evaluator_builders:
+            ev = build()
+            arg = self.sampling_client if isinstance(ev, SamplingClientEvaluator) else self.training_client
+            extra.update(await _resolved(ev(arg)))
+        if self.test_dataset is None:
+            return extra
+        builders = [b for i in range(len(self.test_dataset)) for b in self.test_dataset.get_batch(i)]
+        counter = RolloutErrorCounter()
+        results = await gather_group_rollouts(
+            builders,
+            self.policy(self.sampling_client, step, stream=999),
+            error_policy=self.config.error_policy,
+            max_turns=self.config.max_turns,
+            counter=counter,
+        )
+        kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
+        metrics: dict[str, float] = {}
+        if kept:
+            metrics.update(compute_trajectory_metrics([g for _, g in kept], [b.logging_tags() for b, _ in kept]))
+        metrics.update(counter.get_metrics())
+        out = {f"test/{k}": v for k, v in metrics.items()}
+        if "test/env/all/reward/total" in out:
+            self.test_reward_history.append((step, out["test/env/all/reward/total"]))
+        return {**out, **extra}
+
+    async def prepare(
+        self, builders: Sequence[EnvGroupBuilder], groups: list[TrajectoryGroup]
+    ) -> tuple[list[Datum], dict[str, Any]]:
+        c = self.config
+        metrics: dict[str, Any] = {}
+        metrics.update(compute_trajectory_metrics(groups, [b.logging_tags() for b in builders]))
+        if c.remove_constant_reward_groups:
+            groups = remove_constant_reward_groups(groups)
+        advantages = compute_advantages(groups)
+        data, _meta = assemble_training_data(groups, advantages, include_provenance=c.include_provenance)
+        if c.kl_penalty_coef > 0 and self.kl_reference is not None and data:
+            metrics.update(
+                await incorporate_kl_penalty(data, self.kl_reference, c.kl_penalty_coef, c.kl_discount_factor)
+            )
+        return data, metrics
+
+    async def train_step(self, data: list[Datum], metrics: dict[str, Any]) -> list[list[float]]:
+        """``num_substeps`` × (forward_backward + optim_step), the next pair submitted before awaiting."""
+        c = self.config
+        batches = _split(data, c.num_substeps)
+        adam = AdamParams(learning_rate=c.learning_rate, beta1=0.9, beta2=0.95, eps=1e-8)
+        tc = self.training_client
+
+        def submit(batch: list[Datum]) -> tuple[Any, Any]:
+            fwd = tc.forward_backward(
+                [remove_mask(d) for d in batch], loss_fn=c.loss_fn, loss_fn_config=c.loss_fn_config
+            )
+            return fwd, tc.optim_step(adam)
+
+        logprobs: list[list[float]] = []
+        loss_sum = 0.0
+        pending = submit(batches[0])
+        for i in range(len(batches)):
+            nxt = submit(batches[i + 1]) if i + 1 < len(batches) else None
+            out = await pending[0]
+            opt = await pending[1]
+            logprobs.extend([float(v) for v in o["logprobs"].dense_flat()] for o in out.loss_fn_outputs)
+            loss_sum += float(out.metrics.get("loss:sum", 0.0))
+            if getattr(opt, "metrics", None):
+                metrics.update(opt.metrics)
+            if nxt is not None:
+                pending = nxt
+        metrics["loss:sum"] = loss_sum
+        return logprobs
+
+    async def finish_step(
+        self, step: int, total: int, data: list[Datum], train_logprobs: list[list[float]], metrics: dict[str, Any]
+    ) -> None:
+        """KL metrics, the next sampler (a checkpoint when due), post-KL, then log the step."""
+        c = self.config
+        assert self.ckpt is not None
+        if data:
+            metrics.update(compute_kl_sample_train(data, train_logprobs))
+        applied = step + 1
+        if self.ckpt.should_save(applied) and applied < total:
+            pending = self.ckpt.submit_periodic(applied, {"batch": applied, "step": applied})
+            record = await asyncio.to_thread(pending.finish)
+            client = await _resolved(self.training_client.create_sampling_client(record.sampler_path))
+        else:
+            client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
+        self.sampling_client, self.sampler_step = client, applied
+        if c.compute_post_kl and data:
+            metrics.update(await compute_post_kl(data, self.sampling_client))
+        metrics.update(self.errors.get_metrics())
+        metrics.update(
+            {
+                "progress/batch": step,
+                "progress/done_frac": applied / total,
+                "optim/lr": c.learning_rate,
+                "time/total": time.monotonic() - self.t_start,
+            }
+        )
+        reward = metrics.get("env/all/reward/total", math.nan)
+        self.reward_history.append(float(reward))
+        self.ml.log_metrics(metrics, step=step)
+
+    async def finalize(self, total: int) -> dict[str, Any]:
+        assert self.ckpt is not None
+        ckpt = self.ckpt
+        rec = await asyncio.to_thread(ckpt.save_final, {"batch": total, "step": total})
+        return {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
+
+
+async def _sync_loop(tr: _Trainer, start: int, total: int, progress: ProgressLine | None) -> int:
+    c = tr.config
+    assert tr.dataset is not None
+    steps = 0
+    for step in range(start, total):
+        metrics: dict[str, Any] = {}
+        t0 = time.monotonic()
+        if c.eval_every > 0 and step % c.eval_every == 0:
+            metrics.update(await tr.evaluate(step))
+        builders = list(tr.dataset.get_batch(step))
+        results = await gather_group_rollouts(
+            builders,
+            tr.policy(tr.sampling_client, step),
+            error_policy=c.error_policy,
+            max_turns=c.max_turns,
+            counter=tr.errors,
+        )
+        kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
+        metrics["time/sample"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        data, prep = await tr.prepare([b for b, _ in kept], [g for _, g in kept]) if kept else ([], {})
+        metrics.update(prep)
+        train_lp = await tr.train_step(data, metrics) if data else []
+        metrics["time/train"] = time.monotonic() - t1
+        await tr.finish_step(step, total, data, train_lp, metrics)
+        steps += 1
+        if progress is not None:
+            _progress(progress, step, data, metrics)
+    return steps
+
+
+def _progress(progress: ProgressLine, step: int, data: list[Datum], metrics: dict[str, Any]) -> None:
+    n_tokens = sum(d.model_input.length for d in data)
+    n_loss = sum(sum(1 for m in d.loss_fn_inputs["mask"].dense_flat() if m > 0) for d in data) if data else 0
+    loss = metrics.get("loss:sum", math.nan) / n_loss if n_loss else math.nan
+    extra = f"reward {metrics.get('env/all/reward/total', math.nan):.3f}"
+    if "test/env/all/reward/total" in metrics:
+        extra += f"  test/reward {metrics['test/env/all/reward/total']:.3f}"
+    progress.update(step, loss, n_tokens, extra)
+
+
+@dataclass
+class _Sampled:
+    builder: EnvGroupBuilder
+    group: TrajectoryGroup | None
+    sampler_step: int
+    seconds: float
+
+
+async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLine | None) -> int:
+    """Workers roll out groups on whatever sampler is newest; the trainer takes fresh-enough groups."""
+    c = tr.config
+    ac = c.async_config
+    assert ac is not None and tr.dataset is not None
+    dataset = tr.dataset
+    todo: asyncio.Queue[EnvGroupBuilder] = asyncio.Queue()
+    # Bounded: when the trainer is busy, workers wait instead of piling up groups that will be stale.
+    done: asyncio.Queue[_Sampled] = asyncio.Queue(maxsize=ac.groups_per_batch)
+    next_batch = [start]
+    calls = [0]
+
+    def refill() -> None:
+        # Keep about two steps of work queued, drawn batch by batch from the dataset (wrapping around).
+        while todo.qsize() < 2 * ac.groups_per_batch:
+            for b in dataset.get_batch(next_batch[0] % len(dataset)):
+                todo.put_nowait(b)
+            next_batch[0] += 1
+
+    async def worker(wid: int) -> None:
+        while True:
+            refill()
+            builder = await todo.get()
+            step, client = tr.sampler_step, tr.sampling_client  # read together: the group's policy version
+            calls[0] += 1
+            policy = tr.policy(client, step, stream=1 + calls[0] % 997)
+            t0 = time.monotonic()
+            try:
+                group: TrajectoryGroup | None = await do_group_rollout(
+                    builder, policy, error_policy=c.error_policy, max_turns=c.max_turns
+                )
+            except Exception as e:
+                if c.error_policy == "fail_fast":
+                    raise
+                logger.warning("group rollout failed (%s): %s", type(e).__name__, e)
+                tr.errors.record_exception(e)
+                group = None
+            await done.put(_Sampled(builder, group, step, time.monotonic() - t0))
+
+    workers = [asyncio.create_task(worker(i)) for i in range(ac.groups_per_batch)]
+    steps = 0
+    try:
+        for step in range(start, total):
+            metrics: dict[str, Any] = {}
+            t0 = time.monotonic()
+            if c.eval_every > 0 and step % c.eval_every == 0:
+                metrics.update(await tr.evaluate(step))
+            batch: list[_Sampled] = []
+            stale = 0
+            while len(batch) < ac.groups_per_batch:
+                getter = asyncio.ensure_future(done.get())
+                finished, _ = await asyncio.wait([getter, *workers], return_when=asyncio.FIRST_COMPLETED)
+                if getter not in finished:
+                    getter.cancel()
+                    for w in workers:
+                        if w.done() and w.exception() is not None:
+                            raise w.exception()  # type: ignore[misc]
+                    continue
+                item = getter.result()
+                if step - item.sampler_step > ac.max_steps_off_policy:
+                    stale += 1
+                    todo.put_nowait(item.builder)  # too old: sample it again on a newer policy
+                    continue
+                tr.errors.ingest(item.group)
+                if item.group is not None:
+                    batch.append(item)
+            metrics["time/sample"] = time.monotonic() - t0
+            metrics["async/stale_groups_requeued"] = stale
+            metrics.update(compute_sampling_client_metrics([b.sampler_step for b in batch], [b.seconds for b in batch]))
+            t1 = time.monotonic()
+            assert all(b.group is not None for b in batch)
+            data, prep = await tr.prepare([b.builder for b in batch], [b.group for b in batch if b.group is not None])
+            metrics.update(prep)
+            train_lp = await tr.train_step(data, metrics) if data else []
+            metrics["time/train"] = time.monotonic() - t1
+            await tr.finish_step(step, total, data, train_lp, metrics)
+            steps += 1
+            if progress is not None:
+                _progress(progress, step, data, metrics)
+    finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    return steps
+
+
+async def main(config: Config, service_client: Any | None = None) -> dict[str, Any]:
+    """Train; returns a summary (steps run, reward per step, final checkpoint paths)."""
+    _validate(config)
+    ml = MetricsLogger(config.log_path)
+    ml.log_hparams(config)
+    owns = service_client is None
+    if service_client is None:
+        from ..client.service_client import ServiceClient
+
+        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+    try:
+        tr = _Trainer(config, service_client, ml)
+        start, total = await tr.setup()
+        progress = ProgressLine(total) if config.show_progress and total > start else None
+        if config.async_config is None:
+            steps = await _sync_loop(tr, start, total, progress)
+        else:
+            steps = await _async_loop(tr, start, total, progress)
+        final: dict[str, Any] = {}
+        if steps:
+            if config.eval_every > 0:
+                final_eval = await tr.evaluate(total)
+                if final_eval:
+                    ml.log_metrics(final_eval, step=total)
+                    final.update(final_eval)
+            final.update(await tr.finalize(total))
+        return {
+            "steps_run": steps,
+            "total_steps": total,
+            "start_step": start,
+            "reward_history": tr.reward_history,
+            "test_reward_history": tr.test_reward_history,
+            "training_client": tr.training_client,
+            **final,
+        }
+    finally:
+        if owns:
+            service_client.close()
+
+
+def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
+    """Blocking entry point: ``asyncio.run(main(config))``."""
+    return asyncio.run(main(config, service_client))
