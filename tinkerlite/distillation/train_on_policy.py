@@ -1,0 +1,204 @@
+"""On-policy distillation (the cookbook's ``distillation.train_on_policy``), synchronous.
+
+Per batch: snapshot the student for sampling; roll out every prompt group with it
+(:func:`tinkerlite.rl.rollouts.gather_group_rollouts`); turn trajectories into datums with the RL
+layer's ``compute_advantages``/``assemble_training_data`` (env reward is 0, so advantages start at 0);
+score each datum's tokens under its dataset's teacher and add ``−coef·reverse_kl`` to the advantages
+(:mod:`.kl`); then one ``importance_sampling`` ``forward_backward`` + ``optim_step`` per substep.
+Teacher and student must share a tokenizer: the teacher scores the student's token ids.
+
+Checkpoints record the next batch and the number of applied steps, so a resumed run continues with
+the batch after the last saved one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
+from ..completers import TinkerTokenCompleter
+from ..errors import ValidationError
+from ..rl.data_processing import assemble_training_data, compute_advantages, remove_mask
+from ..rl.metric_util import compute_trajectory_metrics
+from ..rl.metrics import compute_kl_sample_train
+from ..rl.rollouts import RolloutErrorCounter, gather_group_rollouts
+from ..types import AdamParams, Datum
+from ..utils.ml_log import MetricsLogger, ProgressLine
+from .datasets import CompositeDataset, DistillationDatasetConfig, TeacherConfig
+from .kl import incorporate_teacher_kl
+
+__all__ = ["Config", "main", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Config:
+    """The cookbook's ``distillation.train_on_policy.Config`` surface, minus wandb/tracing."""
+
+    learning_rate: float
+    dataset_configs: list[DistillationDatasetConfig]
+    model_name: str
+    max_tokens: int
+    log_path: str
+    recipe_name: str = "distill"
+    renderer_name: str | None = None
+    temperature: float = 1.0
+    lora_rank: int = 32
+    kl_penalty_coef: float = 1.0
+    kl_discount_factor: float = 0.0
+    loss_fn: str = "importance_sampling"
+    loss_fn_config: dict[str, Any] | None = None
+    num_substeps: int = 1
+    base_url: str | None = None
+    api_key: str | None = None
+    save_every: int = 20
+    load_checkpoint_path: str | None = None
+    max_steps: int | None = None
+    error_policy: str = "fail_fast"
+    """Rollout failures: ``fail_fast`` stops the run; ``drop`` skips and counts them (``rollout_errors/...``)."""
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.95
+    adam_eps: float = 1e-8
+    show_progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def _teacher_client(service_client: Any, tc: TeacherConfig) -> Any:
+    if tc.load_checkpoint_path:
+        return await service_client.create_sampling_client(model_path=tc.load_checkpoint_path, base_model=tc.base_model)
+    return await service_client.create_sampling_client(base_model=tc.base_model)
+
+
+def _split(data: list[Datum], n: int) -> list[list[Datum]]:
+    size = -(-len(data) // n)
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+async def main(config: Config, service_client: Any | None = None) -> dict[str, Any]:
+    """Train; returns a summary with the first and last ``teacher_kl`` and the final checkpoint."""
+    if config.num_substeps < 1:
+        raise ValidationError(f"must be >= 1, got {config.num_substeps}", field="num_substeps")
+    if not config.dataset_configs:
+        raise ValidationError("need at least one dataset config", field="dataset_configs")
+    built = [await dc.dataset_builder() for dc in config.dataset_configs]
+    dataset = CompositeDataset([d for d, _ in built], [dc.groups_per_batch for dc in config.dataset_configs])
+    if len(dataset) == 0:
+        raise ValidationError("the datasets have no batch", field="dataset_configs")
+    resume = get_last_checkpoint(config.log_path)
+    ml = MetricsLogger(config.log_path)
+    ml.log_hparams(config)
+    owns = service_client is None
+    if service_client is None:
+        from ..client.service_client import ServiceClient
+
+        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+    try:
+        return await _train(config, service_client, dataset, resume, ml)
+    finally:
+        if owns:
+            service_client.close()
+
+
+async def _train(
+    config: Config, service_client: Any, dataset: CompositeDataset, resume: Any, ml: MetricsLogger
+) -> dict[str, Any]:
+    if resume is not None:
+        training_client = await service_client.create_training_client_from_state_with_optimizer(resume.state_path)
+    elif config.load_checkpoint_path:
+        training_client = await service_client.create_training_client_from_state(config.load_checkpoint_path)
+    else:
+        metadata = {"recipe": config.recipe_name}
+        if config.renderer_name:
+            metadata["renderer_name"] = config.renderer_name
+        training_client = await service_client.create_lora_training_client(
+            base_model=config.model_name, rank=config.lora_rank, user_metadata=metadata
+        )
+    teachers = [await _teacher_client(service_client, dc.teacher_config) for dc in config.dataset_configs]
+
+    num_batches = len(dataset)
+    end = num_batches if config.max_steps is None else min(num_batches, config.max_steps)
+    start = 0
+    if resume is not None:
+        start = int(resume.batch or 0)
+        dropped = ml.truncate_metrics(start)
+        if dropped:
+            logger.info("resume at batch %d: dropped %d metrics rows that will be re-run", start, dropped)
+    ckpt = CheckpointManager(training_client, config.log_path, config.save_every, None)
+    progress = ProgressLine(end - start) if config.show_progress else None
+    counter = RolloutErrorCounter()
+    history: list[float] = []
+    adam = AdamParams(
+        learning_rate=config.learning_rate, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps
+    )
+
+    for i_batch in range(start, end):
+        t_step = time.monotonic()
+        metrics: dict[str, Any] = {
+            "progress/batch": i_batch,
+            "optim/lr": config.learning_rate,
+            "progress/done_frac": (i_batch + 1) / num_batches,
+        }
+        sampling_client = await training_client.save_weights_and_get_sampling_client()
+        policy = TinkerTokenCompleter(sampling_client, config.max_tokens, config.temperature)
+        builders, ds_idx = dataset.get_batch(i_batch)
+        results = await gather_group_rollouts(
+            builders,
+            policy,
+            error_policy=config.error_policy,  # type: ignore[arg-type]
+            counter=counter,
+        )
+        kept = [(b, i, g) for b, i, g in zip(builders, ds_idx, results, strict=True) if g is not None]
+        if not kept:
+            raise ValidationError(f"batch {i_batch}: every rollout group failed", field="rollouts")
+        groups = [g for _, _, g in kept]
+        metrics.update(compute_trajectory_metrics(groups, [b.logging_tags() for b, _, _ in kept]))
+        data_D, meta_D = assemble_training_data(groups, compute_advantages(groups))
+        if config.kl_penalty_coef > 0:
+            group_ds = [i for _, i, _ in kept]
+            ds_D = [group_ds[m["group_idx"]] for m in meta_D]
+            metrics.update(
+                await incorporate_teacher_kl(
+                    data_D, [teachers[i] for i in ds_D], ds_D, config.kl_penalty_coef, config.kl_discount_factor
+                )
+            )
+        training_logprobs: list[Any] = []
+        for sub in _split(data_D, config.num_substeps):
+            fwd = training_client.forward_backward([remove_mask(d) for d in sub], config.loss_fn, config.loss_fn_config)
+            opt = training_client.optim_step(adam)
+            out = await fwd
+            opt_out = await opt
+            training_logprobs += [o["logprobs"] for o in out.loss_fn_outputs]
+            if getattr(opt_out, "metrics", None):
+                metrics.update(opt_out.metrics)
+        metrics.update(compute_kl_sample_train(data_D, training_logprobs))
+        metrics.update(counter.get_metrics())
+        applied = i_batch + 1
+        if ckpt.should_save(applied) and applied < end:
+            await asyncio.to_thread(ckpt.submit_periodic(applied, {"batch": applied, "step": applied}).finish_or_warn)
+        metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
+        ml.log_metrics(metrics, step=i_batch)
+        kl = float(metrics.get("teacher_kl", float("nan")))
+        history.append(kl)
+        if progress is not None:
+            n_tok = sum(d.model_input.length for d in data_D)
+            progress.update(i_batch - start, kl, n_tok, f"teacher_kl {kl:.4f}")
+
+    final: dict[str, Any] = {}
+    if end > start:
+        rec = await asyncio.to_thread(ckpt.save_final, {"batch": end, "step": end})
+        final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
+    return {
+        "steps_run": max(0, end - start),
+        "teacher_kl_history": history,
+        "training_client": training_client,
+        **final,
+    }
+
+
+def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
+    return asyncio.run(main(config, service_client))

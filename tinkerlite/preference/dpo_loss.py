@@ -1,0 +1,149 @@
+"""The DPO loss and its exact gradient with respect to each token's log-probability, without autograd.
+
+For pair ``i`` with per-token policy log-probs ``lp``, reference log-probs ``ref`` and weights ``w``::
+
+    Δc = Σ w_c·(lp_c − ref_c)      Δr = Σ w_r·(lp_r − ref_r)      z = β·(Δc − Δr)
+    L  = (1/B)·Σ_i −log σ(z_i)
+
+so ``∂L/∂lp_c[t] = −β·σ(−z_i)·w_c[t]/B`` and ``∂L/∂lp_r[t] = +β·σ(−z_i)·w_r[t]/B``. These are the
+numbers ``forward_backward_custom`` turns into cross-entropy weights (``weights = −grad``), which is
+how the cookbook's torch-autograd DPO runs here with the standard library only. ``−log σ`` is
+evaluated as a softplus that cannot overflow, so a confident pair (|z| in the hundreds) gives a finite
+loss and an exactly-zero or exactly-β/B gradient instead of NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..backend import get_backend
+from ..errors import ValidationError
+from ..types import TensorData
+
+__all__ = ["DPOLossResult", "dpo_loss_and_grads", "make_dpo_loss_fn", "sequence_logprob", "split_pairs"]
+
+
+def _vec(x: Any) -> Any:
+    b = get_backend()
+    if isinstance(x, TensorData):
+        x = x.dense_flat()  # array('f'): numpy reads it through the buffer protocol, pure via list()
+        return b.asarray(x) if b.name != "pure" else list(x)
+    if hasattr(x, "tolist") and b.name == "pure":
+        x = x.tolist()
+    return b.asarray(x)
+
+
+def sequence_logprob(logprobs: Any, weights: Any, where: str = "logprobs") -> float:
+    """``Σ lp·w``: the weighted sequence log-probability DPO compares (token sum, no length normalisation)."""
+    b = get_backend()
+    lp, w = _vec(logprobs), _vec(weights)
+    if b.length(lp) != b.length(w):
+        raise ValidationError(f"{b.length(lp)} logprobs but {b.length(w)} weights", field=where)
+    return b.dot(lp, w)
+
+
+def _log_ratios(logprobs: Sequence[Any], refs: Sequence[Any], weights: Sequence[Any], side: str) -> list[float]:
+    """``Σ w·lp − Σ w·ref`` per sequence (the weights already converted)."""
+    b = get_backend()
+    out = []
+    for i, (lp, ref, w) in enumerate(zip(logprobs, refs, weights, strict=True)):
+        lp_v, ref_v = _vec(lp), _vec(ref)
+        n = b.length(w)
+        if b.length(lp_v) != n or b.length(ref_v) != n:
+            raise ValidationError(
+                f"{b.length(lp_v)} logprobs, {b.length(ref_v)} reference logprobs, {n} weights", field=f"{side}[{i}]"
+            )
+        out.append(b.dot(lp_v, w) - b.dot(ref_v, w))
+    return out
+
+
+@dataclass(frozen=True)
+class DPOLossResult:
+    loss: float
+    metrics: dict[str, float]
+    chosen_grads: list[list[float]]
+    rejected_grads: list[list[float]]
+
+
+def dpo_loss_and_grads(
+    chosen_logprobs: Sequence[Any],
+    rejected_logprobs: Sequence[Any],
+    chosen_ref_logprobs: Sequence[Any],
+    rejected_ref_logprobs: Sequence[Any],
+    chosen_weights: Sequence[Any],
+    rejected_weights: Sequence[Any],
+    beta: float,
+) -> DPOLossResult:
+    """Mean DPO loss over the pairs, the cookbook's metrics, and ∂loss/∂logprobs per datum."""
+    n = len(chosen_logprobs)
+    lists = (rejected_logprobs, chosen_ref_logprobs, rejected_ref_logprobs, chosen_weights, rejected_weights)
+    if n == 0:
+        raise ValidationError("no pairs", field="dpo_loss")
+    if any(len(x) != n for x in lists):
+        raise ValidationError(f"per-pair inputs disagree in length: {[n, *(len(x) for x in lists)]}", field="dpo_loss")
+    if not beta > 0:
+        raise ValidationError(f"must be > 0, got {beta}", field="dpo_beta")
+    b = get_backend()
+    wc = [_vec(w) for w in chosen_weights]
+    wr = [_vec(w) for w in rejected_weights]
+    delta_c = _log_ratios(chosen_logprobs, chosen_ref_logprobs, wc, "chosen")
+    delta_r = _log_ratios(rejected_logprobs, rejected_ref_logprobs, wr, "rejected")
+    dc, dr = b.asarray(delta_c), b.asarray(delta_r)
+    z = b.mul(b.sub(dc, dr), beta)
+    losses = b.mul(b.log_sigmoid(z), -1.0)
+    # ∂L/∂z_i = −σ(−z_i)/B; σ(−z) computed directly, not as 1 − σ(z), to keep precision for large z.
+    coef = b.tolist(b.mul(b.sigmoid(b.mul(z, -1.0)), beta / n))
+    chosen_grads = [b.tolist(b.mul(w, -c)) for w, c in zip(wc, coef, strict=True)]
+    rejected_grads = [b.tolist(b.mul(w, c)) for w, c in zip(wr, coef, strict=True)]
+    metrics = {
+        "dpo_loss": b.mean(losses),
+        "accuracy": sum(1.0 for c, r in zip(delta_c, delta_r, strict=True) if c > r) / n,
+        "margin": b.mean(z),
+        "chosen_reward": b.mean(b.mul(dc, beta)),
+        "rejected_reward": b.mean(b.mul(dr, beta)),
+    }
+    return DPOLossResult(metrics["dpo_loss"], metrics, chosen_grads, rejected_grads)
+
+
+def split_pairs(items: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """Interleaved ``[c0, r0, c1, r1, ...]`` → ``([c0, c1, ...], [r0, r1, ...])``."""
+    if len(items) % 2:
+        raise ValidationError(
+            f"DPO batches hold (chosen, rejected) pairs, got an odd number of datums ({len(items)})", field="data"
+        )
+    return list(items[0::2]), list(items[1::2])
+
+
+def make_dpo_loss_fn(ref_logprobs: Sequence[Any], beta: float) -> Any:
+    """A ``forward_backward_custom`` loss over interleaved (chosen, rejected) datums.
+
+    ``ref_logprobs[k]`` are the reference log-probs of datum ``k``'s targets. Returns
+    ``(loss, metrics, grads)`` in datum order, the torch-free form of the client's custom-loss contract.
+    """
+
+    def loss_fn(data: list[Any], logprobs: list[Any]) -> tuple[float, dict[str, float], list[list[float]]]:
+        if len(ref_logprobs) != len(data) or len(logprobs) != len(data):
+            raise ValidationError(
+                f"{len(data)} datums, {len(logprobs)} logprob lists, {len(ref_logprobs)} reference lists",
+                field="dpo_loss_fn",
+            )
+        chosen, rejected = split_pairs(data)
+        lp_c, lp_r = split_pairs(logprobs)
+        ref_c, ref_r = split_pairs(ref_logprobs)
+        res = dpo_loss_and_grads(
+            lp_c,
+            lp_r,
+            ref_c,
+            ref_r,
+            [d.loss_fn_inputs["weights"] for d in chosen],
+            [d.loss_fn_inputs["weights"] for d in rejected],
+            beta,
+        )
+        grads: list[list[float]] = []
+        for gc, gr in zip(res.chosen_grads, res.rejected_grads, strict=True):
+            grads += [gc, gr]
+        return res.loss, res.metrics, grads
+
+    return loss_fn
