@@ -144,7 +144,16 @@ def test_kl_metrics(golden: dict[str, Any], backend: str) -> None:
         want = off[f"kl_penalty_{coef}_{gamma}"]
         assert metrics == pytest.approx(want["metrics"], rel=1e-5)
         for d, adv in zip(fresh, want["advantages"], strict=True):
-            assert list(d.loss_fn_inputs["advantages"].dense_flat()) == pytest.approx(adv, rel=1e-5, abs=1e-6)
+            got_adv = list(d.loss_fn_inputs["advantages"].dense_flat())
+            mask = list(d.loss_fn_inputs["mask"].dense_flat())
+            # Equal on action tokens; on observation tokens the cookbook leaks discounted KL (gamma > 0)
+            # where we keep the advantage at 0 (see rl.metrics.masked_discounted_sum).
+            assert [a for a, m in zip(got_adv, mask, strict=True) if m] == pytest.approx(
+                [a for a, m in zip(adv, mask, strict=True) if m], rel=1e-5, abs=1e-6
+            )
+            assert all(a == 0.0 for a, m in zip(got_adv, mask, strict=True) if not m)
+            if gamma == 0.0:
+                assert got_adv == pytest.approx(adv, rel=1e-5, abs=1e-6)
     dfs = off["discounted_future_sum"]
     assert discounted_future_sum(dfs["x"], dfs["gamma"]) == pytest.approx(dfs["out"], **F32)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..backend import get_backend
 from ..errors import ValidationError
-from ..rl.metrics import full_sequence_inputs, score_sequences
+from ..rl.metrics import full_sequence_inputs, masked_discounted_sum, score_sequences
 from ..types import Datum, TensorData
 
 __all__ = ["incorporate_teacher_kl", "reverse_kl_advantages", "teacher_kl_metrics"]
@@ -52,9 +52,7 @@ def reverse_kl_advantages(
     reverse_kl = b.mul(b.sub(sampled, teacher), mask)
     kl_adv = b.mul(b.mul(mask, -kl_penalty_coef), reverse_kl)
     if kl_discount_factor > 0:
-        # Re-mask after summing: the cookbook does not, so the discounted KL of the first action tokens
-        # leaks into the observation positions before them, which importance_sampling then trains on.
-        kl_adv = b.mul(b.discounted_cumsum(kl_adv, kl_discount_factor), mask)
+        kl_adv = masked_discounted_sum(kl_adv, mask, kl_discount_factor)
     return [float(v) for v in b.tolist(b.add(adv, kl_adv))], b.sum(reverse_kl), b.sum(mask)
 
 

@@ -110,6 +110,17 @@ def discounted_future_sum(x: Sequence[float], gamma: float) -> list[float]:
     return [float(v) for v in b.tolist(b.discounted_cumsum(b.asarray(x), gamma))]
 
 
+def masked_discounted_sum(values: Any, mask: Any, gamma: float) -> Any:
+    """Discounted future sums of a per-token penalty, kept on action tokens only.
+
+    The cookbook discounts without re-masking, so the KL of the first action tokens leaks onto the
+    observation tokens before them, and ``importance_sampling`` (which never sees the mask) then trains
+    on prompt tokens. Shared by the RL KL penalty and distillation's reverse-KL advantages.
+    """
+    b = get_backend()
+    return b.mul(b.discounted_cumsum(values, gamma), mask)
+
+
 def kl_penalty_advantages(
     data_D: Sequence[Datum],
     base_logprobs_D: Sequence[Sequence[float]],
@@ -119,7 +130,7 @@ def kl_penalty_advantages(
     """New advantages per datum and ``avg(logp_sampled - logp_base)`` over action tokens.
 
     ``adv += coef·mask·(avg - diff)`` with ``diff = (sampled - base)·mask``, optionally turned into
-    discounted future sums when ``kl_discount_factor > 0``.
+    discounted future sums when ``kl_discount_factor > 0`` (re-masked: see :func:`masked_discounted_sum`).
     """
     if len(data_D) != len(base_logprobs_D):
         raise ValidationError(f"{len(data_D)} datums but {len(base_logprobs_D)} base logprob lists", field="base")
@@ -148,7 +159,7 @@ def kl_penalty_advantages(
     for datum, diff, mask in zip(data_D, diffs, masks, strict=True):
         kl_adv = b.mul(b.mul(mask, kl_penalty_coef), b.sub(b.full(b.length(diff), avg), diff))
         if kl_discount_factor > 0:
-            kl_adv = b.discounted_cumsum(kl_adv, kl_discount_factor)
+            kl_adv = masked_discounted_sum(kl_adv, mask, kl_discount_factor)
         adv = b.add(b.asarray(_floats(datum.loss_fn_inputs["advantages"])), kl_adv)
         new_advantages.append([float(v) for v in b.tolist(adv)])
     return new_advantages, avg
