@@ -23,6 +23,11 @@ CustomLossFn = Callable[[list[Any], list[list[float]]], Any]
 def _flatten(values: Any) -> list[float]:
     if hasattr(values, "tolist"):
         values = values.tolist()
+    if isinstance(values, list) and (not values or not isinstance(values[0], (list, tuple))):
+        try:
+            return list(map(float, values))  # the common case: one flat list per datum, in C
+        except TypeError:
+            pass  # nested further down: fall through to the general walk
     out: list[float] = []
     stack = [values]
     while stack:
