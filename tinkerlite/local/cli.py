@@ -1,0 +1,77 @@
+"""``tinkerlite serve``: run the local Tinker-compatible server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    p = parser or argparse.ArgumentParser(
+        prog="tinkerlite serve", description="Run a local Tinker-compatible server that trains a tiny numpy model."
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --api-key)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind (0 picks a free one; default 8000)")
+    p.add_argument("--state-dir", default=None, help="directory for checkpoints and run records (default: temporary)")
+    p.add_argument("--api-key", default=None, help="require this X-API-Key on every request")
+    p.add_argument("--workers", type=int, default=2, help="compute threads (default 2)")
+    p.add_argument(
+        "--zstd", action="store_true", help="ask clients to zstd-compress forward_backward bodies (needs zstandard)"
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from . import serve
+
+    if not 0 <= args.port <= 65535:
+        print(f"tinkerlite serve: --port must lie in [0, 65535], got {args.port}", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("tinkerlite serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    try:
+        ctx = serve(
+            port=args.port,
+            state_dir=args.state_dir,
+            api_key=args.api_key,
+            host=args.host,
+            workers=args.workers,
+            client_config={"proto_compress_fwdbwd": True} if args.zstd else None,
+        )
+        with ctx as url:
+            key = args.api_key or "tml-local"
+            print(f"tinkerlite local server listening on {url}", flush=True)
+            print("Point the tinker SDK (or tinkerlite) at it with:", flush=True)
+            print(f"  export TINKER_BASE_URL={url}", flush=True)
+            print(f"  export TINKER_API_KEY={key}", flush=True)
+            if args.state_dir is None:
+                print("State is kept in a temporary directory; pass --state-dir to keep checkpoints.", flush=True)
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, on_signal)
+                signal.signal(signal.SIGTERM, on_signal)
+            while not stop.wait(0.5):
+                pass
+            print("shutting down", flush=True)
+    except ValueError as e:
+        print(f"tinkerlite serve: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"tinkerlite serve: cannot bind {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
