@@ -205,7 +205,9 @@ def run_official(inputs: dict[str, Any]) -> dict[str, Any]:
         for item in items:
             if isinstance(item, dict):
                 chunks.append(
-                    tinker.types.ImageChunk(data=bytes.fromhex(item["data"]), format="png", expected_tokens=item["image"])
+                    tinker.types.ImageChunk(
+                        data=bytes.fromhex(item["data"]), format="png", expected_tokens=item["image"]
+                    )
                 )
             elif chunks and isinstance(chunks[-1], tinker.EncodedTextChunk):
                 chunks[-1] = tinker.EncodedTextChunk(tokens=[*chunks[-1].tokens, item])

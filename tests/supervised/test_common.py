@@ -11,7 +11,7 @@ from tinkerlite.supervised.common import (
     create_rightshifted_model_input_and_leftshifted_targets,
     datum_from_model_input_weights,
 )
-from tinkerlite.types import EncodedTextChunk, ImageChunk, ModelInput, TensorData
+from tinkerlite.types import EncodedTextChunk, ImageChunk, ModelInput, ModelInputChunk, TensorData
 
 
 def test_mean_nll_hand_case() -> None:
@@ -33,7 +33,11 @@ def test_bpb_counts_bytes_of_trained_non_special_tokens(tokenizer) -> None:  # t
 
 
 def test_shift_with_images() -> None:
-    chunks = [EncodedTextChunk(tokens=[1, 2]), ImageChunk(data=b"x", format="png", expected_tokens=2), EncodedTextChunk(tokens=[3, 4])]
+    chunks: list[ModelInputChunk] = [
+        EncodedTextChunk(tokens=[1, 2]),
+        ImageChunk(data=b"x", format="png", expected_tokens=2),
+        EncodedTextChunk(tokens=[3, 4]),
+    ]
     mi, targets = create_rightshifted_model_input_and_leftshifted_targets(chunks)
     assert mi.length == 5
     assert targets == [2, 0, 0, 3, 4]
@@ -60,7 +64,11 @@ def test_datum_truncation_and_reduction() -> None:
 
 def test_truncation_drops_whole_images_and_empty_chunks() -> None:
     mi = ModelInput(
-        chunks=[EncodedTextChunk(tokens=[1, 2]), EncodedTextChunk(tokens=[]), ImageChunk(data=b"x", format="png", expected_tokens=3)]
+        chunks=[
+            EncodedTextChunk(tokens=[1, 2]),
+            EncodedTextChunk(tokens=[]),
+            ImageChunk(data=b"x", format="png", expected_tokens=3),
+        ]
     )
     d = datum_from_model_input_weights(mi, [1, 1, 1, 1, 1], max_length=4)
     assert d.model_input.to_ints() == [1]

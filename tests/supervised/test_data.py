@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_list_and_hf_datasets(renderer) -> None:  # type: ignore[no-untyped-def]
     assert len(ds) == 3 and len(ds.get_batch(2)) == 3
 
     class FakeHF:  # the duck-typed surface of datasets.Dataset
-        def __init__(self, items: list[dict]) -> None:
+        def __init__(self, items: list[dict[str, Any]]) -> None:
             self.items = items
 
         def __len__(self) -> int:
@@ -115,10 +116,14 @@ def test_list_and_hf_datasets(renderer) -> None:  # type: ignore[no-untyped-def]
         def shuffle(self, seed: int) -> "FakeHF":
             return FakeHF(list(reversed(self.items)) if seed % 2 else self.items)
 
-        def to_list(self) -> list[dict]:
+        def to_list(self) -> list[dict[str, Any]]:
             return self.items
 
-    hf = SupervisedDatasetFromHFDataset(FakeHF([{"messages": r} for r in rows]), 5, map_fn=lambda r: conversation_to_datum(r["messages"], renderer, None))
+    hf = SupervisedDatasetFromHFDataset(
+        FakeHF([{"messages": r} for r in rows]),
+        5,
+        map_fn=lambda r: conversation_to_datum(r["messages"], renderer, None),
+    )
     hf.set_epoch(1)
     first = hf.get_batch(0)[0]
     assert renderer.tokenizer.decode(first.model_input.to_ints()).find("q9") >= 0
