@@ -166,7 +166,28 @@ def test_chunk_bytes_limit_and_zstd() -> None:
         sc.close().result(timeout=10)
 
 
-def test_many_training_calls_stay_in_seq_order(server: RecordingServer) -> None:
+def test_many_training_calls_are_each_submitted_once(server: RecordingServer) -> None:
+    """Submissions overlap (each goes out once the previous is on the wire), so arrival order may
+    differ from seq order; every seq id still arrives exactly once."""
+    sc = make_client(server)
+    tc = sc.create_lora_training_client("Base/Model").result(timeout=10)
+    futs = []
+    for i in range(20):
+        futs.append(tc.forward_backward([datum([i])], "cross_entropy"))
+        futs.append(tc.optim_step(types.AdamParams()))
+    for f in futs:
+        f.result(timeout=20)
+    posted = [
+        r.proto.seq_id if r.proto else r.json["seq_id"]
+        for r in server.records
+        if r.path in ("/api/v1/forward_backward", "/api/v1/optim_step")
+    ]
+    assert sorted(posted) == list(range(1, 41))
+    sc.close().result(timeout=10)
+
+
+def test_strict_submit_order_matches_the_official_sdk(server: RecordingServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINKERLITE_STRICT_SUBMIT_ORDER", "1")
     sc = make_client(server)
     tc = sc.create_lora_training_client("Base/Model").result(timeout=10)
     futs = []

@@ -52,7 +52,7 @@ from .retry import (
     http_should_retry,
 )
 from .sequencing import IdCounter
-from .transport import PooledTransport, Transport
+from .transport import PooledTransport, Transport, call_with_sent_hook
 
 logger = logging.getLogger("tinkerlite.client")
 
@@ -67,6 +67,8 @@ JWT_REFRESH_MARGIN_S = 60.0
 DEFAULT_IO_WORKERS = 256
 
 _SDK_METHOD: contextvars.ContextVar[str | None] = contextvars.ContextVar("tinkerlite_sdk_method", default=None)
+#: Set by ordered submissions: called (from a worker thread) once the request is on the wire.
+ON_SENT: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("tinkerlite_on_sent", default=None)
 
 
 class _LoopThread:
@@ -155,6 +157,9 @@ class Holder:
         self.custom_loss_seq_ids = IdCounter()
         # Reachability, for the fail-fast bound.
         self._reachable = False
+        # Official-SDK submission order (wait for each POST's response before the next) on request;
+        # by default the next ordered submission goes out once the previous one is on the wire.
+        self.strict_submit_order = os.environ.get("TINKERLITE_STRICT_SUBMIT_ORDER", "") not in ("", "0", "false")
         self._first_attempt_at: float | None = None
         self._jwt: str | None = None
         self._jwt_exp: float | None = None
@@ -367,9 +372,24 @@ class Holder:
         )
         if self._first_attempt_at is None:
             self._first_attempt_at = self.clock()
-        resp = await self.loop.run_in_executor(
-            self._io, self.transport.request, method, self.url(path), headers, body, timeout
-        )
+        on_sent = ON_SENT.get()
+        if on_sent is None:
+            resp = await self.loop.run_in_executor(
+                self._io, self.transport.request, method, self.url(path), headers, body, timeout
+            )
+        else:
+            resp = await self.loop.run_in_executor(
+                self._io,
+                call_with_sent_hook,
+                on_sent,
+                self.transport.request,
+                method,
+                self.url(path),
+                headers,
+                body,
+                timeout,
+            )
+            on_sent()  # transports without the hook (test fakes): the response proves it was sent
         self._reachable = True
         return resp
 

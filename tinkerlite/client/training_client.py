@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ValidationError
 from . import custom_loss as cl
@@ -14,8 +14,10 @@ from . import headers as hdr
 from . import results
 from .api_future import APIFuture, ClientFuture
 from .chunking import Chunk, combine_outputs, plan_chunks
-from .holder import Holder
+from .holder import ON_SENT, Holder
 from .sequencing import IdCounter, TurnGate, training_seq_id
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .sampling_client import SamplingClient
@@ -53,6 +55,42 @@ class TrainingClient:
         )
         return results.json_record(done, cls)
 
+    async def _in_turn(self, lo: int, hi: int | None, submit: Callable[[], Awaitable[T]]) -> T:
+        """Submit in seq order, but pass the turn on as soon as this request is on the wire.
+
+        The server orders execution by seq_id anyway, so the next submission need not wait for this
+        POST's response: with 100 ms of network latency a pipelined SFT step then costs one round trip,
+        not one per request. A submission that later fails still poisons the gate.
+        ``TINKERLITE_STRICT_SUBMIT_ORDER=1`` restores the official SDK's wait-for-response order.
+        """
+        if self.holder.strict_submit_order:
+            async with self._gate.turn(lo, hi):
+                return await submit()
+        loop = asyncio.get_running_loop()
+        sent = asyncio.Event()
+
+        def on_sent() -> None:
+            loop.call_soon_threadsafe(sent.set)
+
+        async with self._gate.turn(lo, hi):
+            token = ON_SENT.set(on_sent)
+            try:
+                task = asyncio.ensure_future(submit())
+            finally:
+                ON_SENT.reset(token)
+            waiter = asyncio.ensure_future(sent.wait())
+            try:
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            if task.done() and task.exception() is not None:
+                await task  # raises inside the turn, which poisons the gate
+        try:
+            return await task
+        except BaseException as e:
+            self._gate.poison(e)
+            raise
+
     def _run_ordered(
         self, path: str, make_body: Any, request_type: str, cls: Any, sdk_method: str, *, max_retries: int = 10
     ) -> APIFuture[Any]:
@@ -60,8 +98,11 @@ class TrainingClient:
 
         async def go() -> Any:
             start = self.holder.wall()
-            async with self._gate.turn(request_id):
-                fut = await self._submit_json(path, make_body(training_seq_id(request_id)), max_retries=max_retries)
+            fut = await self._in_turn(
+                request_id,
+                None,
+                lambda: self._submit_json(path, make_body(training_seq_id(request_id)), max_retries=max_retries),
+            )
             return await self._wait_json(fut, request_type, cls, start)
 
         return APIFuture(self.holder.run(go(), sdk_method))
@@ -131,8 +172,9 @@ class TrainingClient:
 
         async def submit(i: int) -> dict[str, Any]:
             lo, hi = (ids[0], ids[-1]) if parallel else (ids[i], None)
-            async with self._gate.turn(lo, hi):
-                return await self._post_fwdbwd(ids[i], chunks[i], loss_fn, loss_fn_config, forward_only)
+            return await self._in_turn(
+                lo, hi, lambda: self._post_fwdbwd(ids[i], chunks[i], loss_fn, loss_fn_config, forward_only)
+            )
 
         if parallel and len(chunks) > 1:
             rest = list(await asyncio.gather(*(submit(i) for i in range(1, len(chunks)))))

@@ -13,11 +13,32 @@ import socket
 import ssl
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from .._exceptions import APIConnectionError, APITimeoutError, RequestInfo, ResponseInfo
+
+T = TypeVar("T")
+_sent_hook = threading.local()
+
+
+def call_with_sent_hook(on_sent: Callable[[], None], fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` on this thread with ``on_sent`` registered; transports call
+    :func:`notify_sent` once a request is fully written, before waiting for the response."""
+    _sent_hook.fn = on_sent
+    try:
+        return fn(*args)
+    finally:
+        _sent_hook.fn = None
+
+
+def notify_sent() -> None:
+    fn = getattr(_sent_hook, "fn", None)
+    if fn is not None:
+        _sent_hook.fn = None
+        fn()
+
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_IDLE_PER_HOST = 20
@@ -153,6 +174,7 @@ class PooledTransport:
                 elif conn.sock is not None:
                     conn.sock.settimeout(timeout)
                 conn.request(method, target, body=body, headers=hdrs)
+                notify_sent()
                 raw = conn.getresponse()
             except TimeoutError as e:
                 if conn is not None:
