@@ -333,7 +333,13 @@ class FromConversationFileBuilder(ChatDatasetBuilder):
         return train, test
 
     def _prevalidate(self, index: ConversationIndex, to_datum: Callable[[list[Message]], Datum]) -> None:
+        """Render every row once; over-long rows are truncated (cookbook semantics) and counted.
+
+        A row left with no trained token (its assistant turn lies wholly past ``max_length``, or it has
+        none) is kept, as the cookbook does, but counted and its first line named: it adds no gradient.
+        """
         truncated = 0
+        untrained: list[int] = []
         max_len = self.common_config.max_length
         for line, messages in read_conversation_file(index.path):
             try:
@@ -342,7 +348,17 @@ class FromConversationFileBuilder(ChatDatasetBuilder):
                 raise DataFormatError(str(e), path=index.path, line=line) from None
             if max_len is not None and datum.model_input.length + 1 >= max_len:
                 truncated += 1
+            if not any(w > 0 for w in datum.loss_fn_inputs["weights"].data):
+                untrained.append(line)
         if truncated:
             logger.warning(
                 "%s: %d conversation(s) reach max_length=%s and are truncated", index.path, truncated, max_len
+            )
+        if untrained:
+            logger.warning(
+                "%s: %d conversation(s) have no trained token after rendering/truncation (first at line %d); "
+                "they add no gradient",
+                index.path,
+                len(untrained),
+                untrained[0],
             )

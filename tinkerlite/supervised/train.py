@@ -114,43 +114,50 @@ def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
 
 
 def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, learning_rate: float) -> dict[str, Any]:
+    # The dataset is built and validated before the first request: a bad file costs no server work.
+    dataset, test_dataset = config.dataset_builder()
+    n_batches = len(dataset)
+    if n_batches == 0:
+        raise ValidationError("the dataset has no full batch", field="dataset_builder")
+    test_data = NLLEvaluator.from_dataset(test_dataset).data if test_dataset is not None else None
+    total_steps = n_batches * config.num_epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+
+    start_epoch, start_batch, elapsed_tokens = 0, 0, 0
+    if resume is not None:
+        start_epoch, start_batch = int(resume.epoch or 0), int(resume.batch or 0)
+        resume_step = int(resume.get("step", start_epoch * n_batches + start_batch))
+        elapsed_tokens = int(resume.get("elapsed_tokens", 0))
+        if resume.final or resume_step >= total_steps:
+            logger.info("%s already holds a final checkpoint; nothing to train", config.log_path)
+            return _summary(0, total_steps, [], None, resume)
+
     user_metadata = {"recipe": config.recipe_name}
     if config.renderer_name:
         user_metadata["renderer_name"] = config.renderer_name
     if resume is not None:
         training_client = service_client.create_training_client_from_state_with_optimizer(resume.state_path).result()
-        logger.info("resuming from %s", resume.state_path)
+        logger.info("resuming from %s at step %d", resume.state_path, resume_step)
+        dropped = ml.truncate_metrics(resume_step)
+        if dropped:
+            logger.info("resume at step %d: dropped %d metrics rows that will be re-run", resume_step, dropped)
     elif config.load_checkpoint_path:
         training_client = service_client.create_training_client_from_state(config.load_checkpoint_path).result()
     else:
         training_client = service_client.create_lora_training_client(
             base_model=config.model_name, rank=config.lora_rank, user_metadata=user_metadata
         ).result()
-
-    dataset, test_dataset = config.dataset_builder()
-    n_batches = len(dataset)
-    if n_batches == 0:
-        raise ValidationError("the dataset has no full batch", field="dataset_builder")
-    total_steps = n_batches * config.num_epochs
-    if config.max_steps is not None:
-        total_steps = min(total_steps, config.max_steps)
     tokenizer = training_client.get_tokenizer()
 
-    start_epoch, start_batch = 0, 0
-    if resume is not None:
-        start_epoch, start_batch = int(resume.epoch or 0), int(resume.batch or 0)
-        resume_step = int(resume.get("step", start_epoch * n_batches + start_batch))
-        dropped = ml.truncate_metrics(resume_step)
-        if dropped:
-            logger.info("resume at step %d: dropped %d metrics rows that will be re-run", resume_step, dropped)
-
     evaluators = [b() for b in config.evaluator_builders]
-    if test_dataset is not None:
-        evaluators.append(NLLEvaluator.from_dataset(test_dataset, tokenizer=tokenizer))
+    if test_data is not None:
+        evaluators.append(NLLEvaluator(test_data, tokenizer=tokenizer))
     ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
     progress = ProgressLine(total_steps) if config.show_progress else None
     pending: collections.deque[_Submitted] = collections.deque()
-    t_start = time.monotonic()
+    last_finish = [time.monotonic()]
+    submitted_tokens = elapsed_tokens  # tokens in every step submitted so far: what a save submitted now contains
     nll_history: list[float] = []
 
     def run_evals(step: int) -> dict[str, float]:
@@ -176,14 +183,19 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
         opt = training_client.optim_step(
             AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
         )
+        nonlocal submitted_tokens
+        num_tokens = sum(d.model_input.length for d in data)
+        submitted_tokens += num_tokens
         saves = []
         applied = step + 1
         if ckpt.should_save(applied) and applied < total_steps:
             next_epoch, next_batch = _next_position(epoch, batch, n_batches)
-            saves.append(ckpt.submit_periodic(applied, {"epoch": next_epoch, "batch": next_batch, "step": applied}))
-        return _Submitted(step, epoch, batch, data, fwd, opt, metrics, saves, sum(d.model_input.length for d in data))
+            state = {"epoch": next_epoch, "batch": next_batch, "step": applied, "elapsed_tokens": submitted_tokens}
+            saves.append(ckpt.submit_periodic(applied, state))
+        return _Submitted(step, epoch, batch, data, fwd, opt, metrics, saves, num_tokens)
 
     def finish(s: _Submitted) -> None:
+        nonlocal elapsed_tokens
         out = s.fwd_bwd.result()
         opt = s.optim.result()
         metrics = s.metrics
@@ -202,9 +214,16 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
             train_mean_bpb=compute_bpb(logprobs, weights, targets, tokenizer),
             progress=min((s.step + 1) / total_steps, 1.0),
         )
-        metrics["time/total"] = time.monotonic() - t_start
+        elapsed_tokens += s.num_tokens
+        for kind in ("sampled", "prefill_cached", "prefill_uncached", "trained"):
+            metrics[f"tokens/{kind}"] = s.num_tokens if kind == "trained" else 0
+        for kind in ("sampled", "prefill_cached", "prefill_uncached", "trained"):
+            metrics[f"tokens/cumulative/{kind}"] = elapsed_tokens if kind == "trained" else 0
+        now = time.monotonic()
+        metrics["time/total"] = now - last_finish[0]  # wall time of this step in the pipeline, as the cookbook
+        last_finish[0] = now
         for save in s.saves:
-            save.finish()
+            save.finish_or_warn()
         ml.log_metrics(metrics, step=s.step)
         if progress is not None:
             test = metrics.get("test/nll")
@@ -227,22 +246,34 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
     while pending:
         finish(pending.popleft())
 
-    final: dict[str, Any] = {}
+    final_record = None
+    eval_final: dict[str, float] = {}
     if steps_run:
         eval_final = run_evals(total_steps) if evaluators else {}
         if eval_final:
             ml.log_metrics(eval_final, step=total_steps)
-        rec = ckpt.save_final({"epoch": config.num_epochs, "batch": 0, "step": total_steps})
-        final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path, **eval_final}
+        final_record = ckpt.save_final(
+            {"epoch": config.num_epochs, "batch": 0, "step": total_steps, "elapsed_tokens": elapsed_tokens}
+        )
+    summary = _summary(steps_run, total_steps, nll_history, training_client, final_record)
+    summary.update(eval_final)
+    return summary
+
+
+def _summary(
+    steps_run: int, total_steps: int, nll_history: list[float], training_client: Any, final_record: Any
+) -> dict[str, Any]:
     finite = [x for x in nll_history if not math.isnan(x)]
-    return {
+    out: dict[str, Any] = {
         "steps_run": steps_run,
         "total_steps": total_steps,
         "first_train_nll": finite[0] if finite else math.nan,
         "last_train_nll": finite[-1] if finite else math.nan,
         "training_client": training_client,
-        **final,
     }
+    if final_record is not None:
+        out.update(state_path=final_record.state_path, sampler_path=final_record.sampler_path)
+    return out
 
 
 async def main(config: Config) -> dict[str, Any]:

@@ -32,16 +32,40 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
 
 
 def append_jsonl(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
-    """Append one line with a single ``write`` + fsync, so a kill cannot leave half a record."""
+    """Append one line with ``write`` + fsync; a torn tail left by an earlier crash is cut off first.
+
+    Without the cut, the new record would be glued onto the torn fragment and turn a harmless torn
+    *last* line into a corrupt line in the middle of the file.
+    """
     line = (json.dumps(record, allow_nan=True, default=str) + "\n").encode("utf-8")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(p, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            _cut_torn_tail(fd, size)
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _cut_torn_tail(fd: int, size: int) -> None:
+    """Truncate after the last newline (a partial record has no newline: it never completed)."""
+    block = 4096
+    end = size
+    while end > 0:
+        start = max(0, end - block)
+        chunk = os.pread(fd, end - start, start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            os.ftruncate(fd, start + i + 1)
+            return
+        end = start
+    os.ftruncate(fd, 0)
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
