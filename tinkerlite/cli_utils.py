@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import difflib
+import logging
+import os
+import sys
+import time
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
+from .errors import TinkerliteError, ValidationError
 from .utils.ml_log import LogdirBehavior, check_log_dir
 
-__all__ = ["LogdirBehavior", "Option", "check_log_dir", "format_help", "parse_key_values"]
+__all__ = [
+    "ENDPOINT_OPTIONS",
+    "LogdirBehavior",
+    "Option",
+    "check_log_dir",
+    "format_help",
+    "parse_key_values",
+    "prepare_log_dir",
+    "recommended_renderer",
+    "run_cli",
+]
 
 
 @dataclass(frozen=True)
@@ -77,3 +91,43 @@ def format_help(prog: str, summary: str, options: Sequence[Option]) -> str:
     for o in options:
         lines.append(f"  {o.name:<{width}} {o.default!r:<24} {o.help}")
     return "\n".join(lines)
+
+
+#: Options every training command shares: where to send requests and what to do with an old log dir.
+ENDPOINT_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "base_url", str | None, None, "Tinker service URL (default: $TINKER_BASE_URL, else an embedded local server)"
+    ),
+    Option("behavior_if_log_dir_exists", str, "ask", "resume | delete | raise | ask"),
+)
+
+
+def run_cli(
+    prog: str, doc: str, options: Sequence[Option], argv: Sequence[str], run: Callable[[dict[str, Any]], int]
+) -> int:
+    """``--help``, ``key=value`` parsing, and one clean ``prog: message`` line (exit 2) for bad input."""
+    args = list(argv)
+    if any(a in ("-h", "--help", "help") for a in args):
+        print(format_help(prog, doc, options))
+        return 0
+    try:
+        return run(parse_key_values(args, options))
+    except TinkerliteError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 2
+
+
+def prepare_log_dir(values: dict[str, Any], kind: str) -> str:
+    """Logging level from ``TINKERLITE_LOG``; ``log_path`` (default ``runs/<kind>-<time>``) checked."""
+    logging.basicConfig(level=os.environ.get("TINKERLITE_LOG", "WARNING"))
+    log_path: str = values.get("log_path") or os.path.join("runs", time.strftime(f"{kind}-%Y%m%d-%H%M%S"))
+    check_log_dir(log_path, values["behavior_if_log_dir_exists"])
+    return log_path
+
+
+def recommended_renderer(model_name: str, renderer_name: str | None) -> str:
+    if renderer_name is not None:
+        return renderer_name
+    from .model_info import get_recommended_renderer_name
+
+    return get_recommended_renderer_name(model_name)

@@ -11,16 +11,13 @@ differently trained teacher, a base-model student, and ``teacher_kl`` falling. W
 
 from __future__ import annotations
 
-import logging
 import math
 import os
-import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..cli_utils import Option, check_log_dir, format_help, parse_key_values
-from ..errors import TinkerliteError, ValidationError
+from ..cli_utils import ENDPOINT_OPTIONS, Option, prepare_log_dir, recommended_renderer, run_cli
+from ..errors import ValidationError
 
 __all__ = ["OPTIONS", "main"]
 
@@ -44,23 +41,12 @@ OPTIONS: list[Option] = [
     Option("kl_discount_factor", float, 0.0, "discount of future KL in the advantage (0: per token)"),
     Option("max_steps", int | None, 15, "stop after this many steps (None: one pass over the prompts)"),
     Option("save_every", int, 20, "checkpoint every N steps (0: only the final one)"),
-    Option(
-        "base_url", str | None, None, "Tinker service URL (default: $TINKER_BASE_URL, else an embedded local server)"
-    ),
-    Option("behavior_if_log_dir_exists", str, "ask", "resume | delete | raise | ask"),
+    *ENDPOINT_OPTIONS,
 ]
 
 
 def main(argv: Sequence[str]) -> int:
-    argv = list(argv)
-    if any(a in ("-h", "--help", "help") for a in argv):
-        print(format_help("tinkerlite distill", __doc__ or "", OPTIONS))
-        return 0
-    try:
-        return _run(parse_key_values(argv, OPTIONS))
-    except TinkerliteError as e:
-        print(f"tinkerlite distill: {e}", file=sys.stderr)
-        return 2
+    return run_cli("tinkerlite distill", __doc__ or "", OPTIONS, argv, _run)
 
 
 def _run(v: dict[str, Any]) -> int:
@@ -69,9 +55,7 @@ def _run(v: dict[str, Any]) -> int:
     from .demo import load_demo_conversations, train_teacher
     from .train_on_policy import Config, run
 
-    logging.basicConfig(level=os.environ.get("TINKERLITE_LOG", "WARNING"))
-    log_path = v["log_path"] or os.path.join("runs", time.strftime("distill-%Y%m%d-%H%M%S"))
-    check_log_dir(log_path, v["behavior_if_log_dir_exists"])
+    log_path = prepare_log_dir(v, "distill")
     conversations = load_demo_conversations(v["file_path"])  # validated up front, with file:line errors
     prompts = tuple(
         next((str(m["content"]) for m in c if m["role"] == "user" and str(m.get("content", "")).strip()), "")
@@ -80,11 +64,7 @@ def _run(v: dict[str, Any]) -> int:
     prompts = tuple(p for p in prompts if p)
     if not prompts:
         raise ValidationError("no row has a non-empty user message to use as a prompt", field="file_path")
-    renderer_name = v["renderer_name"]
-    if renderer_name is None:
-        from ..model_info import get_recommended_renderer_name
-
-        renderer_name = get_recommended_renderer_name(v["model_name"])
+    renderer_name = recommended_renderer(v["model_name"], v["renderer_name"])
     teacher_model = v["teacher_model"] or v["model_name"]
     learning_rate = v["learning_rate"] or (3e-3 if v["model_name"] == DEMO_MODEL else 1e-4)
     with endpoint(v["base_url"]) as (base_url, api_key):

@@ -9,16 +9,13 @@ asks for) and reports held-out preference accuracy before and after. Without ``b
 
 from __future__ import annotations
 
-import logging
 import math
 import os
-import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..cli_utils import Option, check_log_dir, format_help, parse_key_values
-from ..errors import TinkerliteError, ValidationError
+from ..cli_utils import ENDPOINT_OPTIONS, Option, prepare_log_dir, recommended_renderer, run_cli
+from ..errors import ValidationError
 
 __all__ = ["OPTIONS", "main"]
 
@@ -50,24 +47,12 @@ OPTIONS: list[Option] = [
     Option("eval_every", int, 10, "test metrics every N steps (0: never)"),
     Option("ttl_seconds", int | None, 604800, "TTL of periodic checkpoints"),
     Option("seed", int, 0, "seed of the generated task and the train/test split"),
-    Option(
-        "base_url", str | None, None, "Tinker service URL (default: $TINKER_BASE_URL, else an embedded local server)"
-    ),
-    Option("behavior_if_log_dir_exists", str, "ask", "resume | delete | raise | ask"),
+    *ENDPOINT_OPTIONS,
 ]
 
 
 def main(argv: Sequence[str]) -> int:
-    argv = list(argv)
-    if any(a in ("-h", "--help", "help") for a in argv):
-        print(format_help("tinkerlite dpo", __doc__ or "", OPTIONS))
-        return 0
-    try:
-        values = parse_key_values(argv, OPTIONS)
-        return _run(values)
-    except TinkerliteError as e:
-        print(f"tinkerlite dpo: {e}", file=sys.stderr)
-        return 2
+    return run_cli("tinkerlite dpo", __doc__ or "", OPTIONS, argv, _run)
 
 
 def _run(v: dict[str, Any]) -> int:
@@ -79,11 +64,9 @@ def _run(v: dict[str, Any]) -> int:
     from .train_dpo import Config, run
     from .types import TIE_POLICIES
 
-    logging.basicConfig(level=os.environ.get("TINKERLITE_LOG", "WARNING"))
     if v["tie_policy"] not in TIE_POLICIES:
         raise ValidationError(f"must be one of {', '.join(TIE_POLICIES)}; got {v['tie_policy']!r}", field="tie_policy")
-    log_path = v["log_path"] or os.path.join("runs", time.strftime("dpo-%Y%m%d-%H%M%S"))
-    check_log_dir(log_path, v["behavior_if_log_dir_exists"])
+    log_path = prepare_log_dir(v, "dpo")
     os.makedirs(log_path, exist_ok=True)
     file_path = v["file_path"]
     if file_path is None:
@@ -91,11 +74,7 @@ def _run(v: dict[str, Any]) -> int:
         n_ties = max(1, v["num_synthetic"] // 50)
         write_comparison_file(file_path, make_case_preference_set(v["num_synthetic"], v["seed"], num_ties=n_ties))
         print(f"no file_path: wrote a generated letter-case preference task ({v['num_synthetic']} rows) to {file_path}")
-    renderer_name = v["renderer_name"]
-    if renderer_name is None:
-        from ..model_info import get_recommended_renderer_name
-
-        renderer_name = get_recommended_renderer_name(v["model_name"])
+    renderer_name = recommended_renderer(v["model_name"], v["renderer_name"])
     learning_rate = v["learning_rate"]
     if learning_rate is None:
         learning_rate = 2e-3 if v["model_name"] == DEMO_MODEL else 1e-5

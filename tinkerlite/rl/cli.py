@@ -10,15 +10,12 @@ switches to the asynchronous off-policy loop.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..cli_utils import Option, check_log_dir, format_help, parse_key_values
-from ..errors import TinkerliteError, ValidationError
+from ..cli_utils import ENDPOINT_OPTIONS, Option, prepare_log_dir, run_cli
+from ..errors import ValidationError
 from ..local_endpoint import endpoint
 
 __all__ = ["OPTIONS", "main"]
@@ -58,24 +55,12 @@ OPTIONS: list[Option] = [
     Option("error_policy", str, "fail_fast", "fail_fast | drop (drop failed rollouts, count them, go on)"),
     Option("max_turns", int | None, None, "turn limit per episode"),
     Option("seed", int | None, 0, "LoRA init and sampling seeds (none: fresh entropy)"),
-    Option(
-        "base_url", str | None, None, "Tinker service URL (default: $TINKER_BASE_URL, else an embedded local server)"
-    ),
-    Option("behavior_if_log_dir_exists", str, "ask", "resume | delete | raise | ask"),
+    *ENDPOINT_OPTIONS,
 ]
 
 
 def main(argv: Sequence[str]) -> int:
-    argv = list(argv)
-    if any(a in ("-h", "--help", "help") for a in argv):
-        print(format_help("tinkerlite rl", __doc__ or "", OPTIONS))
-        return 0
-    try:
-        values = parse_key_values(argv, OPTIONS)
-        return _run(values)
-    except TinkerliteError as e:
-        print(f"tinkerlite rl: {e}", file=sys.stderr)
-        return 2
+    return run_cli("tinkerlite rl", __doc__ or "", OPTIONS, argv, _run)
 
 
 def _loss_fn_config(raw: str | None) -> dict[str, float] | None:
@@ -133,9 +118,7 @@ def _run(v: dict[str, Any]) -> int:
     from .train import AsyncConfig, Config
     from .train import main as train_main
 
-    logging.basicConfig(level=os.environ.get("TINKERLITE_LOG", "WARNING"))
-    log_path = v["log_path"] or os.path.join("runs", time.strftime("rl-%Y%m%d-%H%M%S"))
-    check_log_dir(log_path, v["behavior_if_log_dir_exists"])
+    log_path = prepare_log_dir(v, "rl")
     builder = build_dataset_builder(v)
     lr = v["learning_rate"]
     if lr is None:

@@ -6,15 +6,11 @@ the built-in tiny model, so the same command works offline, in CI and on a lapto
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..cli_utils import Option, check_log_dir, format_help, parse_key_values
-from ..errors import TinkerliteError
+from ..cli_utils import ENDPOINT_OPTIONS, Option, prepare_log_dir, recommended_renderer, run_cli
 from ..local_endpoint import LOCAL_API_KEY as LOCAL_API_KEY  # re-exported for older imports
 from ..local_endpoint import endpoint as _endpoint
 
@@ -43,10 +39,7 @@ OPTIONS: list[Option] = [
     Option("eval_every", int, 5, "test NLL every N steps (0: never)"),
     Option("submit_ahead", int, 1, "pipeline depth (0: no pipelining)"),
     Option("ttl_seconds", int | None, 604800, "TTL of periodic checkpoints"),
-    Option(
-        "base_url", str | None, None, "Tinker service URL (default: $TINKER_BASE_URL, else an embedded local server)"
-    ),
-    Option("behavior_if_log_dir_exists", str, "ask", "resume | delete | raise | ask"),
+    *ENDPOINT_OPTIONS,
     Option("sample_prompts", int, 2, "test prompts to sample before and after training (0: none)"),
 ]
 
@@ -67,16 +60,7 @@ def _sample(service_client: Any, renderer: Any, conversations: list[list[dict[st
 
 
 def main(argv: Sequence[str]) -> int:
-    argv = list(argv)
-    if any(a in ("-h", "--help", "help") for a in argv):
-        print(format_help("tinkerlite sl", __doc__ or "", OPTIONS))
-        return 0
-    try:
-        values = parse_key_values(argv, OPTIONS)
-        return _run(values)
-    except TinkerliteError as e:
-        print(f"tinkerlite sl: {e}", file=sys.stderr)
-        return 2
+    return run_cli("tinkerlite sl", __doc__ or "", OPTIONS, argv, _run)
 
 
 def _run(v: dict[str, Any]) -> int:
@@ -86,15 +70,9 @@ def _run(v: dict[str, Any]) -> int:
     from .train import Config, run
     from .types import ChatDatasetBuilderCommonConfig
 
-    logging.basicConfig(level=os.environ.get("TINKERLITE_LOG", "WARNING"))
-    log_path = v["log_path"] or os.path.join("runs", time.strftime("sl-%Y%m%d-%H%M%S"))
-    check_log_dir(log_path, v["behavior_if_log_dir_exists"])
+    log_path = prepare_log_dir(v, "sl")
     file_path = v["file_path"] or str(example_data_path(DEMO_DATASET))
-    renderer_name = v["renderer_name"]
-    if renderer_name is None:
-        from ..model_info import get_recommended_renderer_name
-
-        renderer_name = get_recommended_renderer_name(v["model_name"])
+    renderer_name = recommended_renderer(v["model_name"], v["renderer_name"])
     learning_rate = v["learning_rate"]
     if learning_rate is None and v["model_name"] == DEMO_MODEL:
         learning_rate = 3e-3  # the tiny model learns in about a minute at this LR; real models use get_lr
