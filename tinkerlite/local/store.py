@@ -17,12 +17,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ..utils.files import atomic_write_bytes
 from .scheduler import OpError
 
 __all__ = ["KIND_TO_TYPE", "Store", "check_name", "check_run_id", "now_iso", "parse_tinker_path"]
@@ -88,22 +88,7 @@ class Store:
             raise OpError(f"checkpoint name {name!r} escapes the state dir")
         return p
 
-    @staticmethod
-    def _atomic_write(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+    _atomic_write = staticmethod(atomic_write_bytes)
 
     @staticmethod
     def _read_json(path: Path) -> dict[str, Any] | None:

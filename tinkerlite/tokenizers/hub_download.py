@@ -21,6 +21,7 @@ from http.client import HTTPException, HTTPResponse
 from pathlib import Path
 
 from ..errors import ProtocolError
+from ..utils.files import atomic_write_bytes
 from .hub import (
     EntryNotFoundError,
     FileMetadata,
@@ -97,13 +98,18 @@ def cached_file(
     return None
 
 
-def _metadata(url: str, s: HubSettings, token: str | None, *, repo_id: str, filename: str, revision: str,
-              timeout: float) -> FileMetadata:
+def _metadata(
+    url: str, s: HubSettings, token: str | None, *, repo_id: str, filename: str, revision: str, timeout: float
+) -> FileMetadata:
     for _ in range(_MAX_REDIRECTS + 1):
         resp = _open(url, method="HEAD", token=token, endpoint=s.endpoint, timeout=timeout)
         with contextlib.closing(resp):
             outcome = classify_response(
-                resp.status, dict(resp.headers.items()), url=url, repo_id=repo_id, filename=filename,
+                resp.status,
+                dict(resp.headers.items()),
+                url=url,
+                repo_id=repo_id,
+                filename=filename,
                 revision=revision,
             )
         if outcome.kind == "redirect" and outcome.location:
@@ -121,8 +127,18 @@ def _metadata(url: str, s: HubSettings, token: str | None, *, repo_id: str, file
     raise HubError(f"too many redirects resolving {filename!r} in {repo_id!r}")
 
 
-def _download_to(dest: Path, url: str, s: HubSettings, token: str | None, meta: FileMetadata, *,
-                 repo_id: str, filename: str, revision: str, timeout: float) -> None:
+def _download_to(
+    dest: Path,
+    url: str,
+    s: HubSettings,
+    token: str | None,
+    meta: FileMetadata,
+    *,
+    repo_id: str,
+    filename: str,
+    revision: str,
+    timeout: float,
+) -> None:
     """Stream into a temp file next to ``dest`` and ``os.replace`` it: readers never see a partial file."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(_MAX_REDIRECTS + 1):
@@ -137,7 +153,11 @@ def _download_to(dest: Path, url: str, s: HubSettings, token: str | None, meta: 
         if resp.status != 200:
             with contextlib.closing(resp):
                 outcome = classify_response(
-                    resp.status, dict(resp.headers.items()), url=url, repo_id=repo_id, filename=filename,
+                    resp.status,
+                    dict(resp.headers.items()),
+                    url=url,
+                    repo_id=repo_id,
+                    filename=filename,
                     revision=revision,
                 )
             raise outcome.error or HubError(f"HTTP {resp.status} downloading {filename!r} from {repo_id!r}")
@@ -183,16 +203,7 @@ def _link(snapshot: Path, blob: Path) -> None:
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def hub_download(
@@ -249,8 +260,9 @@ def hub_download(
         return snap
     blob = blob_path(s.cache_dir, repo_id, meta.etag)
     if not blob.is_file():
-        _download_to(blob, meta.location, s, token, meta, repo_id=repo_id, filename=filename, revision=revision,
-                     timeout=timeout)
+        _download_to(
+            blob, meta.location, s, token, meta, repo_id=repo_id, filename=filename, revision=revision, timeout=timeout
+        )
     _link(snap, blob)
     return snap
 

@@ -7,18 +7,17 @@ reuses a stale file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import sys
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ValidationError
+from ..utils.files import atomic_write_bytes
 from .families import TIKTOKEN_FAMILIES, TiktokenFamily, family_for_sha256, guess_family_for_filename
 from .tiktoken_convert import build_tokenizer_json, parse_tiktoken_ranks
 
@@ -102,14 +101,5 @@ def converted_tokenizer_json(
         added_tokens=added,
         bos_post_processor=fam.bos_token if fam.bos_post_processor else None,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tokenizer.", suffix=".json.incomplete", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, ensure_ascii=False)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(out, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
     return out, fam

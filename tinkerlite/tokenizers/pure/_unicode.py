@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 import unicodedata
 from pathlib import Path
+
+from ...utils.files import atomic_write_bytes
 
 __all__ = ["Ranges", "cache_path", "load_tables", "property_ranges"]
 
@@ -37,18 +38,33 @@ _SCHEMA = 1
 
 # PropList.txt White_Space; stable since Unicode 6.3 (U+180E left it), not derivable from unicodedata.
 _WHITE_SPACE: Ranges = [
-    (0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
-    (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
+    (0x09, 0x0D),
+    (0x20, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
 ]
 
 # Scripts.txt Han code points that are not CJK ideographs (marks, numerals, radicals handled separately).
 _HAN_SINGLES: Ranges = [
-    (0x3005, 0x3005), (0x3007, 0x3007), (0x3021, 0x3029), (0x3038, 0x303B),
-    (0x16FE2, 0x16FE3), (0x16FF0, 0x16FF1),
+    (0x3005, 0x3005),
+    (0x3007, 0x3007),
+    (0x3021, 0x3029),
+    (0x3038, 0x303B),
+    (0x16FE2, 0x16FE3),
+    (0x16FF0, 0x16FF1),
 ]
 # Blocks whose assigned letters (Lo) are all Script=Han ideographs.
 _HAN_IDEOGRAPH_BLOCKS: Ranges = [
-    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3FFFF),
 ]
 _HAN_RADICALS = (0x2E80, 0x2FDF)  # CJK Radicals Supplement + Kangxi Radicals: assigned So are Han
 
@@ -161,16 +177,8 @@ def _write_cache(path: Path, tables: dict[str, Ranges]) -> None:
         "schema": _SCHEMA,
         "tables": {k: [x for r in v for x in r] for k, v in tables.items()},
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f, separators=(",", ":"))
-            os.replace(tmp, path)  # atomic: concurrent readers see the old file or the new one
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    try:  # atomic: concurrent readers see the old file or the new one
+        atomic_write_bytes(path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
     except OSError:
         pass
 
@@ -208,15 +216,42 @@ def property_ranges(name: str) -> Ranges | None:
 
 
 _LONG_NAMES = {
-    "L": "Letter", "Lu": "UppercaseLetter", "Ll": "LowercaseLetter", "Lt": "TitlecaseLetter",
-    "Lm": "ModifierLetter", "Lo": "OtherLetter", "M": "Mark", "Mn": "NonspacingMark",
-    "Mc": "SpacingMark", "Me": "EnclosingMark", "N": "Number", "Nd": "DecimalNumber",
-    "Nl": "LetterNumber", "No": "OtherNumber", "P": "Punctuation", "Pc": "ConnectorPunctuation",
-    "Pd": "DashPunctuation", "Ps": "OpenPunctuation", "Pe": "ClosePunctuation",
-    "Pi": "InitialPunctuation", "Pf": "FinalPunctuation", "Po": "OtherPunctuation", "S": "Symbol",
-    "Sm": "MathSymbol", "Sc": "CurrencySymbol", "Sk": "ModifierSymbol", "So": "OtherSymbol",
-    "Z": "Separator", "Zs": "SpaceSeparator", "Zl": "LineSeparator", "Zp": "ParagraphSeparator",
-    "C": "Other", "Cc": "Control", "Cf": "Format", "Cs": "Surrogate", "Co": "PrivateUse",
+    "L": "Letter",
+    "Lu": "UppercaseLetter",
+    "Ll": "LowercaseLetter",
+    "Lt": "TitlecaseLetter",
+    "Lm": "ModifierLetter",
+    "Lo": "OtherLetter",
+    "M": "Mark",
+    "Mn": "NonspacingMark",
+    "Mc": "SpacingMark",
+    "Me": "EnclosingMark",
+    "N": "Number",
+    "Nd": "DecimalNumber",
+    "Nl": "LetterNumber",
+    "No": "OtherNumber",
+    "P": "Punctuation",
+    "Pc": "ConnectorPunctuation",
+    "Pd": "DashPunctuation",
+    "Ps": "OpenPunctuation",
+    "Pe": "ClosePunctuation",
+    "Pi": "InitialPunctuation",
+    "Pf": "FinalPunctuation",
+    "Po": "OtherPunctuation",
+    "S": "Symbol",
+    "Sm": "MathSymbol",
+    "Sc": "CurrencySymbol",
+    "Sk": "ModifierSymbol",
+    "So": "OtherSymbol",
+    "Z": "Separator",
+    "Zs": "SpaceSeparator",
+    "Zl": "LineSeparator",
+    "Zp": "ParagraphSeparator",
+    "C": "Other",
+    "Cc": "Control",
+    "Cf": "Format",
+    "Cs": "Surrogate",
+    "Co": "PrivateUse",
     "Cn": "Unassigned",
 }
 _ALIASES: dict[str, str] = {}
