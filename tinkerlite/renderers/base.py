@@ -13,6 +13,8 @@ import pickle
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, TypedDict
@@ -523,9 +525,42 @@ def tokens_weights_from_strings_weights(
 # --------------------------------------------------------------------------------------------------
 
 
+# While a supervised example is built, segment ids are memoised by text: the example renders the history,
+# then the generation prompt it is checked against renders it again (and build_supervised_examples renders
+# each prefix once more). Encoding is a pure function of (tokenizer, text, mode), so reuse is exact. The memo
+# lives in a ContextVar: per thread and per task, dropped when the outermost build returns.
+_EncodeMemo = tuple[object, dict[tuple[str, bool], list[int]]]
+_ENCODE_MEMO: ContextVar[_EncodeMemo | None] = ContextVar("tinkerlite_renderer_encode_memo", default=None)
+
+
+@contextmanager
+def encode_memo(tokenizer: Tokenizer) -> Iterator[None]:
+    """Memoise :func:`encode`/:func:`encode_literal` for ``tokenizer`` inside the block (nests)."""
+    current = _ENCODE_MEMO.get()
+    if current is not None and current[0] is tokenizer:
+        yield
+        return
+    token = _ENCODE_MEMO.set((tokenizer, {}))
+    try:
+        yield
+    finally:
+        _ENCODE_MEMO.reset(token)
+
+
+def _memo_for(tokenizer: Tokenizer) -> dict[tuple[str, bool], list[int]] | None:
+    current = _ENCODE_MEMO.get()
+    return current[1] if current is not None and current[0] is tokenizer else None
+
+
 def encode(tokenizer: Tokenizer, text: str) -> list[int]:
     """One segment, no BOS/EOS; special-token strings written in the text become control tokens."""
-    return list(tokenizer.encode(text, add_special_tokens=False))
+    memo = _memo_for(tokenizer)
+    if memo is None:
+        return list(tokenizer.encode(text, add_special_tokens=False))
+    ids = memo.get((text, False))
+    if ids is None:
+        ids = memo[(text, False)] = list(tokenizer.encode(text, add_special_tokens=False))
+    return list(ids)
 
 
 def encode_literal(tokenizer: Tokenizer, text: str, special_strings: Sequence[str]) -> list[int]:
@@ -536,14 +571,21 @@ def encode_literal(tokenizer: Tokenizer, text: str, special_strings: Sequence[st
     """
     if not any(s in text for s in special_strings):
         return encode(tokenizer, text)
+    memo = _memo_for(tokenizer)
+    hit = None if memo is None else memo.get((text, True))
+    if hit is not None:
+        return list(hit)
     try:
-        ids = tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True)
+        ids = list(tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
     except TypeError:
         raise RendererError(
             "this text contains a special-token string that must be encoded as plain text, but the "
             f"tokenizer {type(tokenizer).__name__} does not support encode(..., split_special_tokens=True)"
         ) from None
-    return list(ids)
+    if memo is not None:
+        memo[(text, True)] = ids
+        return list(ids)
+    return ids
 
 
 def single_token(tokenizer: Tokenizer, text: str) -> int:
@@ -855,7 +897,12 @@ class Renderer(ABC):
         self, messages: list[Message], train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_TURN
     ) -> list[tuple[ModelInput, TensorData]]:
         """One example when the extension property holds, else one per trained assistant message."""
-        train_on_what = TrainOnWhat(train_on_what)
+        with encode_memo(self.tokenizer):
+            return self._build_supervised_examples(messages, TrainOnWhat(train_on_what))
+
+    def _build_supervised_examples(
+        self, messages: list[Message], train_on_what: TrainOnWhat
+    ) -> list[tuple[ModelInput, TensorData]]:
         if self.has_extension_property:
             return [self.build_supervised_example(messages, train_on_what)]
         if train_on_what is TrainOnWhat.LAST_ASSISTANT_MESSAGE:
@@ -879,7 +926,12 @@ class Renderer(ABC):
         self, messages: list[Message], train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_MESSAGE
     ) -> tuple[ModelInput, TensorData]:
         """Tokens of the whole conversation and a float32 weight per token (1 = trained)."""
-        train_on_what = TrainOnWhat(train_on_what)
+        with encode_memo(self.tokenizer):
+            return self._build_supervised_example(messages, TrainOnWhat(train_on_what))
+
+    def _build_supervised_example(
+        self, messages: list[Message], train_on_what: TrainOnWhat
+    ) -> tuple[ModelInput, TensorData]:
         messages = self._validate(messages, train_on_what)
         self._check_produced_turn(messages, train_on_what)
         if train_on_what is TrainOnWhat.ALL_ASSISTANT_MESSAGES and not self.has_extension_property:

@@ -19,6 +19,8 @@ from tinkerlite.renderers.base import (
     attach_tool_calls,
     chunk,
     detect_unterminated_tool_block,
+    encode,
+    encode_memo,
     ensure_text,
     parse_think_blocks,
     single_token,
@@ -68,7 +70,7 @@ class KimiK2Renderer(EndTokenRenderer):
         self.strip_thinking_from_history = strip_thinking_from_history
 
     def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text, add_special_tokens=False))
+        return encode(self.tokenizer, text)
 
     @property
     def _end_message_token(self) -> int:
@@ -140,7 +142,12 @@ class KimiK2Renderer(EndTokenRenderer):
         self, messages: list[Message], train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_TURN
     ) -> list[tuple[ModelInput, TensorData]]:
         """One example per user turn (the template strips reasoning from earlier turns)."""
-        train_on_what = TrainOnWhat(train_on_what)
+        with encode_memo(self.tokenizer):
+            return self._per_user_turn_examples(messages, TrainOnWhat(train_on_what))
+
+    def _per_user_turn_examples(
+        self, messages: list[Message], train_on_what: TrainOnWhat
+    ) -> list[tuple[ModelInput, TensorData]]:
         if train_on_what in (TrainOnWhat.LAST_ASSISTANT_MESSAGE, TrainOnWhat.LAST_ASSISTANT_TURN):
             return [self.build_supervised_example(messages, train_on_what)]
         if train_on_what is not TrainOnWhat.ALL_ASSISTANT_MESSAGES:
@@ -148,7 +155,7 @@ class KimiK2Renderer(EndTokenRenderer):
                 f"train_on_what={train_on_what.value} with a renderer without the extension property: the same "
                 "mode is applied to every user turn",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         per_turn: TrainOnWhat = train_on_what
         if train_on_what is TrainOnWhat.ALL_ASSISTANT_MESSAGES:

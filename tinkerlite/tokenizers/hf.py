@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,21 @@ class HFTokenizer:
         self._special_ids = frozenset(i for i, tok in decoder.items() if tok.special)
         self._all_special = tuple(decoder[i].content for i in sorted(self._special_ids))
         self._vocab_size = int(inner.get_vocab_size(with_added_tokens=True))
+        # ``split_special_tokens`` flips the tokenizer's ``encode_special_tokens`` flag for one call (as
+        # transformers does) instead of building a second tokenizer (seconds and ~2x memory for a large
+        # vocabulary). Every encode holds this lock, so no call can ever see the flag set by another thread.
+        self._encode_lock = threading.Lock()
+        # ``encode_batch_fast`` (tokenizers >= 0.21) skips the offsets nobody here reads: same ids, ~15% less time.
+        self._has_fast = hasattr(inner, "encode_batch_fast")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_encode_lock"]  # locks do not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._encode_lock = threading.Lock()
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> HFTokenizer:
@@ -61,7 +77,11 @@ class HFTokenizer:
 
     @property
     def inner(self) -> Any:
-        """The wrapped ``tokenizers.Tokenizer`` for callers that need its full API."""
+        """The wrapped ``tokenizers.Tokenizer`` for callers that need its full API.
+
+        Calls on it bypass this adapter's lock: do not use it from another thread while this adapter encodes
+        with ``split_special_tokens=True`` (which flips ``encode_special_tokens`` for the duration of the call).
+        """
         return self._tok
 
     @property
@@ -97,20 +117,30 @@ class HFTokenizer:
         return self._all_special
 
     def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
-        tok = self._split_tok() if split_special_tokens else self._tok
-        return list(tok.encode(text, add_special_tokens=add_special_tokens).ids)
+        with self._encode_lock:
+            if not split_special_tokens:
+                return self._ids(text, add_special_tokens)
+            tok = self._tok
+            previous = tok.encode_special_tokens
+            tok.encode_special_tokens = True
+            try:
+                return self._ids(text, add_special_tokens)
+            finally:
+                tok.encode_special_tokens = previous
 
-    def _split_tok(self) -> Any:
-        """A copy with ``encode_special_tokens`` set (as transformers' ``split_special_tokens`` does)."""
-        split = self.__dict__.get("_split")
-        if split is None:
-            split = type(self._tok).from_str(self._tok.to_str())
-            split.encode_special_tokens = True
-            self.__dict__["_split"] = split
-        return split
+    def _ids(self, text: str, add_special_tokens: bool) -> list[int]:
+        if self._has_fast:
+            if not isinstance(text, str):  # the batch call would read a list as a pre-tokenized sequence
+                raise TypeError(f"encode() takes a str, got {type(text).__name__}")
+            fast: list[int] = self._tok.encode_batch_fast([text], add_special_tokens=add_special_tokens)[0].ids
+            return fast
+        ids: list[int] = self._tok.encode(text, add_special_tokens=add_special_tokens).ids
+        return ids
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = False) -> list[list[int]]:
-        encs = self._tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)
+        with self._encode_lock:
+            batch = self._tok.encode_batch_fast if self._has_fast else self._tok.encode_batch
+            encs = batch(list(texts), add_special_tokens=add_special_tokens)
         return [list(e.ids) for e in encs]
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:

@@ -260,8 +260,7 @@ def classify_response(
         return Outcome(
             "error",
             error=RepoNotFoundError(
-                f"repo {repo_id!r} not found, or private/gated and HF_TOKEN is missing or lacks access "
-                f"(HTTP {status})"
+                f"repo {repo_id!r} not found, or private/gated and HF_TOKEN is missing or lacks access (HTTP {status})"
             ),
         )
     return Outcome("error", error=HubError(f"hub answered HTTP {status} for {what}"))

@@ -12,9 +12,18 @@ from typing import Any
 
 __all__ = ["LoadedTokenizer"]
 
+# Renderers encode the same few short strings (role headers, control tokens, separators) for every message;
+# ids of texts this short are memoised per tokenizer. Bounded: past the cap, new texts are simply not stored.
+_MEMO_MAX_CHARS = 64
+_MEMO_MAX_ENTRIES = 8192
+
 
 class LoadedTokenizer:
-    """Implements :class:`tinkerlite.tokenizers.base.Tokenizer` by delegation."""
+    """Implements :class:`tinkerlite.tokenizers.base.Tokenizer` by delegation.
+
+    The backend is treated as immutable once wrapped (short encodings are memoised): to add tokens, build a
+    new tokenizer file and load that.
+    """
 
     def __init__(
         self,
@@ -36,6 +45,7 @@ class LoadedTokenizer:
         self.chat_template = chat_template
         self._bos_id = None if bos_token is None else inner.token_to_id(bos_token)
         self._eos_id = None if eos_token is None else inner.token_to_id(eos_token)
+        self._memo: dict[str, tuple[int, ...]] = {}
 
     @property
     def inner(self) -> Any:
@@ -88,7 +98,14 @@ class LoadedTokenizer:
     def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
         if split_special_tokens:
             return list(self._inner.encode(text, add_special_tokens=add_special_tokens, split_special_tokens=True))
-        return list(self._inner.encode(text, add_special_tokens=add_special_tokens))
+        if add_special_tokens or len(text) > _MEMO_MAX_CHARS:
+            return list(self._inner.encode(text, add_special_tokens=add_special_tokens))
+        hit = self._memo.get(text)
+        if hit is None:
+            hit = tuple(self._inner.encode(text, add_special_tokens=False))
+            if len(self._memo) < _MEMO_MAX_ENTRIES:
+                self._memo[text] = hit
+        return list(hit)
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = False) -> list[list[int]]:
         return [list(x) for x in self._inner.encode_batch(texts, add_special_tokens=add_special_tokens)]

@@ -103,9 +103,7 @@ def _snapshot_of_cache_repo(folder: Path) -> Path | None:
     return snap if snap.is_dir() else None
 
 
-def _load_files(
-    main: Path, config_dir: Path, *, backend: str, name_or_path: str, family: str | None
-) -> Tokenizer:
+def _load_files(main: Path, config_dir: Path, *, backend: str, name_or_path: str, family: str | None) -> Tokenizer:
     cfg = read_tokenizer_config(config_dir)
     bos, eos = cfg.bos_token, cfg.eos_token
     tokenizer_json = main

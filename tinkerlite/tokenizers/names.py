@@ -1,4 +1,12 @@
-"""Map cookbook model names to the hub repo and revision whose tokenizer they use (tinker-cookbook 0.6.1)."""
+"""Map cookbook model names to the hub repo and revision whose tokenizer they use (tinker-cookbook 0.6.1).
+
+Every other name is its own repo, read as published: tinkerlite never rewrites a tokenizer because of a
+model name. That matters for DeepSeek: ``deepseek-ai/DeepSeek-V3.1`` (and ``-Base``) publish a
+``tokenizer.json`` in which ``<think>``/``</think>`` are added tokens 128798/128799 (placeholders in V3, where
+the text ``<think>`` is several tokens), which the cookbook's DeepSeek renderers rely on. A local directory
+holding V3's files therefore loads as V3, whatever it is called; the test data derives a V3.1 file
+explicitly (``tests/testdata.py``, family ``deepseek_v3_1``).
+"""
 
 from __future__ import annotations
 

@@ -65,9 +65,7 @@ def parse_tiktoken_ranks(data: bytes, *, source: str = "<tiktoken>") -> dict[byt
             continue
         parts = line.split(b" ")
         if len(parts) != 2:
-            raise ValidationError(
-                f"expected '<base64> <rank>' but got {line[:60]!r}", field=f"{source}:{lineno}"
-            )
+            raise ValidationError(f"expected '<base64> <rank>' but got {line[:60]!r}", field=f"{source}:{lineno}")
         try:
             token = base64.b64decode(parts[0], validate=True)
             rank = int(parts[1])
@@ -124,9 +122,7 @@ def build_tokenizer_json(
     vocab = {"".join([spell[b] for b in tok]): rank for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1])}
     if len(vocab) != len(ranks):
         raise ValidationError("two tokens spell the same after the byte-level map", field="ranks")
-    merges = [
-        ["".join([spell[b] for b in lt]), "".join([spell[b] for b in rt])] for lt, rt in merges_from_ranks(ranks)
-    ]
+    merges = [["".join([spell[b] for b in lt]), "".join([spell[b] for b in rt])] for lt, rt in merges_from_ranks(ranks)]
     base_ids = set(ranks.values())
     added: list[dict[str, Any]] = []
     seen: set[int] = set()
@@ -136,9 +132,7 @@ def build_tokenizer_json(
         seen.add(spec.id)
         if spec.id in base_ids and vocab.get(spec.content) != spec.id:
             # Trap: tokenizers would silently give such a token a fresh id unless the vocab agrees.
-            raise ValidationError(
-                f"added token {spec.content!r} reuses base id {spec.id}", field="added_tokens"
-            )
+            raise ValidationError(f"added token {spec.content!r} reuses base id {spec.id}", field="added_tokens")
         added.append(
             {
                 "id": spec.id,
