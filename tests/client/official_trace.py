@@ -90,8 +90,16 @@ def normalize(records: list[Recorded]) -> list[dict[str, Any]]:
     return out
 
 
-def run_flow(python: str, sdk: str, extra_path: str | None = None) -> list[dict[str, Any]]:
+def run_flow(
+    python: str, sdk: str, extra_path: str | None = None, *, strict_order: bool = True
+) -> list[dict[str, Any]]:
+    """The normalized trace. ``strict_order``: tinkerlite posts ordered submissions one response at a
+    time, as the official SDK does (by default it overlaps them, so arrival order may vary)."""
     env = {**os.environ, "TINKER_TELEMETRY": "0"}
+    if strict_order:
+        env["TINKERLITE_STRICT_SUBMIT_ORDER"] = "1"
+    else:
+        env.pop("TINKERLITE_STRICT_SUBMIT_ORDER", None)
     env.pop("TINKER_BASE_URL", None)
     env.pop("TINKER_API_KEY", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (extra_path, str(REPO)) if p)

@@ -27,6 +27,17 @@ def test_tinkerlite_sends_what_the_official_sdk_sent() -> None:
     assert got == expected, _diff(expected, got)
 
 
+def test_overlapped_submissions_send_the_same_requests() -> None:
+    """By default ordered submissions overlap; the requests are the same, only arrival order may vary."""
+    expected = json.loads(FIXTURE.read_text())
+    got = run_flow(sys.executable, "tinkerlite", strict_order=False)
+
+    def key(r: dict[str, object]) -> str:
+        return json.dumps(r, sort_keys=True)
+
+    assert sorted(map(key, got)) == sorted(map(key, expected))
+
+
 @pytest.mark.official
 @pytest.mark.slow
 def test_committed_fixture_matches_a_fresh_official_run() -> None:
