@@ -43,6 +43,7 @@ from .protobuf import (
     WT_VARINT,
     Writer,
     decode_double,
+    decode_string_double_entry,
     expect_wire_type,
     iter_fields,
     to_int32,
@@ -237,7 +238,7 @@ def decode_forward_backward_request(body: bytes | bytearray | memoryview) -> For
         elif fn == 5:
             expect_wire_type("ForwardBackwardRequest.loss_fn_config", wt, WT_LEN)
             assert isinstance(val, memoryview)
-            key, num = _decode_v1_entry(val)
+            key, num = decode_string_double_entry(val, "loss_fn_config")
             v1[key] = num
         elif fn == 6:
             expect_wire_type("ForwardBackwardRequest.forward_only", wt, WT_VARINT)
@@ -255,20 +256,6 @@ def decode_forward_backward_request(body: bytes | bytearray | memoryview) -> For
         loss_fn_config=v2 if v2 else v1,
         forward_only=forward_only,
     )
-
-
-def _decode_v1_entry(view: memoryview) -> tuple[str, float]:
-    key, num = "", 0.0
-    for fn, wt, val in iter_fields(view):
-        if fn == 1:
-            expect_wire_type("loss_fn_config key", wt, WT_LEN)
-            assert isinstance(val, memoryview)
-            key = utf8(val, "loss_fn_config key")
-        elif fn == 2:
-            expect_wire_type(f"loss_fn_config[{key!r}]", wt, WT_I64)
-            assert isinstance(val, int)
-            num = decode_double(val)
-    return key, num
 
 
 def _decode_v2_entry(view: memoryview) -> tuple[str, ConfigValue]:

@@ -341,3 +341,18 @@ class Writer:
         body = b"".join(encode_varint(v) for v in values)
         if body:
             self.bytes_field(field_number, body)
+
+
+def decode_string_double_entry(view: memoryview, what: str) -> tuple[str, float]:
+    """One ``map<string, double>`` entry (``{1: key, 2: value}``); missing parts take proto3 defaults."""
+    key, num = "", 0.0
+    for fn, wt, val in iter_fields(view):
+        if fn == 1:
+            expect_wire_type(f"{what} key", wt, WT_LEN)
+            assert isinstance(val, memoryview)
+            key = utf8(val, f"{what} key")
+        elif fn == 2:
+            expect_wire_type(f"{what}[{key!r}]", wt, WT_I64)
+            assert isinstance(val, int)
+            num = decode_double(val)
+    return key, num

@@ -39,11 +39,10 @@ from ..types import (
 )
 from ..types.outputs import TopkRows
 from .protobuf import (
-    WT_I64,
     WT_LEN,
     WT_VARINT,
     Writer,
-    decode_double,
+    decode_string_double_entry,
     expect_wire_type,
     iter_fields,
     iter_packed_varints,
@@ -204,16 +203,7 @@ def decode_forward_backward_output(body: bytes | bytearray | memoryview) -> Forw
         elif fn == 3:
             expect_wire_type("ForwardBackwardOutput.metrics", wt, WT_LEN)
             assert isinstance(val, memoryview)
-            key, num = "", 0.0
-            for efn, ewt, eval_ in iter_fields(val):
-                if efn == 1:
-                    expect_wire_type("metrics key", ewt, WT_LEN)
-                    assert isinstance(eval_, memoryview)
-                    key = utf8(eval_, "metrics key")
-                elif efn == 2:
-                    expect_wire_type(f"metrics[{key!r}]", ewt, WT_I64)
-                    assert isinstance(eval_, int)
-                    num = decode_double(eval_)
+            key, num = decode_string_double_entry(val, "metrics")
             metrics[key] = num
     if not records:
         return ForwardBackwardOutput(output_type or "ArrayRecord", [], metrics)
