@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-from .hyperparam_utils import (
-    LoraParamsPerRank,
-    get_full_finetune_lr_multiplier,
-    get_full_finetune_param_count,
-    get_hidden_size,
-    get_lora_lr_multiplier,
-    get_lora_lr_over_full_finetune_lr,
-    get_lora_param_count,
-    get_lora_params_per_rank,
-    get_lr,
-)
+from . import hyperparam_utils as _impl
+from .hyperparam_utils import *  # noqa: F403
 
-__all__ = [
-    "LoraParamsPerRank",
-    "get_full_finetune_lr_multiplier",
-    "get_full_finetune_param_count",
-    "get_hidden_size",
-    "get_lora_lr_multiplier",
-    "get_lora_lr_over_full_finetune_lr",
-    "get_lora_param_count",
-    "get_lora_params_per_rank",
-    "get_lr",
-]
+__all__ = list(_impl.__all__)
