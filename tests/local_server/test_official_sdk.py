@@ -1,7 +1,7 @@
 """Conformance tier: the official ``tinker`` SDK (0.38 and 0.25) drives the local server unchanged.
 
-Each SDK version lives in a throwaway, torch-free venv created on first use under
-``$TINKERLITE_VENVS`` (default ``~/.cache/tinkerlite/venvs``) with ``pip install tinker==<version>``
+Each SDK version lives in a throwaway, torch-free venv created on first use by
+``tests/official_env.py`` (under ``bench/_venvs``) with ``pip install tinker==<version>``
 (plus zstandard); later runs reuse it. The flow itself is ``official_flow.py``, run with the venv's
 python and ``TINKER_BASE_URL`` pointing at an in-process server that forces chunking (2 datums per
 chunk) and, in the zstd variants, compressed request bodies.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -20,34 +19,22 @@ import pytest
 
 import tinkerlite.local
 
+from ..official_env import ensure_venv
+
 pytestmark = [pytest.mark.official, pytest.mark.slow]
 
 HERE = Path(__file__).parent
 
 
 def venv_python(version: str) -> Path:
-    root = Path(os.environ.get("TINKERLITE_VENVS", Path.home() / ".cache" / "tinkerlite" / "venvs"))
-    venv = root / f"tinker-{version}"
-    py = venv / "bin" / "python"
-    marker = venv / ".tinkerlite-ready"
-    if marker.exists() and py.exists():
-        return py
-    root.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
-    pip = subprocess.run(
-        [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"tinker=={version}", "zstandard"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert pip.returncode == 0, f"could not install tinker=={version}:\n{pip.stderr[-3000:]}"
+    """The official SDK (torch-free) with zstandard, in a throwaway venv shared with the other tiers."""
+    py = ensure_venv(f"tinker-{version}-conformance", [f"tinker=={version}", "zstandard"])
     check = subprocess.run(
         [str(py), "-c", "import tinker, sys; print(tinker.__version__)"], capture_output=True, text=True
     )
     assert check.stdout.strip() == version, check
     torch = subprocess.run([str(py), "-c", "import torch"], capture_output=True)
     assert torch.returncode != 0, "the conformance venv must be torch-free"
-    marker.write_text(version)
     return py
 
 
