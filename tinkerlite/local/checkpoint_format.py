@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 from tinkerlite._optional import require
 from tinkerlite.errors import ValidationError
 
-np = require("numpy", "the local server's checkpoints")
+np = require("numpy", "the local server's checkpoints", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray (numpy is an optional extra)
 

@@ -41,7 +41,7 @@ from typing import Any, TypeAlias
 from tinkerlite._optional import require
 from tinkerlite.errors import ValidationError
 
-np = require("numpy", "the local server's losses")
+np = require("numpy", "the local server's losses", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray; numpy is an optional extra, so arrays stay untyped here
 

@@ -40,7 +40,7 @@ from tinkerlite.errors import ValidationError
 from . import losses
 from .optim import AdamParams, AdamW
 
-np = require("numpy", "the local server's model")
+np = require("numpy", "the local server's model", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray; numpy is an optional extra, so arrays stay untyped here
 

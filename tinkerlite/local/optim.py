@@ -24,7 +24,7 @@ from typing import Any, TypeAlias
 from tinkerlite._optional import require
 from tinkerlite.errors import ValidationError
 
-np = require("numpy", "the local server's optimizer")
+np = require("numpy", "the local server's optimizer", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray (numpy is an optional extra)
 

@@ -32,7 +32,7 @@ from tinkerlite.errors import ValidationError
 
 from .model import TinyTransformer
 
-np = require("numpy", "the local server's sampler")
+np = require("numpy", "the local server's sampler", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray (numpy is an optional extra)
 

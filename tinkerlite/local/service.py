@@ -347,7 +347,7 @@ class LocalService:
 
             from .model import DatumArrays
 
-            np = require("numpy", "the local server")
+            np = require("numpy", "the local server", extra="local")
             if not data:
                 raise OpError("forward_backward needs at least one datum")
             batch = []
