@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Tokenizer"]
+__all__ = ["NamedSpecialTokens", "Tokenizer"]
 
 
 @runtime_checkable
@@ -77,3 +77,35 @@ class Tokenizer(Protocol):
     def id_to_token(self, id: int) -> str | None:
         """tokenizer.json spelling of an id (byte-level form for BPE tokens); None if out of range."""
         ...
+
+
+class NamedSpecialTokens:
+    """The naming half of :class:`Tokenizer`, shared by the backends: set ``_name_or_path``,
+    ``_bos_token`` and ``_eos_token``; ids are looked up through ``token_to_id``."""
+
+    _name_or_path: str
+    _bos_token: str | None
+    _eos_token: str | None
+
+    def token_to_id(self, token: str) -> int | None:
+        raise NotImplementedError
+
+    @property
+    def name_or_path(self) -> str:
+        return self._name_or_path
+
+    @property
+    def bos_token(self) -> str | None:
+        return self._bos_token
+
+    @property
+    def eos_token(self) -> str | None:
+        return self._eos_token
+
+    @property
+    def bos_token_id(self) -> int | None:
+        return None if self._bos_token is None else self.token_to_id(self._bos_token)
+
+    @property
+    def eos_token_id(self) -> int | None:
+        return None if self._eos_token is None else self.token_to_id(self._eos_token)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .._optional import require
+from .base import NamedSpecialTokens
 
 __all__ = ["HFTokenizer", "hf_available"]
 
@@ -23,7 +24,7 @@ def hf_available() -> bool:
     return try_import("tokenizers") is not None
 
 
-class HFTokenizer:
+class HFTokenizer(NamedSpecialTokens):
     """Adapter from ``tokenizers.Tokenizer`` to :class:`tinkerlite.tokenizers.base.Tokenizer`.
 
     bos/eos are not part of ``tokenizer.json``; the loader passes them from ``tokenizer_config.json``.
@@ -83,26 +84,6 @@ class HFTokenizer:
         with ``split_special_tokens=True`` (which flips ``encode_special_tokens`` for the duration of the call).
         """
         return self._tok
-
-    @property
-    def name_or_path(self) -> str:
-        return self._name_or_path
-
-    @property
-    def bos_token(self) -> str | None:
-        return self._bos_token
-
-    @property
-    def eos_token(self) -> str | None:
-        return self._eos_token
-
-    @property
-    def bos_token_id(self) -> int | None:
-        return None if self._bos_token is None else self.token_to_id(self._bos_token)
-
-    @property
-    def eos_token_id(self) -> int | None:
-        return None if self._eos_token is None else self.token_to_id(self._eos_token)
 
     @property
     def vocab_size(self) -> int:

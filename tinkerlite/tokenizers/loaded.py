@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from .base import NamedSpecialTokens
+
 __all__ = ["LoadedTokenizer"]
 
 # Renderers encode the same few short strings (role headers, control tokens, separators) for every message;
@@ -18,7 +20,7 @@ _MEMO_MAX_CHARS = 64
 _MEMO_MAX_ENTRIES = 8192
 
 
-class LoadedTokenizer:
+class LoadedTokenizer(NamedSpecialTokens):
     """Implements :class:`tinkerlite.tokenizers.base.Tokenizer` by delegation.
 
     The backend is treated as immutable once wrapped (short encodings are memoised): to add tokens, build a
@@ -43,34 +45,12 @@ class LoadedTokenizer:
         self._eos_token = eos_token
         self.pad_token = pad_token
         self.chat_template = chat_template
-        self._bos_id = None if bos_token is None else inner.token_to_id(bos_token)
-        self._eos_id = None if eos_token is None else inner.token_to_id(eos_token)
         self._memo: dict[str, tuple[int, ...]] = {}
 
     @property
     def inner(self) -> Any:
         """The backend object (``HFTokenizer`` or ``PureTokenizer``)."""
         return self._inner
-
-    @property
-    def name_or_path(self) -> str:
-        return self._name_or_path
-
-    @property
-    def bos_token(self) -> str | None:
-        return self._bos_token
-
-    @property
-    def eos_token(self) -> str | None:
-        return self._eos_token
-
-    @property
-    def bos_token_id(self) -> int | None:
-        return self._bos_id
-
-    @property
-    def eos_token_id(self) -> int | None:
-        return self._eos_id
 
     @property
     def pad_token_id(self) -> int | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..._optional import try_import
 from ...errors import ValidationError
+from ..base import NamedSpecialTokens
 from ._bpe import BPE
 from ._bytelevel import BYTE_TO_CHAR, decode_tokens, to_bytelevel
 from ._regex import compile_pattern
@@ -91,7 +92,7 @@ class _Spec:
         return val
 
 
-class PureTokenizer:
+class PureTokenizer(NamedSpecialTokens):
     """A loaded tokenizer implementing the :class:`tinkerlite.tokenizers.base.Tokenizer` protocol."""
 
     def __init__(
@@ -253,26 +254,6 @@ class PureTokenizer:
         )
 
     # -- protocol ----------------------------------------------------------------------------------------
-    @property
-    def name_or_path(self) -> str:
-        return self._name_or_path
-
-    @property
-    def bos_token(self) -> str | None:
-        return self._bos_token
-
-    @property
-    def eos_token(self) -> str | None:
-        return self._eos_token
-
-    @property
-    def bos_token_id(self) -> int | None:
-        return None if self._bos_token is None else self.token_to_id(self._bos_token)
-
-    @property
-    def eos_token_id(self) -> int | None:
-        return None if self._eos_token is None else self.token_to_id(self._eos_token)
-
     @property
     def vocab_size(self) -> int:
         """Distinct token strings, added tokens included (HF's ``get_vocab_size(with_added_tokens=True)``)."""
