@@ -356,3 +356,14 @@ def decode_string_double_entry(view: memoryview, what: str) -> tuple[str, float]
             assert isinstance(val, int)
             num = decode_double(val)
     return key, num
+
+
+def extend_repeated_int64(out: list[int], wire_type: int, val: FieldValue, what: str) -> None:
+    """A ``repeated int64`` element: packed (one length-delimited run) or a single varint."""
+    if wire_type == WT_LEN:
+        assert isinstance(val, memoryview)
+        out.extend(to_int64(v) for v in iter_packed_varints(val))
+    else:
+        expect_wire_type(what, wire_type, WT_VARINT)
+        assert isinstance(val, int)
+        out.append(to_int64(val))

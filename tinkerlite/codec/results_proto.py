@@ -44,8 +44,8 @@ from .protobuf import (
     Writer,
     decode_string_double_entry,
     expect_wire_type,
+    extend_repeated_int64,
     iter_fields,
-    iter_packed_varints,
     to_int32,
     to_int64,
     to_uint32,
@@ -125,13 +125,7 @@ def _decode_batched_tensor(view: memoryview, what: str) -> _Field:
             assert isinstance(val, int)
             dtype = val
         elif fn == 4:
-            if wt == WT_LEN:
-                assert isinstance(val, memoryview)
-                trailing.extend(to_int64(v) for v in iter_packed_varints(val))
-            else:
-                expect_wire_type(f"{what}.trailing_shape", wt, WT_VARINT)
-                assert isinstance(val, int)
-                trailing.append(to_int64(val))
+            extend_repeated_int64(trailing, wt, val, f"{what}.trailing_shape")
     info = WIRE_DTYPES.get(dtype)
     if info is None:
         raise ProtocolError(f"{what}: unsupported dtype enum value {dtype}")

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from ..backend._bytes import array_from_le, array_to_le
 from ..errors import ProtocolError, ValidationError
 from ..types import TensorData, TensorDtype
-from .protobuf import WT_LEN, WT_VARINT, Writer, expect_wire_type, iter_fields, iter_packed_varints, to_int64
+from .protobuf import WT_LEN, WT_VARINT, Writer, expect_wire_type, extend_repeated_int64, iter_fields
 
 __all__ = [
     "DTYPE_BFLOAT16",
@@ -146,13 +146,7 @@ def decode_tensor(view: memoryview, what: str) -> TensorData:
             assert isinstance(val, int)
             dtype = val
         elif fn == 4:
-            if wt == WT_LEN:
-                assert isinstance(val, memoryview)
-                shape.extend(to_int64(v) for v in iter_packed_varints(val))
-            else:
-                expect_wire_type(f"{what}.shape", wt, WT_VARINT)
-                assert isinstance(val, int)
-                shape.append(to_int64(val))
+            extend_repeated_int64(shape, wt, val, f"{what}.shape")
     if dtype not in WIRE_DTYPES:
         raise ProtocolError(f"{what}: unsupported dtype enum value {dtype}")
     public = WIRE_DTYPES[dtype][1]
