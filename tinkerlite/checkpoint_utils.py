@@ -36,16 +36,26 @@ from .utils.files import append_jsonl, read_jsonl
 
 __all__ = [
     "CHECKPOINTS_BASE_NAME",
+    "RENDERER_NAME_METADATA_KEY",
     "CheckpointManager",
     "CheckpointRecord",
     "PendingSave",
+    "add_renderer_name_to_user_metadata",
+    "check_renderer_name_for_checkpoint",
+    "check_renderer_name_for_checkpoint_async",
     "get_last_checkpoint",
+    "get_renderer_name_from_checkpoint",
+    "get_renderer_name_from_checkpoint_async",
     "load_checkpoints_file",
+    "resolve_renderer_name_from_checkpoint_or_default",
+    "resolve_renderer_name_from_checkpoint_or_default_async",
     "save_checkpoint",
 ]
 
 logger = logging.getLogger(__name__)
 CHECKPOINTS_BASE_NAME = "checkpoints.jsonl"
+#: The training run's ``user_metadata`` key that records which renderer trained it.
+RENDERER_NAME_METADATA_KEY = "renderer_name"
 SaveKind = Literal["state", "sampler", "both"]
 
 
@@ -197,3 +207,134 @@ class CheckpointManager:
         return submit_save(
             self.training_client, "final", self.log_path, {**loop_state, "final": True}, "both", None
         ).finish()
+
+
+# --- renderer metadata: a run records its renderer so a later run on its checkpoint renders the same way ---
+
+
+def add_renderer_name_to_user_metadata(user_metadata: dict[str, str], renderer_name: str | None) -> None:
+    """Record ``renderer_name`` in a run's ``user_metadata`` (in place); ``None``/empty is skipped."""
+    if renderer_name:
+        user_metadata[RENDERER_NAME_METADATA_KEY] = renderer_name
+
+
+def _renderer_lookup_failed(checkpoint_path: str, e: Exception) -> None:
+    logger.warning("Could not fetch renderer metadata for checkpoint %s: %s", checkpoint_path, e)
+
+
+def _lookup_errors() -> tuple[type[Exception], ...]:
+    from ._exceptions import TinkerError
+
+    return (TinkerError, ValueError)
+
+
+def get_renderer_name_from_checkpoint(service_client: Any, checkpoint_path: str) -> str | None:
+    """The ``renderer_name`` of the training run behind ``checkpoint_path``, or ``None``.
+
+    A service error or a malformed path is logged as a warning and read as "no metadata", as in the
+    cookbook: the caller then falls back to the model's recommended renderer.
+    """
+    try:
+        run = service_client.create_rest_client().get_training_run_by_tinker_path(checkpoint_path).result()
+    except _lookup_errors() as e:
+        _renderer_lookup_failed(checkpoint_path, e)
+        return None
+    name: str | None = (run.user_metadata or {}).get(RENDERER_NAME_METADATA_KEY)
+    return name
+
+
+async def get_renderer_name_from_checkpoint_async(service_client: Any, checkpoint_path: str) -> str | None:
+    """Async :func:`get_renderer_name_from_checkpoint`."""
+    try:
+        run = await service_client.create_rest_client().get_training_run_by_tinker_path(checkpoint_path)
+    except _lookup_errors() as e:
+        _renderer_lookup_failed(checkpoint_path, e)
+        return None
+    name: str | None = (run.user_metadata or {}).get(RENDERER_NAME_METADATA_KEY)
+    return name
+
+
+def _service_client(base_url: str | None) -> Any:
+    from .client.service_client import ServiceClient
+
+    return ServiceClient(base_url=base_url)
+
+
+def _recommended(model_name: str) -> str:
+    from .model_info import get_recommended_renderer_name
+
+    return get_recommended_renderer_name(model_name)
+
+
+def _from_checkpoint(load_checkpoint_path: str, renderer_name: str | None) -> str | None:
+    if renderer_name is not None:
+        logger.info("Using renderer from checkpoint metadata for %s: %s", load_checkpoint_path, renderer_name)
+    return renderer_name
+
+
+def resolve_renderer_name_from_checkpoint_or_default(
+    *,
+    model_name: str,
+    explicit_renderer_name: str | None,
+    load_checkpoint_path: str | None,
+    base_url: str | None = None,
+) -> str:
+    """The renderer to use: ``explicit_renderer_name``, else the one recorded with
+    ``load_checkpoint_path``'s run, else ``model_name``'s recommended renderer."""
+    if explicit_renderer_name is not None:
+        return explicit_renderer_name
+    if load_checkpoint_path is not None:
+        found = get_renderer_name_from_checkpoint(_service_client(base_url), load_checkpoint_path)
+        if _from_checkpoint(load_checkpoint_path, found) is not None:
+            return str(found)
+    return _recommended(model_name)
+
+
+async def resolve_renderer_name_from_checkpoint_or_default_async(
+    *,
+    model_name: str,
+    explicit_renderer_name: str | None,
+    load_checkpoint_path: str | None,
+    base_url: str | None = None,
+) -> str:
+    """Async :func:`resolve_renderer_name_from_checkpoint_or_default`."""
+    if explicit_renderer_name is not None:
+        return explicit_renderer_name
+    if load_checkpoint_path is not None:
+        found = await get_renderer_name_from_checkpoint_async(_service_client(base_url), load_checkpoint_path)
+        if _from_checkpoint(load_checkpoint_path, found) is not None:
+            return str(found)
+    return _recommended(model_name)
+
+
+def _report_renderer_check(checkpoint_path: str, expected: str, found: str | None) -> None:
+    if found is None:
+        logger.info("Checkpoint %s has no renderer metadata.", checkpoint_path)
+    elif found != expected:
+        logger.warning(
+            "Renderer mismatch for checkpoint %s: checkpoint=%s current=%s", checkpoint_path, found, expected
+        )
+    else:
+        logger.info("Renderer metadata matches for checkpoint %s: %s", checkpoint_path, expected)
+
+
+def check_renderer_name_for_checkpoint(
+    service_client: Any, checkpoint_path: str, expected_renderer_name: str | None
+) -> None:
+    """Warn when the checkpoint's run was trained with a different renderer (no-op for ``None``)."""
+    if expected_renderer_name is None:
+        return None
+    found = get_renderer_name_from_checkpoint(service_client, checkpoint_path)
+    _report_renderer_check(checkpoint_path, expected_renderer_name, found)
+    return None
+
+
+async def check_renderer_name_for_checkpoint_async(
+    service_client: Any, checkpoint_path: str, expected_renderer_name: str | None
+) -> None:
+    """Async :func:`check_renderer_name_for_checkpoint`."""
+    if expected_renderer_name is None:
+        return None
+    found = await get_renderer_name_from_checkpoint_async(service_client, checkpoint_path)
+    _report_renderer_check(checkpoint_path, expected_renderer_name, found)
+    return None

@@ -11,22 +11,50 @@ import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import TinkerliteError, ValidationError
 from .utils.ml_log import LogdirBehavior, check_log_dir
 
 __all__ = [
+    "DEFAULT_RUNS_DIR",
     "ENDPOINT_OPTIONS",
+    "RUNS_DIR_ENV_VAR",
     "LogdirBehavior",
     "Option",
     "check_log_dir",
     "format_help",
+    "model_name_from_argv",
     "parse_key_values",
     "prepare_log_dir",
     "recommended_renderer",
     "run_cli",
+    "runs_path",
 ]
+
+RUNS_DIR_ENV_VAR = "TINKER_COOKBOOK_RUNS_DIR"
+DEFAULT_RUNS_DIR = "~/tinker-runs"
+
+
+def runs_path(*parts: str) -> str:
+    """A path under the runs directory (``$TINKER_COOKBOOK_RUNS_DIR``, else ``~/tinker-runs``), as the
+    cookbook's recipes use for default log, checkpoint and data locations."""
+    runs_dir = os.environ.get(RUNS_DIR_ENV_VAR) or DEFAULT_RUNS_DIR
+    return str(Path(runs_dir).expanduser().joinpath(*parts))
+
+
+def model_name_from_argv(argv: list[str], default: str) -> str:
+    """The ``model_name=...`` override in ``argv`` (the last one wins, as in chz), else ``default``.
+
+    Recipes derive the renderer and tokenizer from the model name before building the rest of the
+    config, so they read this override first.
+    """
+    model_name = default
+    for arg in argv:
+        if arg.startswith("model_name="):
+            model_name = arg.removeprefix("model_name=")
+    return model_name
 
 
 @dataclass(frozen=True)
