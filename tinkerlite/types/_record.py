@@ -7,6 +7,8 @@ add fields) but insists on required ones, raising :class:`ProtocolError` that na
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -41,11 +43,36 @@ def _dump(value: Any) -> Any:
     return value
 
 
-class JsonRecord:
-    """Mixin for ``@dataclass`` records. Subclasses declare nested record types in ``_nested``."""
+def _parse_nested(tp: Any, value: Any, where: str) -> Any:
+    """``tp.from_json(value)``; for a union of records (the SDK's discriminated unions) pick the member
+    whose ``type`` field default equals ``value["type"]``."""
+    if isinstance(tp, type):
+        return tp.from_json(value) if hasattr(tp, "from_json") else value
+    members = typing.get_args(tp) if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union else ()
+    if not members:
+        return value
+    for m in members:  # a family with its own dispatch (e.g. OptimizerConfigBase)
+        if isinstance(m, type) and all(isinstance(x, type) and issubclass(x, m) for x in members):
+            return getattr(m, "from_json")(value)  # noqa: B009 - not every member type declares it
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{where}: expected a JSON object, got {type(value).__name__}")
+    for key in ("type", "state"):
+        if key not in value:
+            continue
+        for m in members:
+            fields = {f.name: f for f in dataclasses.fields(m)} if dataclasses.is_dataclass(m) else {}
+            if key in fields and fields[key].default == value[key]:
+                return m.from_json(value)
+        raise ProtocolError(f"{where}: unknown variant {key}={value[key]!r}")
+    raise ProtocolError(f"{where}: no 'type' to tell the variants apart")
 
-    _nested: ClassVar[dict[str, type[JsonRecord]]] = {}
-    _nested_list: ClassVar[dict[str, type[JsonRecord]]] = {}
+
+class JsonRecord:
+    """Mixin for ``@dataclass`` records. Subclasses declare nested record types in ``_nested``
+    (a record class, or a union alias of records told apart by their ``type`` field)."""
+
+    _nested: ClassVar[dict[str, Any]] = {}
+    _nested_list: ClassVar[dict[str, Any]] = {}
     _datetimes: ClassVar[tuple[str, ...]] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -70,11 +97,11 @@ class JsonRecord:
                 continue
             v = obj[f.name]
             if f.name in cls._nested:
-                v = cls._nested[f.name].from_json(v)
+                v = _parse_nested(cls._nested[f.name], v, f"{name}.{f.name}")
             elif f.name in cls._nested_list:
                 if not isinstance(v, list):
                     raise ProtocolError(f"{name}.{f.name}: expected a list")
-                v = [cls._nested_list[f.name].from_json(x) for x in v]
+                v = [_parse_nested(cls._nested_list[f.name], x, f"{name}.{f.name}") for x in v]
             elif f.name in cls._datetimes:
                 v = parse_datetime(v, f"{name}.{f.name}")
             kwargs[f.name] = v

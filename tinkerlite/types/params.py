@@ -1,4 +1,4 @@
-"""Request parameters: sampling, optimizer, LoRA."""
+"""Request parameters: sampling, LoRA, loss names (optimizer types live in ``optimizer``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from ..errors import ValidationError
 from ._record import JsonRecord
 
 __all__ = [
-    "AdamParams",
-    "DimuonParams",
     "LoraConfig",
     "LossFnType",
-    "OptimizerConfig",
     "SamplingParams",
     "StopReason",
 ]
@@ -90,44 +87,6 @@ class SamplingParams(JsonRecord):
         if self.stop is not None:
             out["stop"] = self.stop if isinstance(self.stop, str) else list(self.stop)
         return out
-
-
-@dataclass(frozen=True)
-class AdamParams(JsonRecord):
-    learning_rate: float = 0.0001
-    beta1: float = 0.9
-    beta2: float = 0.95
-    eps: float = 1e-12
-    weight_decay: float = 0.0
-    """Decoupled (AdamW)."""
-    grad_clip_norm: float = 0.0
-    """Global L2 norm; 0 disables clipping."""
-
-    def __post_init__(self) -> None:
-        _finite(self, "learning_rate", lo=0.0)
-        _finite(self, "beta1", lo=0.0, hi=1.0)
-        _finite(self, "beta2", lo=0.0, hi=1.0)
-        _finite(self, "eps", lo=0.0)
-        _finite(self, "weight_decay", lo=0.0)
-        _finite(self, "grad_clip_norm", lo=0.0)
-
-
-@dataclass(frozen=True)
-class DimuonParams(JsonRecord):
-    learning_rate: float
-    grad_clip_norm: float = 0.0
-    beta1: float = 0.9
-    type: Literal["dimuon"] = "dimuon"
-
-    def __post_init__(self) -> None:
-        _finite(self, "learning_rate", lo=0.0)
-        _finite(self, "beta1", lo=0.0, hi=0.999999)
-
-
-@dataclass(frozen=True)
-class OptimizerConfig(JsonRecord):
-    type: str = "adamw"
-    version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,21 @@
+"""``tinker.types.audit_log_entry`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ._record import JsonRecord
+
+__all__ = ["AuditLogEntry"]
+
+
+@dataclass(kw_only=True)
+class AuditLogEntry(JsonRecord):
+    timestamp: datetime
+    event: str
+    event_details: dict[str, object] = field(default_factory=dict)
+    model_id: str | None = None
+    tinker_path: str | None = None
+    purpose: str | None = None
+    _datetimes = ("timestamp",)

@@ -1,0 +1,16 @@
+"""``tinker.types.audit_log_response`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._record import JsonRecord
+from .audit_log_entry import AuditLogEntry
+
+__all__ = ["AuditLogResponse"]
+
+
+@dataclass(kw_only=True)
+class AuditLogResponse(JsonRecord):
+    entries: list[AuditLogEntry]
+    _nested_list = {"entries": AuditLogEntry}  # noqa: RUF012

@@ -1,0 +1,14 @@
+"""``tinker.types.auth_token_response`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._record import JsonRecord
+
+__all__ = ["AuthTokenResponse"]
+
+
+@dataclass(kw_only=True)
+class AuthTokenResponse(JsonRecord):
+    jwt: str

@@ -1,0 +1,17 @@
+"""``tinker.types.billing_usage_request`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ._record import JsonRecord
+
+__all__ = ["GetBillingUsageRequest"]
+
+
+@dataclass(kw_only=True)
+class GetBillingUsageRequest(JsonRecord):
+    starting_on: datetime
+    ending_before: datetime
+    _datetimes = ("starting_on", "ending_before")

@@ -1,0 +1,16 @@
+"""``tinker.types.create_custom_loss_response`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._record import JsonRecord
+
+__all__ = ["CreateCustomLossResponse"]
+
+
+@dataclass(kw_only=True)
+class CreateCustomLossResponse(JsonRecord):
+    loss_id: str
+    type: Literal["create_custom_loss"] = "create_custom_loss"

@@ -1,0 +1,24 @@
+"""``tinker.types.create_model_request`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._record import JsonRecord
+from .optimizer import AdamOptimizerConfig, OptimizerConfig
+from .params import LoraConfig
+
+__all__ = ["CreateModelRequest"]
+
+
+@dataclass(kw_only=True)
+class CreateModelRequest(JsonRecord):
+    session_id: str
+    model_seq_id: int
+    base_model: str
+    user_metadata: dict[str, Any] | None = None
+    lora_config: LoraConfig | None = None
+    optimizer_config: OptimizerConfig = field(default_factory=AdamOptimizerConfig)
+    type: Literal["create_model"] = "create_model"
+    _nested = {"lora_config": LoraConfig}  # noqa: RUF012

@@ -1,0 +1,20 @@
+"""``tinker.types.create_session_request`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._record import JsonRecord
+
+__all__ = ["CreateSessionRequest"]
+
+
+@dataclass(kw_only=True)
+class CreateSessionRequest(JsonRecord):
+    tags: list[str]
+    user_metadata: dict[str, Any] | None
+    sdk_version: str
+    project_id: str | None = None
+    display_name: str | None = None
+    type: Literal["create_session"] = "create_session"

@@ -1,0 +1,31 @@
+"""``tinker.types.custom_loss_graph`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from ._record import JsonRecord
+
+__all__ = ["CustomLossGraph", "CustomLossNode", "CustomLossNodeOp"]
+
+
+CustomLossNodeOp: TypeAlias = Literal[
+    "placeholder", "get_attr", "call_function", "call_method", "call_module", "output"
+]
+
+
+@dataclass(kw_only=True)
+class CustomLossNode(JsonRecord):
+    op: CustomLossNodeOp
+    name: str
+    target: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class CustomLossGraph(JsonRecord):
+    format: Literal[1] = 1
+    nodes: list[CustomLossNode]
+    _nested_list = {"nodes": CustomLossNode}  # noqa: RUF012

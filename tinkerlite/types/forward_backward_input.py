@@ -1,0 +1,19 @@
+"""``tinker.types.forward_backward_input`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._record import JsonRecord
+from .datum import Datum
+from .params import LossFnType
+
+__all__ = ["ForwardBackwardInput"]
+
+
+@dataclass(kw_only=True)
+class ForwardBackwardInput(JsonRecord):
+    data: list[Datum]
+    loss_fn: LossFnType
+    loss_fn_config: dict[str, float | str] | None = field(default=None)
+    _nested_list = {"data": Datum}  # noqa: RUF012

@@ -1,0 +1,17 @@
+"""``tinker.types.futures_retrieve_response`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._record import JsonRecord
+from .future_completion import FutureCompletion
+
+__all__ = ["FuturesRetrieveResponse"]
+
+
+@dataclass(kw_only=True)
+class FuturesRetrieveResponse(JsonRecord):
+    completions: list[FutureCompletion]
+    cursor: int
+    _nested_list = {"completions": FutureCompletion}  # noqa: RUF012

@@ -1,0 +1,17 @@
+"""``tinker.types.get_info_request`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._record import JsonRecord
+from .model_id import ModelID
+
+__all__ = ["GetInfoRequest"]
+
+
+@dataclass(kw_only=True)
+class GetInfoRequest(JsonRecord):
+    model_id: ModelID
+    type: Literal["get_info"] = "get_info"

@@ -1,0 +1,22 @@
+"""``tinker.types.save_weights_request`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._record import JsonRecord
+from .model_id import ModelID
+
+__all__ = ["SaveWeightsRequest"]
+
+
+@dataclass(kw_only=True)
+class SaveWeightsRequest(JsonRecord):
+    model_id: ModelID
+    path: str | None = None
+    seq_id: int | None = None
+    ttl_seconds: int | None = None
+    overwrite: bool = False
+    user_metadata: dict[str, str] | None = None
+    type: Literal["save_weights"] = "save_weights"

@@ -1,0 +1,29 @@
+"""``tinker.types.search_owner`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from ._record import JsonRecord
+
+__all__ = ["AccessibleSearchOwner", "OwnSearchOwner", "SearchOwner", "UserSearchOwner"]
+
+
+@dataclass(kw_only=True)
+class OwnSearchOwner(JsonRecord):
+    type: Literal["own"] = "own"
+
+
+@dataclass(kw_only=True)
+class AccessibleSearchOwner(JsonRecord):
+    type: Literal["accessible"] = "accessible"
+
+
+@dataclass(kw_only=True)
+class UserSearchOwner(JsonRecord):
+    type: Literal["user"] = "user"
+    owner_urns: list[str]
+
+
+SearchOwner: TypeAlias = OwnSearchOwner | AccessibleSearchOwner | UserSearchOwner

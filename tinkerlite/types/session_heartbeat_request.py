@@ -1,0 +1,16 @@
+"""``tinker.types.session_heartbeat_request`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._record import JsonRecord
+
+__all__ = ["SessionHeartbeatRequest"]
+
+
+@dataclass(kw_only=True)
+class SessionHeartbeatRequest(JsonRecord):
+    session_id: str
+    type: Literal["session_heartbeat"] = "session_heartbeat"

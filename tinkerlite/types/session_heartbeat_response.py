@@ -1,0 +1,15 @@
+"""``tinker.types.session_heartbeat_response`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._record import JsonRecord
+
+__all__ = ["SessionHeartbeatResponse"]
+
+
+@dataclass(kw_only=True)
+class SessionHeartbeatResponse(JsonRecord):
+    type: Literal["session_heartbeat"] = "session_heartbeat"

@@ -1,0 +1,17 @@
+"""``tinker.types.session_search_cursor`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ._record import JsonRecord
+
+__all__ = ["SessionSearchCursor"]
+
+
+@dataclass(kw_only=True)
+class SessionSearchCursor(JsonRecord):
+    last_created_at: datetime
+    last_session_id: str
+    _datetimes = ("last_created_at",)

@@ -1,0 +1,22 @@
+"""``tinker.types.session_start_event`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ._record import JsonRecord
+from .event_type import EventType
+from .severity import Severity
+
+__all__ = ["SessionStartEvent"]
+
+
+@dataclass(kw_only=True)
+class SessionStartEvent(JsonRecord):
+    event: EventType
+    event_id: str
+    event_session_index: int
+    severity: Severity
+    timestamp: datetime
+    _datetimes = ("timestamp",)

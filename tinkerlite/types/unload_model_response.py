@@ -1,0 +1,17 @@
+"""``tinker.types.unload_model_response`` of the official SDK, at the same import path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._record import JsonRecord
+from .model_id import ModelID
+
+__all__ = ["UnloadModelResponse"]
+
+
+@dataclass(kw_only=True)
+class UnloadModelResponse(JsonRecord):
+    model_id: ModelID
+    type: Literal["unload_model"] | None = None
