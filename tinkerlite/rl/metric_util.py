@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..backend import get_backend
-from .types import TrajectoryGroup
+from ..eval.evaluators import SamplingClientEvaluator
+from .types import EnvGroupBuilder, RLDataset, TrajectoryGroup
 
-__all__ = ["GOOD_THRESHOLD", "compute_by_group_metrics", "compute_trajectory_metrics", "dict_mean"]
+__all__ = [
+    "GOOD_THRESHOLD",
+    "RLTestSetEvaluator",
+    "compute_by_group_metrics",
+    "compute_trajectory_metrics",
+    "dataset_to_env_group_builders",
+    "dict_mean",
+]
 
 GOOD_THRESHOLD = 0.5
 
@@ -86,3 +95,69 @@ def compute_trajectory_metrics(
             out.update({f"env/{tag}/{k}": v for k, v in _metrics(gs).items()})
     out.update({f"env/all/{k}": v for k, v in _metrics(groups).items()})
     return out
+
+
+def dataset_to_env_group_builders(dataset: RLDataset) -> list[EnvGroupBuilder]:
+    """Every batch of ``dataset``, flattened into one list of env group builders."""
+    return list(itertools.chain.from_iterable(dataset.get_batch(i) for i in range(len(dataset))))
+
+
+class RLTestSetEvaluator(SamplingClientEvaluator):
+    """Rolls out every group of a held-out RL dataset and reports its trajectory metrics under ``name/``.
+
+    ``strategy`` is the cookbook's rollout error strategy: ``None`` (or ``FailFast``) lets a rollout error
+    end the evaluation; one that catches group errors (``RetryOnFailure``) drops the failed trajectories
+    or groups, counts them (``name/rollout_errors/...``) and scores a dropped group as wrong.
+    ``last_result`` holds the same run as a :class:`~tinkerlite.eval.benchmarks.BenchmarkResult`, a group
+    counting as correct when one of its trajectories earned a positive reward.
+    """
+
+    def __init__(
+        self,
+        dataset: RLDataset,
+        max_tokens: int,
+        name: str = "test",
+        num_groups_to_log: int = 4,
+        strategy: Any | None = None,
+    ) -> None:
+        self.env_group_builders_P = dataset_to_env_group_builders(dataset)
+        self.max_tokens = max_tokens
+        self.name = name
+        self.num_groups_to_log = num_groups_to_log
+        self.strategy = strategy
+        self.last_result: Any | None = None
+
+    async def eval_token_completer(self, policy: Any) -> dict[str, float]:
+        """Evaluate with any ``TokenCompleter`` (``policy(model_input, stop) -> TokensWithLogprobs``)."""
+        from .rollouts import RolloutErrorCounter, gather_group_rollouts
+
+        drop = self.strategy is not None and bool(getattr(self.strategy, "catches_group_errors", False))
+        counter = RolloutErrorCounter()
+        results = await gather_group_rollouts(
+            self.env_group_builders_P, policy, error_policy="drop" if drop else "fail_fast", counter=counter
+        )
+        return self._collect(results, counter)
+
+    async def __call__(self, sampling_client: Any) -> dict[str, float]:
+        from ..completers import TinkerTokenCompleter
+
+        return await self.eval_token_completer(TinkerTokenCompleter(sampling_client, max_tokens=self.max_tokens))
+
+    def _collect(self, results: Sequence[TrajectoryGroup | None], counter: Any) -> dict[str, float]:
+        from ..eval.benchmarks._types import BenchmarkResult
+
+        kept = [(b, r) for b, r in zip(self.env_group_builders_P, results, strict=True) if r is not None]
+        groups = [r for _, r in kept]
+        metrics = compute_trajectory_metrics(groups, [b.logging_tags() for b, _ in kept]) if groups else {}
+        metrics.update(counter.get_metrics())
+        correct = sum(1 for g in groups if any(r > 0 for r in g.get_total_rewards()))
+        total = len(results)
+        self.last_result = BenchmarkResult(
+            name=self.name,
+            score=correct / total if total else 0.0,
+            num_examples=total,
+            num_correct=correct,
+            num_errors=total - len(groups),
+            metrics=dict(metrics),
+        )
+        return {f"{self.name}/{k}": v for k, v in metrics.items()}

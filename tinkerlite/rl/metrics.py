@@ -22,6 +22,7 @@ __all__ = [
     "compute_post_kl",
     "compute_sampling_client_metrics",
     "discounted_future_sum",
+    "discounted_future_sum_vectorized",
     "full_sequence_inputs",
     "incorporate_kl_penalty",
     "kl_from_logprobs",
@@ -108,6 +109,23 @@ def discounted_future_sum(x: Sequence[float], gamma: float) -> list[float]:
     """``out[t] = Σ_k γ^k x[t+k]``."""
     b = get_backend()
     return [float(v) for v in b.tolist(b.discounted_cumsum(b.asarray(x), gamma))]
+
+
+def discounted_future_sum_vectorized(x: Any, gamma: float) -> Any:
+    """The cookbook's name for :func:`discounted_future_sum`, keeping the input's array type.
+
+    ``out[i] = Σ_{k=0}^{T-1-i} γ^k x[i+k]`` in one backward pass. The cookbook takes and returns a torch
+    tensor; here a numpy array comes back as a numpy array of its dtype, a tensor-like object with
+    ``new_tensor`` (torch) as one of its dtype/device, and any other sequence as a list of floats.
+    """
+    out = discounted_future_sum([float(v) for v in x], gamma)
+    if hasattr(x, "new_tensor"):  # torch.Tensor, without importing torch
+        return x.new_tensor(out)
+    if type(x).__module__ == "numpy" and hasattr(x, "dtype"):
+        import numpy as np
+
+        return np.asarray(out, dtype=x.dtype)
+    return out
 
 
 def masked_discounted_sum(values: Any, mask: Any, gamma: float) -> Any:

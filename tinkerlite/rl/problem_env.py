@@ -7,6 +7,7 @@ clean end when ``require_stop_sequence_for_format=False``) and ``check_format``.
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from ..types import ModelInput
 from .types import Action, ActionExtra, Env, EnvGroupBuilder, Metrics, Observation, StepResult, Trajectory
 
 __all__ = ["ProblemEnv", "ProblemGroupBuilder"]
+
+logger = logging.getLogger(__name__)
 
 
 class ProblemEnv(Env):

@@ -20,14 +20,17 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
 from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
 from ..types import AdamParams, Datum
-from ..utils.ml_log import MetricsLogger, ProgressLine
+from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.session_naming import resolve_session_display_name
 from .data_processing import assemble_training_data, compute_advantages, remove_constant_reward_groups, remove_mask
 from .metric_util import compute_trajectory_metrics
 from .metrics import (
@@ -37,58 +40,99 @@ from .metrics import (
     incorporate_kl_penalty,
 )
 from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, do_group_rollout, gather_group_rollouts
+from .stream_minibatch import StreamMinibatchConfig
 from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
 
-__all__ = ["AsyncConfig", "Config", "main", "run"]
+__all__ = ["AsyncConfig", "Config", "KLReferenceConfig", "StreamMinibatchConfig", "main", "run"]
 
 logger = logging.getLogger(__name__)
 LOSS_FNS = ("importance_sampling", "ppo", "cispo", "dro")
 
 
-@dataclass
+@configclass
+class KLReferenceConfig:
+    """The model the KL penalty is measured against (default: the training model's base model)."""
+
+    base_model: str
+    load_checkpoint_path: str | None = None
+
+
+@configclass
 class AsyncConfig:
     """Off-policy training: rollouts keep running on the newest sampler while the trainer trains.
 
     A group sampled more than ``max_steps_off_policy`` steps before the step that would train on it is
     discarded and its env group re-queued; a step trains once ``groups_per_batch`` fresh groups are in.
+    Async runs train with ``loss_fn`` (the cookbook's default, ``stable_reinforce``), not ``Config.loss_fn``.
     """
 
     max_steps_off_policy: int
     groups_per_batch: int
+    loss_fn: str = "stable_reinforce"
+
+    @validate
+    def _check(self) -> None:
+        if self.max_steps_off_policy < 0 or self.groups_per_batch < 1:
+            raise ValidationError(
+                f"needs max_steps_off_policy >= 0 and groups_per_batch >= 1, got "
+                f"{self.max_steps_off_policy} and {self.groups_per_batch}",
+                field="async_config",
+            )
 
 
-@dataclass
+@configclass
 class Config:
-    """The cookbook's ``rl.train.Config`` surface (names and defaults), minus wandb and tracing."""
+    """The cookbook's ``rl.train.Config``: same fields, order and defaults (a chz class with chz).
 
-    log_path: str
-    model_name: str
-    dataset_builder: RLDatasetBuilder
+    tinkerlite additions at the end (``api_key``, ``kl_reference_model``, ``error_policy``, ``max_turns``,
+    ``seed``, ``include_provenance``, ``show_progress``). Cookbook fields whose feature tinkerlite lacks are
+    accepted at their defaults; any other value is refused up front, naming the field.
+    """
+
     learning_rate: float
+    dataset_builder: RLDatasetBuilder
+    model_name: str
+    recipe_name: str
     max_tokens: int
-    temperature: float = 1.0
-    recipe_name: str = "rl"
-    renderer_name: str | None = None
-    lora_rank: int = 32
-    load_checkpoint_path: str | None = None
-    base_url: str | None = None
-    api_key: str | None = None
-    loss_fn: str = "importance_sampling"
-    loss_fn_config: dict[str, float] | None = None
-    num_substeps: int = 1
-    kl_penalty_coef: float = 0.0
-    kl_discount_factor: float = 0.0
-    kl_reference_model: str | None = None
-    """Base model the KL penalty is measured against (default: ``model_name``)."""
-    compute_post_kl: bool = False
-    evaluator_builders: list[Any] = field(default_factory=list)
-    """Extra evaluators (``tinkerlite.eval.evaluators``), run with the test set every ``eval_every`` steps."""
-    remove_constant_reward_groups: bool = False
+    log_path: str = field(munger=lambda _, s: str(Path(s).expanduser()))
     eval_every: int = 20
     save_every: int = 20
-    ttl_seconds: int | None = 604800
-    max_steps: int | None = None
+    evaluator_builders: list[Any] = field(default_factory=list)
+    """Extra evaluators (``tinkerlite.eval.evaluators``), run with the test set every ``eval_every`` steps."""
+    load_checkpoint_path: str | None = None
+    renderer_name: str | None = None
+    wandb_project: str | None = None
+    wandb_name: str | None = None
+    session_name: str | None = None
+    kl_penalty_coef: float = 0.0
+    kl_discount_factor: float = 0.0
+    kl_reference_config: KLReferenceConfig | None = None
+    loss_fn: str = "importance_sampling"
+    loss_fn_config: dict[str, Any] | None = None
+    num_substeps: int = 1
+    lora_rank: int = 32
+    temperature: float = 1.0
+    compute_post_kl: bool = False
+    remove_constant_reward_groups: bool = False
+    rollout_error_tolerance: Any = None
+    """Cookbook rollout-retry strategy; tinkerlite's equivalent is ``error_policy`` (None/False only)."""
+    termination: Any = None
+    enable_trace: bool = False
+    span_chart_every: int = 0
     async_config: AsyncConfig | None = None
+    stream_minibatch_config: StreamMinibatchConfig | None = None
+    base_url: str | None = None
+    ttl_seconds: int | None = 604800
+    rolling_save_every: int = 0
+    rolling_ttl_seconds: int = 7200
+    num_groups_to_log: int = 4
+    rollout_json_export: bool = True
+    num_epochs: int = 1
+    max_steps: int | None = None
+    # tinkerlite additions
+    api_key: str | None = None
+    kl_reference_model: str | None = None
+    """Shorthand for ``kl_reference_config=KLReferenceConfig(base_model=...)``."""
     error_policy: ErrorPolicy = "fail_fast"
     """``fail_fast``: a rollout error stops the run. ``drop``: drop the failed trajectory, count it, go on."""
     max_turns: int | None = None
@@ -98,6 +142,28 @@ class Config:
     include_provenance: bool = True
     show_progress: bool = True
 
+    @validate
+    def _check_supported(self) -> None:
+        if self.rollout_error_tolerance not in (None, False):
+            raise ValidationError(
+                f"{self.rollout_error_tolerance!r}: rollout retry strategies are not implemented; "
+                "use error_policy='drop' to drop failed rollouts",
+                field="Config.rollout_error_tolerance",
+            )
+        refuse_unsupported(self, termination=None, enable_trace=False, span_chart_every=0, rolling_save_every=0)
+        refuse_unsupported(self, num_epochs=1)
+        refuse_unsupported(self, stream_minibatch_config=None)  # until the streaming loop exists
+
+    def training_loss_fn(self) -> str:
+        """The loss this run trains with: ``async_config.loss_fn`` for async runs, ``loss_fn`` otherwise."""
+        return self.async_config.loss_fn if self.async_config is not None else self.loss_fn
+
+    def kl_reference_base_model(self) -> str:
+        """Base model of the KL reference: ``kl_reference_config``, ``kl_reference_model``, else ``model_name``."""
+        if self.kl_reference_config is not None:
+            return self.kl_reference_config.base_model
+        return self.kl_reference_model or self.model_name
+
 
 async def _resolved(x: Any) -> Any:
     """Client calls may hand back a future of the client (tinkerlite) or the client itself (official SDK)."""
@@ -105,8 +171,11 @@ async def _resolved(x: Any) -> Any:
 
 
 def _validate(config: Config) -> None:
-    if config.loss_fn not in LOSS_FNS:
-        raise ValidationError(f"must be one of {', '.join(LOSS_FNS)}; got {config.loss_fn!r}", field="loss_fn")
+    loss_field = "async_config.loss_fn" if config.async_config is not None else "loss_fn"
+    if config.training_loss_fn() not in LOSS_FNS:
+        raise ValidationError(
+            f"must be one of {', '.join(LOSS_FNS)}; got {config.training_loss_fn()!r}", field=loss_field
+        )
     if config.error_policy not in ERROR_POLICIES:
         raise ValidationError(f"must be fail_fast or drop; got {config.error_policy!r}", field="error_policy")
     if config.num_substeps < 1:
@@ -132,7 +201,7 @@ def _split(data: list[Datum], n: int) -> list[list[Datum]]:
 class _Trainer:
     """State shared by the sync and async loops: clients, logger, checkpoints, one training step."""
 
-    def __init__(self, config: Config, service_client: Any, ml: MetricsLogger) -> None:
+    def __init__(self, config: Config, service_client: Any, ml: MultiplexLogger) -> None:
         self.config = config
         self.service_client = service_client
         self.ml = ml
@@ -187,7 +256,10 @@ class _Trainer:
         self.sampler_step = start
         if c.kl_penalty_coef > 0:
             self.kl_reference = await _resolved(
-                self.service_client.create_sampling_client(base_model=c.kl_reference_model or c.model_name)
+                self.service_client.create_sampling_client(
+                    base_model=c.kl_reference_base_model(),
+                    model_path=c.kl_reference_config.load_checkpoint_path if c.kl_reference_config else None,
+                )
             )
         return start, total
 
@@ -253,7 +325,7 @@ class _Trainer:
 
         def submit(batch: list[Datum]) -> tuple[Any, Any]:
             fwd = tc.forward_backward(
-                [remove_mask(d) for d in batch], loss_fn=c.loss_fn, loss_fn_config=c.loss_fn_config
+                [remove_mask(d) for d in batch], loss_fn=c.training_loss_fn(), loss_fn_config=c.loss_fn_config
             )
             return fwd, tc.optim_step(adam)
 
@@ -449,13 +521,18 @@ async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLi
 async def main(config: Config, service_client: Any | None = None) -> dict[str, Any]:
     """Train; returns a summary (steps run, reward per step, final checkpoint paths)."""
     _validate(config)
-    ml = MetricsLogger(config.log_path)
-    ml.log_hparams(config)
+    ml = setup_logging(
+        config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
+    )
     owns = service_client is None
     if service_client is None:
         from ..client.service_client import ServiceClient
 
-        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+        service_client = ServiceClient(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
+        )
     try:
         tr = _Trainer(config, service_client, ml)
         start, total = await tr.setup()
@@ -482,6 +559,7 @@ async def main(config: Config, service_client: Any | None = None) -> dict[str, A
             **final,
         }
     finally:
+        ml.close()
         if owns:
             service_client.close()
 
