@@ -1,0 +1,111 @@
+"""``python -m tinkerlite.recipes.sl_loop``: supervised fine-tuning as one flat, readable loop.
+
+The same job as ``sl_basic`` without the training library's pipelining: each step renders a batch of
+No Robots conversations (or ``file_path=`` JSONL of ``{"messages": [...]}``), runs ``forward_backward`` and
+``optim_step``, and logs ``train_mean_nll`` to ``<log_path>/metrics.jsonl``. Resumes from the last
+checkpoint in ``log_path``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from .. import checkpoint_utils, model_info, renderers
+from ..supervised.common import compute_mean_nll
+from ..supervised.data import conversation_to_datum
+from ..tokenizer_utils import get_tokenizer
+from ..types import AdamParams
+from ..utils.config import configclass
+from ..utils.ml_log import MetricsLogger
+from ._cli import LOCAL_SL, recipe_main, runs_path
+from ._data import load_rows
+from .chat_sl.chat_datasets import BUNDLED_CHAT
+
+__all__ = ["Config", "main"]
+
+logger = logging.getLogger(__name__)
+
+
+@configclass
+class Config:
+    base_url: str | None = None
+    log_path: str = runs_path("sl-loop")
+    model_name: str = "Qwen/Qwen3.5-9B-Base"
+    batch_size: int = 128
+    learning_rate: float = 1e-4
+    max_length: int = 32768
+    train_on_what: renderers.TrainOnWhat = renderers.TrainOnWhat.ALL_ASSISTANT_MESSAGES
+    lora_rank: int = 32
+    save_every: int = 20
+    ttl_seconds: int | None = 604800
+    max_steps: int | None = None
+    wandb_project: str | None = None
+    wandb_name: str | None = None
+    session_name: str | None = None
+    file_path: str | None = None
+    renderer_name: str | None = None
+
+
+def main(config: Config) -> None:
+    from ..client.service_client import ServiceClient
+
+    ml = MetricsLogger(config.log_path)
+    ml.log_hparams(config)
+    tokenizer = get_tokenizer(config.model_name)
+    renderer = renderers.get_renderer(
+        config.renderer_name or model_info.get_recommended_renderer_name(config.model_name), tokenizer
+    )
+    rows = load_rows(
+        "HuggingFaceH4/no_robots", "train", file_path=config.file_path, bundled=BUNDLED_CHAT,
+        shape='{"messages": [...]}',
+    ).shuffle(seed=0)
+    n_batches = len(rows) // config.batch_size  # the last partial batch is dropped, as the cookbook does
+    if n_batches == 0:
+        raise ValueError(f"batch_size: {len(rows)} rows make no full batch of {config.batch_size}")
+
+    service = ServiceClient(base_url=config.base_url)
+    resume = checkpoint_utils.get_last_checkpoint(config.log_path)
+    if resume is not None and resume.state_path:
+        client = service.create_training_client_from_state_with_optimizer(resume.state_path).result()
+        start = int(resume.get("batch", 0))
+    else:
+        client = service.create_lora_training_client(base_model=config.model_name, rank=config.lora_rank).result()
+        start = 0
+    total = n_batches if config.max_steps is None else min(n_batches, config.max_steps)
+    for step in range(start, total):
+        t0 = time.time()
+        if config.save_every > 0 and step > 0 and step % config.save_every == 0:
+            checkpoint_utils.save_checkpoint(
+                client, f"{step:06d}", config.log_path, {"batch": step}, "state", config.ttl_seconds
+            )
+        lr = config.learning_rate * max(0.0, 1.0 - step / n_batches)  # linear decay
+        batch = [
+            conversation_to_datum(row["messages"], renderer, config.max_length, config.train_on_what)
+            for row in rows.select(range(step * config.batch_size, (step + 1) * config.batch_size))
+        ]
+        fwd = client.forward_backward(batch, loss_fn="cross_entropy")
+        opt = client.optim_step(AdamParams(learning_rate=lr, beta1=0.9, beta2=0.95, eps=1e-8))
+        out, opt_out = fwd.result(), opt.result()
+        metrics: dict[str, Any] = dict(opt_out.metrics or {})
+        metrics.update(
+            num_sequences=len(batch),
+            num_tokens=sum(d.model_input.length for d in batch),
+            learning_rate=lr,
+            train_mean_nll=compute_mean_nll(
+                [o["logprobs"] for o in out.loss_fn_outputs], [d.loss_fn_inputs["weights"] for d in batch]
+            ),
+            progress=step / n_batches,
+            time_total=time.time() - t0,
+        )
+        ml.log_metrics(metrics, step=step)
+        logger.info("step %d train_mean_nll %.4f", step, metrics["train_mean_nll"])
+    checkpoint_utils.save_checkpoint(client, "final", config.log_path, {"batch": n_batches}, "both", None)
+    service.close()
+
+
+LOCAL_DEFAULTS: dict[str, Any] = {**LOCAL_SL, "learning_rate": 3e-3}
+
+if __name__ == "__main__":
+    raise SystemExit(recipe_main("sl_loop", __doc__ or "", Config, main, local_defaults=LOCAL_DEFAULTS))
