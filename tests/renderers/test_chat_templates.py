@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.testdata import chat_template, need
-from tinkerlite.renderers import Message, Renderer, RendererError, get_renderer
+from tinkerlite.renderers import Message, Renderer, RendererError, get_renderer, make_renderer
 
 from .tokenizers_for_tests import load
 
@@ -160,7 +160,7 @@ def test_gpt_oss_matches_openai_harmony_except_documented() -> None:
     convs = {c["id"]: c for c in doc["conversations"]}
     mismatched = set()
     for rec in doc["records"]:
-        renderer = get_renderer(rec["renderer"], load("gpt_oss"), current_date=doc["gpt_oss_current_date"])
+        renderer = make_renderer(rec["renderer"], load("gpt_oss"), current_date=doc["gpt_oss_current_date"])
         messages = convs[rec["id"]]["messages"]
         history = messages[:-1] if messages[-1]["role"] == "assistant" else messages
         if renderer.build_generation_prompt(history).to_ints() != rec["generation"]["tokens"]:

@@ -20,6 +20,7 @@ from tinkerlite.renderers import (
     get_renderer,
     get_text_content,
     is_renderer_registered,
+    make_renderer,
     register_renderer,
     unregister_renderer,
 )
@@ -41,12 +42,32 @@ FAMILY = {
     "gpt_oss_medium_reasoning": "gpt_oss",
     "gpt_oss_high_reasoning": "gpt_oss",
     "kimi_k2": "kimi_k2",
+    # Families without their own pinned tokenizer data use the closest real one (same special tokens).
+    **dict.fromkeys(
+        (
+            "qwen3_vl",
+            "qwen3_vl_instruct",
+            "qwen3_5",
+            "qwen3_5_disable_thinking",
+            "qwen3_5_preserve_thinking",
+            "qwen3_8_xhigh_reasoning",
+            "qwen3_8_medium_reasoning",
+            "qwen3_8_low_reasoning",
+            "qwen3_8_disable_thinking",
+        ),
+        "qwen3",
+    ),
+    **dict.fromkeys(
+        ("kimi_k25", "kimi_k25_disable_thinking", "kimi_k26", "kimi_k26_disable_thinking"),
+        "kimi_k2",
+    ),
+    "kimi_k26_preserve_thinking": "kimi_k2",
 }
 TOOL_RENDERERS = [n for n in BUILTIN_RENDERER_NAMES if n not in ("role_colon", "llama3")]
 
 
 def r(name: str) -> Renderer:
-    return get_renderer(name, load(FAMILY[name]), current_date="2026-01-15")
+    return make_renderer(name, load(FAMILY[name]), current_date="2026-01-15")
 
 
 def _field(exc: pytest.ExceptionInfo[RendererError]) -> str | None:
@@ -242,7 +263,7 @@ def test_empty_chunks_dropped_from_generation_prompt() -> None:
 
 def test_gpt_oss_date_is_injectable() -> None:
     msgs: Any = [{"role": "user", "content": "hi"}]
-    renderer = get_renderer("gpt_oss_low_reasoning", load("gpt_oss"), current_date="2030-02-03")
+    renderer = make_renderer("gpt_oss_low_reasoning", load("gpt_oss"), current_date="2030-02-03")
     text = renderer.tokenizer.decode(renderer.build_generation_prompt(msgs).to_ints())
     assert "Current date: 2030-02-03" in text and "Reasoning: low" in text
 
@@ -265,7 +286,7 @@ def test_pickle_round_trip_through_get_renderer() -> None:
     from .tokenizers_for_tests import family_dir
 
     tokenizer = get_tokenizer(str(family_dir("gpt_oss")))
-    renderer = get_renderer("gpt_oss_low_reasoning", tokenizer, current_date="2030-01-01")
+    renderer = make_renderer("gpt_oss_low_reasoning", tokenizer, current_date="2030-01-01")
     clone = pickle.loads(pickle.dumps(renderer))
     msgs: Any = [{"role": "user", "content": "hi"}]
     assert clone.build_generation_prompt(msgs).to_ints() == renderer.build_generation_prompt(msgs).to_ints()

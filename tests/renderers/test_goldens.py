@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tinkerlite.renderers import Renderer, RendererError, TrainOnWhat, get_renderer, message_to_jsonable
+from tinkerlite.renderers import Renderer, RendererError, TrainOnWhat, make_renderer, message_to_jsonable
 
 from .tokenizers_for_tests import load
 
@@ -104,7 +104,7 @@ def _cases() -> list[Any]:
 
 
 def _renderer(doc: dict[str, Any]) -> Renderer:
-    return get_renderer(doc["renderer"], load(doc["tokenizer_family"]), current_date=doc["gpt_oss_current_date"])
+    return make_renderer(doc["renderer"], load(doc["tokenizer_family"]), current_date=doc["gpt_oss_current_date"])
 
 
 def _check(

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.golden.make_renderer_goldens import RENDERERS as GOLDEN_RENDERERS
-from tinkerlite.renderers import Message, Renderer, ToolCall, get_renderer
+from tinkerlite.renderers import Message, Renderer, ToolCall, make_renderer
 
 from .tokenizers_for_tests import load
 
@@ -101,7 +101,7 @@ def conversations(draw: Any, name: str, *, reasoning: bool = True) -> list[Messa
 
 
 def _renderer(name: str, family: str) -> Renderer:
-    return get_renderer(name, load(family), current_date="2026-01-15")
+    return make_renderer(name, load(family), current_date="2026-01-15")
 
 
 def _semantic(msg: Message, name: str) -> tuple[str, str, list[tuple[str, Any, str | None]]]:

@@ -61,6 +61,7 @@ from tinkerlite.renderers.registry import (
     get_registered_renderer_names,
     get_renderer,
     is_renderer_registered,
+    make_renderer,
     register_renderer,
     unregister_renderer,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "get_text_content",
     "has_thinking",
     "is_renderer_registered",
+    "make_renderer",
     "message_to_jsonable",
     "parse_content_blocks",
     "parse_response_for_stop_token",

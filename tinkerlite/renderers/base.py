@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
 import re
 from abc import ABC, abstractmethod
@@ -59,6 +60,17 @@ __all__ = [
     "remove_thinking",
     "tokens_weights_from_strings_weights",
 ]
+
+
+STRICT_ENV_VAR = "TINKERLITE_RENDERER_STRICT"
+"""Set to 1/true to make every renderer raise where the cookbook drops data (``get_renderer(strict=...)`` wins)."""
+
+_UNPICKLE_RENDERER: Any = None
+"""``registry._unpickle_renderer``, installed by the registry (base never imports the registry)."""
+
+
+def strict_from_env() -> bool:
+    return os.environ.get(STRICT_ENV_VAR, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class RendererError(ValidationError):
@@ -718,9 +730,11 @@ class Renderer(ABC):
 
     _renderer_name: str | None = None
     _model_name: str | None = None
+    _has_image_processor: bool = False
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
+        self.strict = strict_from_env()
 
     # ---- interface -------------------------------------------------------------------------------
 
@@ -782,9 +796,10 @@ class Renderer(ABC):
                 f"Cannot pickle {type(self).__name__}: create it with get_renderer(name, tokenizer) from a "
                 "tokenizer with a name_or_path, or set _renderer_name and _model_name"
             )
-        from tinkerlite.renderers.registry import _unpickle_renderer
-
-        return (_unpickle_renderer, (self._renderer_name, self._model_name, getattr(self, "current_date", None)))
+        if _UNPICKLE_RENDERER is None:  # set when tinkerlite.renderers.registry is imported
+            raise pickle.PicklingError("tinkerlite.renderers.registry is not imported")
+        args = (self._renderer_name, self._model_name, getattr(self, "current_date", None), self.strict)
+        return (_UNPICKLE_RENDERER, args)
 
     # ---- hooks -----------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from tinkerlite.renderers.base import (
     Message,
     RenderContext,
     RenderedMessage,
+    RendererError,
     ToolCall,
     ToolSpec,
     TrainOnWhat,
@@ -28,7 +29,7 @@ from tinkerlite.renderers.base import (
     tool_call_from_text,
     tool_calls_of,
 )
-from tinkerlite.types import ModelInput, TensorData
+from tinkerlite.types import EncodedTextChunk, ModelInput, TensorData
 
 _SECTION_RE = re.compile(
     r"<\|tool_calls_section_begin\|>(.*?)<\|tool_calls_section_end\|>"
@@ -62,7 +63,7 @@ class KimiK2Renderer(EndTokenRenderer):
     """
 
     allowed_roles = frozenset({"system", "user", "assistant", "tool", "tool_declare"})
-    text_only_roles = allowed_roles - {"assistant"}
+    text_only_roles: frozenset[str] | None = frozenset()  # checked in render_message instead
     DEFAULT_SYSTEM_PROMPT = "You are Kimi, an AI assistant created by Moonshot AI."
 
     def __init__(self, tokenizer: Any, strip_thinking_from_history: bool = True) -> None:
@@ -134,9 +135,30 @@ class KimiK2Renderer(EndTokenRenderer):
                     )
                 body += "<|tool_calls_section_end|>"
             body += "<|im_end|>"
-        else:
+        elif isinstance(content, str) or (len(content) == 1 and content[0]["type"] == "text"):
             body = ensure_text(content) + "<|im_end|>"
+        else:
+            output = self._encode_multipart_content([*content, {"type": "text", "text": "<|im_end|>"}], ctx.idx)
+            return RenderedMessage(header=chunk(self._encode(self._header(message))), output=output)
         return RenderedMessage(header=chunk(self._encode(self._header(message))), output=[chunk(self._encode(body))])
+
+    multipart_content = False
+    """Whether non-assistant messages may have several content parts (K2.5 encodes each as a segment)."""
+
+    def _validate_family(self, message: Message, idx: int, messages: Any) -> None:
+        content = message["content"]
+        if self.multipart_content or message["role"] == "assistant" or isinstance(content, str):
+            return
+        if not (len(content) == 1 and content[0]["type"] == "text"):
+            raise RendererError(
+                f"{type(self).__name__} renders non-assistant messages from text only (a string or one text "
+                f"part); got {len(content)} parts",
+                field=f"messages[{idx}].content",
+            )
+
+    def _encode_multipart_content(self, content: list[Any], idx: int) -> list[EncodedTextChunk]:
+        """One segment per text part (only reached when ``multipart_content``)."""
+        return [chunk(self._encode(p["text"])) for p in content]
 
     def build_supervised_examples(
         self, messages: list[Message], train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_TURN

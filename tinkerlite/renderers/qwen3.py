@@ -196,3 +196,125 @@ class Qwen3InstructRenderer(Qwen3Renderer):
     @property
     def has_extension_property(self) -> bool:
         return True
+
+
+def _merge_text_parts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adjacent text parts become one segment (the HF template tokenises the whole string at once)."""
+    merged: list[dict[str, Any]] = []
+    for p in parts:
+        if merged and p["type"] == "text" and merged[-1]["type"] == "text":
+            merged[-1] = {"type": "text", "text": merged[-1]["text"] + p["text"]}
+        else:
+            merged.append(p)
+    return merged
+
+
+class Qwen3VLRenderer(Qwen3Renderer):
+    """Qwen3-VL (thinking): Qwen3's frame, but content is written as given and encoded as one segment.
+
+    Thinking parts render raw as ``<think>{t}</think>`` (no padding, no empty block on the produced
+    turn); tool calls always follow a ``\\n``; the body and ``<|im_end|>`` are one segment, encoded with
+    special-token strings matched. Images are wrapped ``<|vision_start|>...<|vision_end|>`` and need an
+    image processor, which tinkerlite does not implement: image parts are refused with a clear error.
+    Subclasses (Qwen3.5, Qwen3.8, Nemotron 3) change the hooks below.
+    """
+
+    groups_consecutive_tool_responses = False
+    """Qwen3.5-family templates keep one ``<|im_start|>user`` block open over consecutive tool results."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        image_processor: Any = None,
+        strip_thinking_from_history: bool = True,
+        merge_text_chunks: bool = True,
+    ) -> None:
+        super().__init__(tokenizer, strip_thinking_from_history=strip_thinking_from_history)
+        self.image_processor = image_processor
+        self.merge_text_chunks = merge_text_chunks
+
+    # ---- hooks -----------------------------------------------------------------------------------
+
+    def _format_thinking_text(self, thinking: str) -> str:
+        return f"<think>{thinking}</think>"
+
+    def _assistant_header_suffix(self, message: Message, ctx: RenderContext) -> str:
+        return ""
+
+    def _strips_thinking_for(self, message: Message, ctx: RenderContext) -> bool:
+        """History assistants lose their thinking (kept over-stripping: tool-call turns of the last turn too)."""
+        return self.strip_thinking_from_history and message["role"] == "assistant" and not ctx.is_last
+
+    def _format_tool_calls_text(self, message: Message, idx: int) -> str:
+        calls = []
+        for j, tc in enumerate(tool_calls_of(message, idx)):
+            payload = {"name": tc.function.name, "arguments": tool_call_arguments(tc, where=f"tool_calls[{j}]")}
+            calls.append(f"<tool_call>\n{json.dumps(payload)}\n</tool_call>")
+        return "\n" + "\n".join(calls)
+
+    def _tool_response_continuation_header(self) -> str:
+        return "\n"
+
+    def _generation_suffix_in_header(self, message: Message, ctx: RenderContext) -> str:
+        """How much of this message's header the generation prompt already wrote (usually nothing)."""
+        return ""
+
+    # ---- rendering -------------------------------------------------------------------------------
+
+    def _parts(self, message: Message, ctx: RenderContext) -> list[dict[str, Any]]:
+        content = message["content"]
+        if isinstance(content, str):
+            return [{"type": "text", "text": content}]
+        strip = self._strips_thinking_for(message, ctx)
+        parts: list[dict[str, Any]] = []
+        for j, p in enumerate(content):
+            if p["type"] == "text":
+                parts.append({"type": "text", "text": p["text"]})
+            elif p["type"] == "thinking":
+                if not strip:
+                    parts.append({"type": "text", "text": self._format_thinking_text(p["thinking"])})
+            else:
+                raise RendererError(
+                    f"{p['type']} parts need an image processor, which tinkerlite does not implement "
+                    "(its renderers are text-only)",
+                    field=f"messages[{ctx.idx}].content[{j}]",
+                )
+        return parts
+
+    def render_message(self, message: Message, ctx: RenderContext) -> RenderedMessage:
+        newline = "\n" if ctx.idx > 0 else ""
+        role = "user" if message["role"] == "tool" else message["role"]
+        grouping = self.groups_consecutive_tool_responses
+        is_tool = message["role"] == "tool"
+        prev_is_tool = grouping and ctx.prev_message is not None and ctx.prev_message["role"] == "tool"
+        next_is_tool = grouping and ctx.next_message is not None and ctx.next_message["role"] == "tool"
+        if is_tool and prev_is_tool:
+            header = self._tool_response_continuation_header()
+        else:
+            header = f"{newline}<|im_start|>{role}\n"
+            if message["role"] == "assistant":
+                header += self._assistant_header_suffix(message, ctx)
+        parts = self._parts(message, ctx)
+        if is_tool:
+            opening = {"type": "text", "text": "<tool_response>\n"}
+            parts = [opening, *parts, {"type": "text", "text": "\n</tool_response>"}]
+        if "tool_calls" in message:
+            parts.append({"type": "text", "text": self._format_tool_calls_text(message, ctx.idx)})
+        if not (is_tool and next_is_tool):
+            parts.append({"type": "text", "text": "<|im_end|>"})
+        if self.merge_text_chunks:
+            parts = _merge_text_parts(parts)
+        output = [chunk(encode(self.tokenizer, p["text"])) for p in parts]
+        observed = self._generation_suffix_in_header(message, ctx)
+        if observed and header.startswith(observed):
+            rest = header[len(observed) :]
+            if rest:
+                output.insert(0, chunk(encode(self.tokenizer, rest)))
+            header = observed
+        return RenderedMessage(header=chunk(encode(self.tokenizer, header)), output=output)
+
+
+class Qwen3VLInstructRenderer(Qwen3VLRenderer):
+    """Qwen3-VL Instruct: no ``<think>`` framing when parsing."""
+
+    frames_thinking = False

@@ -1,10 +1,16 @@
-"""Renderer names -> classes, plus a registry for user-defined renderers."""
+"""Renderer names -> classes (``get_renderer``), plus a registry for user-defined renderers.
+
+``get_renderer`` keeps the cookbook's exact signature; ``make_renderer(..., strict=True)`` (or
+``TINKERLITE_RENDERER_STRICT=1`` in the environment, or ``renderer.strict = True``) makes the renderer raise
+:class:`RendererError` where the cookbook silently drops data (see ``tinkerlite.renderers``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from tinkerlite.renderers import base
 from tinkerlite.renderers.base import Renderer, RendererError
 
 RendererFactory = Callable[[Any, Any], Renderer]
@@ -18,6 +24,15 @@ BUILTIN_RENDERER_NAMES = (
     "qwen3",
     "qwen3_disable_thinking",
     "qwen3_instruct",
+    "qwen3_vl",
+    "qwen3_vl_instruct",
+    "qwen3_5",
+    "qwen3_5_disable_thinking",
+    "qwen3_5_preserve_thinking",
+    "qwen3_8_xhigh_reasoning",
+    "qwen3_8_medium_reasoning",
+    "qwen3_8_low_reasoning",
+    "qwen3_8_disable_thinking",
     "deepseekv3",
     "deepseekv3_disable_thinking",
     "deepseekv3_thinking",
@@ -26,7 +41,33 @@ BUILTIN_RENDERER_NAMES = (
     "gpt_oss_medium_reasoning",
     "gpt_oss_high_reasoning",
     "kimi_k2",
+    "kimi_k25",
+    "kimi_k25_disable_thinking",
+    "kimi_k26",
+    "kimi_k26_disable_thinking",
+    "kimi_k26_preserve_thinking",
 )
+"""Names ``get_renderer`` builds; it names the cookbook's others (kimi_k31_pro_*, tml_v0) in its error."""
+
+_NOT_YET_PORTED = (
+    "deepseekv4_1",
+    "deepseekv4_1_low_reasoning",
+    "deepseekv4_1_max_reasoning",
+    "deepseekv4_1_disable_thinking",
+    "deepseekv4_1_preserve_thinking",
+    "glm5_3_max_reasoning",
+    "glm5_3_low_reasoning",
+    "glm5_3_high_reasoning",
+    "nemotron3",
+    "nemotron3_low_thinking",
+    "nemotron3_disable_thinking",
+    "nemotron3_preserve_thinking",
+    "nemotron3_ultra",
+    "nemotron3_ultra_disable_thinking",
+    "nemotron3_ultra_medium_thinking",
+    "nemotron3_ultra_preserve_thinking",
+)
+
 
 
 def register_renderer(name: str, factory: RendererFactory) -> None:
@@ -47,64 +88,140 @@ def get_registered_renderer_names() -> list[str]:
     return list(_CUSTOM_RENDERER_REGISTRY)
 
 
-def _builtin(name: str, tokenizer: Any, current_date: str | None) -> Renderer | None:
-    # Imported here so importing the registry stays cheap and cycle-free.
-    from tinkerlite.renderers.deepseek_v3 import DeepSeekV3DisableThinkingRenderer, DeepSeekV3ThinkingRenderer
-    from tinkerlite.renderers.gpt_oss import GptOssRenderer
-    from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
-    from tinkerlite.renderers.llama3 import Llama3Renderer
-    from tinkerlite.renderers.qwen3 import Qwen3DisableThinkingRenderer, Qwen3InstructRenderer, Qwen3Renderer
-    from tinkerlite.renderers.role_colon import RoleColonRenderer
+def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_name: str | None = None) -> Renderer:
+    """Build a renderer by name (built-in or registered); the cookbook's signature exactly.
 
-    simple: dict[str, Callable[[Any], Renderer]] = {
-        "role_colon": RoleColonRenderer,
-        "llama3": Llama3Renderer,
-        "qwen3": Qwen3Renderer,
-        "qwen3_disable_thinking": Qwen3DisableThinkingRenderer,
-        "qwen3_instruct": Qwen3InstructRenderer,
-        "deepseekv3": DeepSeekV3DisableThinkingRenderer,
-        "deepseekv3_disable_thinking": DeepSeekV3DisableThinkingRenderer,
-        "deepseekv3_thinking": DeepSeekV3ThinkingRenderer,
-        "kimi_k2": KimiK2Renderer,
-    }
-    if name in simple:
-        return simple[name](tokenizer)
-    if name == "gpt_oss_no_sysprompt":
-        return GptOssRenderer(tokenizer, use_system_prompt=False, current_date=current_date)
-    for effort in ("low", "medium", "high"):
-        if name == f"gpt_oss_{effort}_reasoning":
-            return GptOssRenderer(tokenizer, use_system_prompt=True, reasoning_effort=effort, current_date=current_date)
-    return None
+    Options the cookbook does not have are attributes of the renderer, or :func:`make_renderer`'s
+    keywords: ``strict`` (raise where the cookbook drops data; default from ``TINKERLITE_RENDERER_STRICT``)
+    and gpt-oss's ``current_date``.
+    """
+    factory = _CUSTOM_RENDERER_REGISTRY.get(name)
+    if factory is not None:
+        renderer = factory(tokenizer, image_processor)
+    else:
+        # Imported here so importing the registry stays cheap.
+        from tinkerlite.renderers.deepseek_v3 import DeepSeekV3DisableThinkingRenderer, DeepSeekV3ThinkingRenderer
+        from tinkerlite.renderers.gpt_oss import GptOssRenderer
+        from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
+        from tinkerlite.renderers.kimi_k25 import KimiK25DisableThinkingRenderer, KimiK25Renderer
+        from tinkerlite.renderers.kimi_k26 import KimiK26PreserveThinkingRenderer
+        from tinkerlite.renderers.llama3 import Llama3Renderer
+        from tinkerlite.renderers.qwen3 import (
+            Qwen3DisableThinkingRenderer,
+            Qwen3InstructRenderer,
+            Qwen3Renderer,
+            Qwen3VLInstructRenderer,
+            Qwen3VLRenderer,
+        )
+        from tinkerlite.renderers.qwen3_5 import Qwen3_5DisableThinkingRenderer, Qwen3_5Renderer
+        from tinkerlite.renderers.qwen3_8 import Qwen3_8DisableThinkingRenderer, Qwen3_8Renderer
+        from tinkerlite.renderers.role_colon import RoleColonRenderer
+
+        tok, ip = tokenizer, image_processor
+        builders: dict[str, Callable[[], Renderer]] = {
+            "role_colon": lambda: RoleColonRenderer(tok),
+            "llama3": lambda: Llama3Renderer(tok),
+            "qwen3": lambda: Qwen3Renderer(tok),
+            "qwen3_vl": lambda: Qwen3VLRenderer(tok, ip),
+            "qwen3_vl_instruct": lambda: Qwen3VLInstructRenderer(tok, ip),
+            "qwen3_disable_thinking": lambda: Qwen3DisableThinkingRenderer(tok),
+            "qwen3_instruct": lambda: Qwen3InstructRenderer(tok),
+            "qwen3_5": lambda: Qwen3_5Renderer(tok, image_processor=ip),
+            "qwen3_5_disable_thinking": lambda: Qwen3_5DisableThinkingRenderer(tok, image_processor=ip),
+            "qwen3_5_preserve_thinking": lambda: Qwen3_5Renderer(
+                tok, image_processor=ip, strip_thinking_from_history=False
+            ),
+            "qwen3_8_xhigh_reasoning": lambda: Qwen3_8Renderer(tok, image_processor=ip),
+            "qwen3_8_medium_reasoning": lambda: Qwen3_8Renderer(tok, image_processor=ip, reasoning_effort="medium"),
+            "qwen3_8_low_reasoning": lambda: Qwen3_8Renderer(tok, image_processor=ip, reasoning_effort="low"),
+            "qwen3_8_disable_thinking": lambda: Qwen3_8DisableThinkingRenderer(tok, image_processor=ip),
+            # deepseekv3 is the non-thinking renderer (the HF template's default).
+            "deepseekv3": lambda: DeepSeekV3DisableThinkingRenderer(tok),
+            "deepseekv3_disable_thinking": lambda: DeepSeekV3DisableThinkingRenderer(tok),
+            "deepseekv3_thinking": lambda: DeepSeekV3ThinkingRenderer(tok),
+            "kimi_k2": lambda: KimiK2Renderer(tok),
+            "kimi_k25": lambda: KimiK25Renderer(tok, image_processor=ip),
+            "kimi_k25_disable_thinking": lambda: KimiK25DisableThinkingRenderer(tok, image_processor=ip),
+            # K2.6 renders the same tokens as K2.5 except with preserved thinking.
+            "kimi_k26": lambda: KimiK25Renderer(tok, image_processor=ip),
+            "kimi_k26_disable_thinking": lambda: KimiK25DisableThinkingRenderer(tok, image_processor=ip),
+            "kimi_k26_preserve_thinking": lambda: KimiK26PreserveThinkingRenderer(tok, image_processor=ip),
+            "gpt_oss_no_sysprompt": lambda: GptOssRenderer(tok, use_system_prompt=False),
+            "gpt_oss_low_reasoning": lambda: GptOssRenderer(
+                tok, use_system_prompt=True, reasoning_effort="low"
+            ),
+            "gpt_oss_medium_reasoning": lambda: GptOssRenderer(
+                tok, use_system_prompt=True, reasoning_effort="medium"
+            ),
+            "gpt_oss_high_reasoning": lambda: GptOssRenderer(
+                tok, use_system_prompt=True, reasoning_effort="high"
+            ),
+        }
+        # Cookbook names tinkerlite cannot build, with the reason.
+        tml = (
+            "the cookbook's renderer is an adapter over the proprietary 'tml_renderers' package (not on the "
+            "package registry), whose format is not published"
+        )
+        not_ported = {
+            "kimi_k31_pro_max_reasoning": tml,
+            "kimi_k31_pro_high_reasoning": tml,
+            "kimi_k31_pro_low_reasoning": tml,
+            "kimi_k31_pro_disable_thinking": tml,
+            "kimi_k31_pro_no_reasoning_effort": tml,
+            "tml_v0": tml,
+            **dict.fromkeys(_NOT_YET_PORTED, "not ported yet"),
+        }
+        build = builders.get(name)
+        if build is None:
+            if name in not_ported:
+                raise RendererError(
+                    f"Renderer {name!r} exists in tinker-cookbook 0.6.1 but not in tinkerlite: {not_ported[name]}",
+                    field="renderer_name",
+                )
+            raise RendererError(
+                f"Unknown renderer: {name!r}. Built-in: {', '.join(BUILTIN_RENDERER_NAMES)}. "
+                "Register custom renderers with register_renderer().",
+                field="renderer_name",
+            )
+        renderer = build()
+    renderer._renderer_name = name
+    renderer._model_name = model_name if model_name is not None else getattr(tokenizer, "name_or_path", None)
+    renderer._has_image_processor = image_processor is not None
+    return renderer
 
 
-def get_renderer(
+def make_renderer(
     name: str,
     tokenizer: Any,
     image_processor: Any = None,
     model_name: str | None = None,
     *,
+    strict: bool | None = None,
     current_date: str | None = None,
 ) -> Renderer:
-    """Build a renderer by name (built-in or registered).
+    """:func:`get_renderer` plus tinkerlite's options.
 
-    ``current_date`` (``YYYY-MM-DD``) fixes the date in gpt-oss system prompts, which otherwise use
-    today's date and so change from day to day.
+    ``strict=True`` raises :class:`RendererError` where the cookbook silently drops data (None: the
+    ``TINKERLITE_RENDERER_STRICT`` environment variable). ``current_date`` (``YYYY-MM-DD``) fixes the date
+    in gpt-oss system prompts, which otherwise use today's date (other renderers have no date).
     """
-    factory = _CUSTOM_RENDERER_REGISTRY.get(name)
-    renderer = factory(tokenizer, image_processor) if factory is not None else _builtin(name, tokenizer, current_date)
-    if renderer is None:
-        raise RendererError(
-            f"Unknown renderer: {name!r}. Built-in: {', '.join(BUILTIN_RENDERER_NAMES)}. "
-            "Register custom renderers with register_renderer().",
-            field="renderer_name",
-        )
-    renderer._renderer_name = name
-    renderer._model_name = model_name if model_name is not None else getattr(tokenizer, "name_or_path", None)
+    renderer = get_renderer(name, tokenizer, image_processor, model_name)
+    if strict is not None:
+        renderer.strict = strict
+    if current_date is not None and hasattr(renderer, "current_date"):
+        renderer.current_date = current_date
     return renderer
 
 
-def _unpickle_renderer(renderer_name: str, model_name: str, current_date: str | None = None) -> Renderer:
+def _unpickle_renderer(
+    renderer_name: str, model_name: str, current_date: str | None = None, strict: bool | None = None
+) -> Renderer:
     """Rebuild a pickled renderer from its name and its tokenizer's name (loaded again, from cache)."""
     from tinkerlite.tokenizers import get_tokenizer
 
-    return get_renderer(renderer_name, get_tokenizer(model_name), model_name=model_name, current_date=current_date)
+    return make_renderer(
+        renderer_name, get_tokenizer(model_name), model_name=model_name, current_date=current_date, strict=strict
+    )
+
+
+base._UNPICKLE_RENDERER = _unpickle_renderer

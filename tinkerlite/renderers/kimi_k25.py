@@ -1,0 +1,70 @@
+"""Kimi K2.5 (and K2.6): K2's format with a ``<think>`` prefill and TypeScript-style tool declarations.
+
+``kimi_k25`` / ``kimi_k26`` prefill the generation prompt with ``<think>`` (thinking on); the disable
+variants prefill ``<think></think>``. Several content parts in a non-assistant message are encoded one
+segment each; image parts need an image processor (the VL path), which tinkerlite does not ship.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinkerlite.renderers.base import Message, RendererError, Role, ToolSpec, chunk, single_token
+from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
+from tinkerlite.renderers.kimi_k2_5_tool_declaration_ts import encode_tools_to_typescript_style
+from tinkerlite.types import EncodedTextChunk, ModelInput
+
+__all__ = ["KimiK25DisableThinkingRenderer", "KimiK25Renderer"]
+
+
+class KimiK25Renderer(KimiK2Renderer):
+    """Kimi K2.5 with thinking on: the prompt ends ``<|im_assistant|>assistant<|im_middle|><think>``."""
+
+    _prefill = "<think>"
+    multipart_content = True
+
+    def __init__(self, tokenizer: Any, image_processor: Any = None, strip_thinking_from_history: bool = True) -> None:
+        super().__init__(tokenizer, strip_thinking_from_history=strip_thinking_from_history)
+        self.image_processor = image_processor
+        self._think_open_token = single_token(tokenizer, "<think>")
+        self._think_close_token = single_token(tokenizer, "</think>")
+
+    def _generation_prompt(self, messages: list[Message], role: Role, prefill: str | None) -> ModelInput:
+        return super()._generation_prompt(messages, role, self._prefill + (prefill or ""))
+
+    def _normalize_response_tokens(self, response: list[int]) -> list[int]:
+        """Put back the ``<think>`` prefill the sampler never returned (only when the block closes)."""
+        if response and response[0] != self._think_open_token and self._think_close_token in response:
+            return [self._think_open_token, *response]
+        return response
+
+    def _encode_multipart_content(self, content: list[Any], idx: int) -> list[EncodedTextChunk]:
+        out = []
+        for j, part in enumerate(content):
+            if part["type"] == "text":
+                out.append(chunk(self._encode(part["text"])))
+            elif part["type"] == "image":
+                raise RendererError(
+                    "image parts need an image processor; tinkerlite's renderers are text-only "
+                    "(get_renderer(..., image_processor=...) is accepted but images are not encoded)",
+                    field=f"messages[{idx}].content[{j}]",
+                )
+            else:
+                raise RendererError(f"Unsupported content type: {part['type']}", field=f"messages[{idx}].content[{j}]")
+        return out
+
+    def create_conversation_prefix_with_tools(self, tools: list[ToolSpec], system_prompt: str = "") -> list[Message]:
+        """A ``tool_declare`` message in TypeScript style, then the system message (default if empty)."""
+        out: list[Message] = []
+        if tools:
+            payload = [{"type": "function", "function": tool} for tool in tools]
+            out.append(Message(role="tool_declare", content=encode_tools_to_typescript_style(payload)))
+        out.append(Message(role="system", content=system_prompt or self.DEFAULT_SYSTEM_PROMPT))
+        return out
+
+
+class KimiK25DisableThinkingRenderer(KimiK25Renderer):
+    """Kimi K2.5 with thinking off: the prompt ends with the closed block ``<think></think>``."""
+
+    disables_thinking = True
+    _prefill = "<think></think>"
