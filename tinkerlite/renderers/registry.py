@@ -49,24 +49,6 @@ BUILTIN_RENDERER_NAMES = (
 )
 """Names ``get_renderer`` builds; it names the cookbook's others (kimi_k31_pro_*, tml_v0) in its error."""
 
-_NOT_YET_PORTED = (
-    "deepseekv4_1",
-    "deepseekv4_1_low_reasoning",
-    "deepseekv4_1_max_reasoning",
-    "deepseekv4_1_disable_thinking",
-    "deepseekv4_1_preserve_thinking",
-    "glm5_3_max_reasoning",
-    "glm5_3_low_reasoning",
-    "glm5_3_high_reasoning",
-    "nemotron3",
-    "nemotron3_low_thinking",
-    "nemotron3_disable_thinking",
-    "nemotron3_preserve_thinking",
-    "nemotron3_ultra",
-    "nemotron3_ultra_disable_thinking",
-    "nemotron3_ultra_medium_thinking",
-    "nemotron3_ultra_preserve_thinking",
-)
 
 
 
@@ -169,7 +151,22 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "kimi_k31_pro_disable_thinking": tml,
             "kimi_k31_pro_no_reasoning_effort": tml,
             "tml_v0": tml,
-            **dict.fromkeys(_NOT_YET_PORTED, "not ported yet"),
+            "deepseekv4_1": "not ported yet",
+            "deepseekv4_1_low_reasoning": "not ported yet",
+            "deepseekv4_1_max_reasoning": "not ported yet",
+            "deepseekv4_1_disable_thinking": "not ported yet",
+            "deepseekv4_1_preserve_thinking": "not ported yet",
+            "glm5_3_max_reasoning": "not ported yet",
+            "glm5_3_low_reasoning": "not ported yet",
+            "glm5_3_high_reasoning": "not ported yet",
+            "nemotron3": "not ported yet",
+            "nemotron3_low_thinking": "not ported yet",
+            "nemotron3_disable_thinking": "not ported yet",
+            "nemotron3_preserve_thinking": "not ported yet",
+            "nemotron3_ultra": "not ported yet",
+            "nemotron3_ultra_disable_thinking": "not ported yet",
+            "nemotron3_ultra_medium_thinking": "not ported yet",
+            "nemotron3_ultra_preserve_thinking": "not ported yet",
         }
         build = builders.get(name)
         if build is None:
