@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ValidationError
 from ..types import Datum
 from .common import Reduction, datum_from_model_input_weights
+from .streaming import StreamingSupervisedDatasetFromHFDataset
 from .types import ChatDatasetBuilder, SupervisedDataset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,6 +28,7 @@ __all__ = [
     "ConversationFileDataset",
     "DataFormatError",
     "FromConversationFileBuilder",
+    "StreamingSupervisedDatasetFromHFDataset",
     "SupervisedDatasetFromHFDataset",
     "SupervisedDatasetFromList",
     "conversation_to_datum",
@@ -362,3 +364,12 @@ class FromConversationFileBuilder(ChatDatasetBuilder):
                 len(untrained),
                 untrained[0],
             )
+
+
+def __getattr__(name: str) -> Any:
+    """HF mixes live in :mod:`.interleaved` (which builds on this module), resolved here on first use."""
+    if name in ("HFDatasetSource", "InterleavedChatDatasetBuilder"):
+        from . import interleaved
+
+        return getattr(interleaved, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

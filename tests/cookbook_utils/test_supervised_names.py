@@ -1,0 +1,108 @@
+"""StreamingSupervisedDatasetFromHFDataset (plain iterables and HF-style streams), HF mixes, package exports."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+import tinkerlite.supervised as sup
+from tinkerlite.errors import MissingExtraError
+from tinkerlite.exceptions import DataValidationError
+from tinkerlite.supervised.data import StreamingSupervisedDatasetFromHFDataset
+from tinkerlite.types import Datum, ModelInput
+
+
+def _datum(row: dict[str, Any]) -> Datum:
+    return Datum(model_input=ModelInput.from_ints([row["i"]]), loss_fn_inputs={})
+
+
+def _ids(batch: list[Datum]) -> list[int]:
+    return [d.model_input.to_ints()[0] for d in batch]
+
+
+def test_plain_iterable_forward_only_shuffled_deterministically() -> None:
+    rows = [{"i": i} for i in range(10)]
+    ds = StreamingSupervisedDatasetFromHFDataset(rows, batch_size=3, length=10, map_fn=_datum, buffer_size=4)
+    assert len(ds) == 3
+    b0, b2 = _ids(ds.get_batch(0)), _ids(ds.get_batch(2))  # batch 1 skipped (consumed)
+    with pytest.raises(DataValidationError, match="forward iteration"):
+        ds.get_batch(1)
+    with pytest.raises(IndexError):
+        ds.get_batch(3)  # 10 rows make 3 full batches; the partial one is dropped
+    ds.set_epoch(0)
+    again = _ids(ds.get_batch(0)) + _ids(ds.get_batch(1)) + _ids(ds.get_batch(2))
+    assert again[:3] == b0 and again[6:] == b2
+    assert len(set(again)) == 9 and set(again) <= set(range(10))
+    assert again != list(range(9))  # shuffled through the buffer
+    ds.set_epoch(1)
+    assert _ids(ds.get_batch(0)) + _ids(ds.get_batch(1)) + _ids(ds.get_batch(2)) != again
+
+
+def test_flatmap_and_argument_errors() -> None:
+    ds = StreamingSupervisedDatasetFromHFDataset(
+        [{"i": 1}, {"i": 2}], batch_size=2, length=2, flatmap_fn=lambda r: [_datum(r), _datum(r)]
+    )
+    assert sorted(_ids(ds.get_batch(0))) == [1, 1, 2, 2]
+    with pytest.raises(DataValidationError, match="exactly one"):
+        StreamingSupervisedDatasetFromHFDataset([], batch_size=2, length=0)
+    with pytest.raises(DataValidationError, match="batch_size"):
+        StreamingSupervisedDatasetFromHFDataset([], batch_size=0, length=0, map_fn=_datum)
+
+
+class _FakeIterableDataset:
+    """The slice of ``datasets.IterableDataset`` the cookbook uses: shuffle, batch, set_epoch, column batches."""
+
+    def __init__(self, rows: list[dict[str, Any]], calls: list[Any], batch_size: int | None = None) -> None:
+        self.rows, self.calls, self.batch_size = rows, calls, batch_size
+
+    def shuffle(self, seed: int, buffer_size: int) -> _FakeIterableDataset:
+        self.calls.append(("shuffle", seed, buffer_size))
+        return _FakeIterableDataset(list(reversed(self.rows)), self.calls)
+
+    def batch(self, batch_size: int, drop_last_batch: bool) -> _FakeIterableDataset:
+        self.calls.append(("batch", batch_size, drop_last_batch))
+        return _FakeIterableDataset(self.rows, self.calls, batch_size)
+
+    def set_epoch(self, seed: int) -> None:
+        self.calls.append(("set_epoch", seed))
+
+    def __iter__(self) -> Any:
+        assert self.batch_size is not None
+        for s in range(0, len(self.rows) - self.batch_size + 1, self.batch_size):
+            chunk = self.rows[s : s + self.batch_size]
+            yield {k: [r[k] for r in chunk] for k in chunk[0]}
+
+
+def test_hf_iterable_dataset_used_as_the_cookbook_does() -> None:
+    calls: list[Any] = []
+    fake = _FakeIterableDataset([{"i": i} for i in range(5)], calls)
+    ds = StreamingSupervisedDatasetFromHFDataset(fake, batch_size=2, length=5, map_fn=_datum, buffer_size=7)
+    assert calls == [("shuffle", 0, 7), ("batch", 2, True)]
+    assert _ids(ds.get_batch(0)) == [4, 3] and _ids(ds.get_batch(1)) == [2, 1]
+    ds.set_epoch(3)
+    assert calls[-1] == ("set_epoch", 3) and _ids(ds.get_batch(0)) == [4, 3]
+    assert "datasets" not in sys.modules
+
+
+def test_interleaved_builder_names_the_datasets_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "datasets", None)  # make the import fail even if installed
+    common = sup.ChatDatasetBuilderCommonConfig(
+        model_name_for_tokenizer="tinkerlite/tiny-chat", renderer_name="role_colon", max_length=64, batch_size=2
+    )
+    builder = sup.InterleavedChatDatasetBuilder(common_config=common, sources=[sup.HFDatasetSource(path="a/b")])
+    with pytest.raises(MissingExtraError, match="datasets"):
+        builder()
+    with pytest.raises(ValueError, match="At least one"):
+        sup.InterleavedChatDatasetBuilder(common_config=common, sources=[])()
+
+
+def test_package_exports_match_the_cookbook() -> None:
+    assert set(sup.__all__) == {
+        "ChatDatasetBuilder", "ChatDatasetBuilderCommonConfig", "SupervisedDataset", "SupervisedDatasetBuilder",
+        "HFDatasetSource", "FromConversationFileBuilder", "InterleavedChatDatasetBuilder",
+        "StreamingSupervisedDatasetFromHFDataset", "SupervisedDatasetFromHFDataset", "conversation_to_datum",
+        "compute_bpb", "compute_mean_nll", "datum_from_model_input_weights",
+    }
+    assert all(hasattr(sup, n) for n in sup.__all__)
