@@ -29,12 +29,39 @@ scalar or an array shaped like ``target_tokens``; a datum's value wins over the 
 ``weights`` is required for ``cross_entropy`` (weights may be negative). For the RL losses it is an
 optional per-token multiplier (a mask); that is a tinkerlite reading of the docs' example, which passes
 it, since the public docs do not define it.
+
+SDK 0.38 adds two losses that need more than one cell at a time:
+
+``gspo`` (Tinker's GSPO page: GSPO-token, Zheng et al. 2025). Per datum, a sequence log-ratio over the
+cells ``M`` that ``sequence_ratio_mask`` marks (non-zero): ``ℓ = mean_{t∈M}(lp_t − lp_s,t)``, ``s =
+exp(ℓ)``. Every token's ratio ``s_t = sg(s)·exp(lp_t − sg(lp_t))`` has the value ``s`` and
+``ds_t/dlp_t = s`` (the gradient does not flow through the mean). Loss ``−Σ_t min(s_t·A_t, clip(s_t)·A_t)``
+summed over every cell, so ``dL/dlp_t = −s·A_t`` where the unclipped term is the minimum, else 0: PPO with
+the sequence ratio. Config: ``clip_low_threshold``/``clip_high_threshold`` as for ``ppo`` (ratio bounds,
+0.9/1.1), per datum or in ``loss_fn_config``. The docs' snippet and the cookbook's ``rl_loop`` always pass
+``sequence_ratio_mask``; without it (a tinkerlite reading) ``M`` is the datum's sampled positions when it
+carries provenance, else its cells with a non-zero advantage. An empty ``M`` gives ``s = 1``.
+
+``stable_reinforce`` (Tinker's StableReinforce page, alpha). The page fixes the contract, not the formula:
+a REINFORCE variant meant for off-policy data, which needs provenance (``Datum.with_provenance``) naming
+the sampled sequence behind every position, accepts non-zero advantages on sampled positions only, and
+whose ``loss_fn_config`` has ``kl_coeff`` (default 0.01, "a small sampler KL term", cookbook CHANGELOG).
+The real service also reads what it recorded at sampling time (``record_stability_info``); the local
+server records nothing extra and uses the datum's ``logprobs`` as the sampler's ``lp_s``. Our objective,
+over the sampled cells ``S`` only (prompt positions, whose ``logprobs`` are padding, contribute nothing)::
+
+    L = Σ_{t∈S} [ −sg(ρ_t)·A_t·lp_t + kl_coeff·½(lp_t − lp_s,t)² ],   ρ_t = min(1, exp(lp_t − lp_s,t))
+    dL/dlp_t = −ρ_t·A_t + kl_coeff·(lp_t − lp_s,t)  on S, 0 elsewhere
+
+REINFORCE with an importance weight truncated at 1 and held constant (V-trace's ρ̄ = 1, so stale or
+mismatched samples are only ever down-weighted) plus a k2 sampler-KL penalty (zero on-policy). On-policy
+(``lp = lp_s``) it is plain REINFORCE, ``−Σ A·lp``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -45,7 +72,16 @@ np = require("numpy", "the local server's losses", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray; numpy is an optional extra, so arrays stay untyped here
 
-__all__ = ["LOSS_FNS", "LossSpec", "prepare_inputs", "resolve_config", "token_losses"]
+__all__ = [
+    "LOSS_FNS",
+    "SEQUENCE_LEVEL",
+    "LossSpec",
+    "prepare_inputs",
+    "resolve_config",
+    "sampled_positions",
+    "sequence_terms",
+    "token_losses",
+]
 
 
 @dataclass(frozen=True)
@@ -67,7 +103,11 @@ LOSS_FNS: Mapping[str, LossSpec] = {
     "ppo": LossSpec(_RL_INPUTS, ("weights", *_CLIP_KEYS), _CLIP_DEFAULTS),
     "cispo": LossSpec(_RL_INPUTS, ("weights", *_CLIP_KEYS), _CLIP_DEFAULTS),
     "dro": LossSpec(_RL_INPUTS, ("weights",), {"beta": 0.01}),
+    "gspo": LossSpec(_RL_INPUTS, ("weights", "sequence_ratio_mask", *_CLIP_KEYS), _CLIP_DEFAULTS),
+    "stable_reinforce": LossSpec(_RL_INPUTS, ("weights",), {"kl_coeff": 0.01}),
 }
+SEQUENCE_LEVEL = frozenset({"gspo"})
+"""Losses whose per-token terms depend on the whole datum's log-probs (computed before the backward)."""
 
 
 def _spec(loss_fn: str) -> LossSpec:
@@ -107,14 +147,24 @@ def prepare_inputs(
     datum_index: int,
     config: Mapping[str, float],
     dtype: Any,
+    sampled: Array | None = None,
 ) -> dict[str, Array]:
     """Check one datum's inputs and return them as ``[T, K]`` arrays of ``dtype`` (thresholds broadcast).
 
     ``target_tokens`` itself is checked by the model (it knows the vocabulary); here it only fixes the
-    shape every other input must have.
+    shape every other input must have. ``sampled`` is the datum's provenance as a boolean ``[T]`` array
+    (True where a ``SampledProvenanceSpan`` covers the target), or None when it has none. The losses of
+    the module docstring's second part get derived inputs: ``_sampled`` (``stable_reinforce``) and
+    ``_ratio_mask`` (``gspo``), 0/1 arrays shaped like the others.
     """
     spec = _spec(loss_fn)
     where = f"data[{datum_index}].loss_fn_inputs"
+    if loss_fn == "stable_reinforce" and sampled is None:
+        raise ValidationError(
+            f"stable_reinforce needs provenance on every datum (Datum.with_provenance, naming the sampled "
+            f"sequence behind each position); datum {datum_index} has none",
+            field=f"data[{datum_index}].loss_fn_input_spans",
+        )
     for key in spec.required:
         if key not in loss_fn_inputs:
             raise ValidationError(f"{loss_fn} needs {key!r} but datum {datum_index} lacks it", field=f"{where}.{key}")
@@ -144,7 +194,60 @@ def prepare_inputs(
         if key in spec.config_defaults and key not in out:
             out[key] = np.full(cells, config[key], dtype=dtype)
     _check_clip(out, where)
+    sampled_cells = None
+    if sampled is not None:
+        sampled = np.asarray(sampled, dtype=bool)
+        if sampled.shape != (cells[0],):
+            raise ValidationError(
+                f"provenance covers {sampled.shape[0]} positions but the datum has {cells[0]}",
+                field=f"data[{datum_index}].loss_fn_input_spans",
+            )
+        sampled_cells = np.broadcast_to(sampled[:, None], cells).astype(dtype)
+    if loss_fn == "stable_reinforce":
+        assert sampled_cells is not None  # checked on entry
+        off = (out["advantages"] != 0) & (sampled_cells == 0)
+        if np.any(off):
+            t = int(np.argwhere(off)[0][0])
+            raise ValidationError(
+                f"stable_reinforce takes non-zero advantages on sampled positions only; position {t} is not "
+                "covered by a SampledProvenanceSpan",
+                field=f"{where}.advantages",
+            )
+        out["_sampled"] = sampled_cells
+    elif loss_fn == "gspo":
+        if "sequence_ratio_mask" in out:
+            out["_ratio_mask"] = (out.pop("sequence_ratio_mask") != 0).astype(dtype)
+        elif sampled is not None:
+            out["_ratio_mask"] = sampled_cells
+        else:
+            out["_ratio_mask"] = (out["advantages"] != 0).astype(dtype)
     return out
+
+
+def sampled_positions(spans: Sequence[object] | None) -> Array | None:
+    """A datum's ``loss_fn_input_spans`` as a boolean array, True where a ``SampledProvenanceSpan``
+    covers the position; None when the datum carries no provenance."""
+    if spans is None:
+        return None
+    from tinkerlite.types import SampledProvenanceSpan
+
+    parts = [np.full(int(getattr(s, "length", 0)), isinstance(s, SampledProvenanceSpan)) for s in spans]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def sequence_terms(loss_fn: str, lp: Array, inputs: Mapping[str, Array]) -> dict[str, Array]:
+    """Per-datum quantities of a :data:`SEQUENCE_LEVEL` loss from the whole datum's log-probs ``lp``.
+
+    ``gspo``: ``_sequence_ratio``, the stop-gradient sequence ratio ``s`` broadcast to every cell. The
+    mean runs in float64 so long sequences lose nothing to float32 summation.
+    """
+    if loss_fn != "gspo":
+        return {}
+    mask = inputs["_ratio_mask"] != 0
+    n = int(np.count_nonzero(mask))
+    diff = lp.astype(np.float64) - inputs["logprobs"].astype(np.float64)
+    log_ratio = float(diff[mask].sum() / n) if n else 0.0
+    return {"_sequence_ratio": np.full(lp.shape, math.exp(log_ratio), dtype=lp.dtype)}
 
 
 def token_losses(
@@ -159,7 +262,20 @@ def token_losses(
         loss, grad = -inputs["weights"] * lp, -inputs["weights"]
     else:
         lp_s, adv = inputs["logprobs"], inputs["advantages"]
-        if loss_fn == "dro":
+        if loss_fn == "stable_reinforce":
+            diff = lp - lp_s
+            rho = np.minimum(np.exp(diff), 1.0)
+            on = inputs["_sampled"]
+            kl = config["kl_coeff"]
+            loss = on * (-rho * adv * lp + 0.5 * kl * diff * diff)
+            grad = on * (-rho * adv + kl * diff)
+        elif loss_fn == "gspo":
+            ratio = inputs["_sequence_ratio"]
+            clipped = np.clip(ratio, inputs["clip_low_threshold"], inputs["clip_high_threshold"])
+            unclipped_obj, clipped_obj = ratio * adv, clipped * adv
+            loss = -np.minimum(unclipped_obj, clipped_obj)
+            grad = np.where(unclipped_obj <= clipped_obj, -ratio * adv, 0.0).astype(lp.dtype)
+        elif loss_fn == "dro":
             beta = config["beta"]
             diff = lp - lp_s
             loss = -(lp * adv - 0.5 * beta * diff * diff)

@@ -23,8 +23,9 @@ Architecture (all base weights frozen, drawn from ``Generator(PCG64(config.seed)
 * Arithmetic is in ``dtype`` (float32 by default; the gradient checks use float64). Log-softmax is taken
   over chunks of rows so that a large vocabulary never holds more than ``_LOGIT_CHUNK`` logits at once.
 
-Training state (LoRA arrays, their gradient sums and AdamW moments) lives in the instance; the server is
-expected to call one method at a time.
+Training state (LoRA arrays, their gradient sums and the optimizer's state: AdamW moments, or Dimuon
+momenta, chosen at construction) lives in the instance; the server is expected to call one method at a
+time.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from tinkerlite._optional import require
 from tinkerlite.errors import ValidationError
 
 from . import losses
-from .optim import AdamParams, AdamW
+from .dimuon import DimuonParams
+from .optim import OPTIMIZERS, AdamParams, make_optimizer, optimizer_for_state
 
 np = require("numpy", "the local server's model", extra="local")
 
@@ -110,6 +112,7 @@ class DatumArrays:
 
     input_tokens: Array  # int [T]
     loss_fn_inputs: Mapping[str, Array]  # target_tokens [T] or [T, K]; weights, logprobs, ... same shape
+    sampled: Array | None = None  # bool [T]: provenance, True where a sampled span covers the target
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -203,8 +206,14 @@ class TinyTransformer:
         lora: LoraSpec | None = None,
         dtype: Any = "float32",
         base: Mapping[str, Array] | None = None,
+        optimizer: str = "adamw",
     ) -> None:
-        """``base`` lets models of one base share its frozen weights (another model's ``.base``)."""
+        """``base`` lets models of one base share its frozen weights (another model's ``.base``);
+        ``optimizer`` is the family, ``adamw`` or ``dimuon``, fixed for the model's lifetime."""
+        if optimizer not in OPTIMIZERS:
+            raise ValidationError(
+                f"unknown optimizer {optimizer!r}; accepted: {', '.join(OPTIMIZERS)}", field="optimizer_config.type"
+            )
         self.config = config
         self.lora_spec = lora
         self.dtype = np.dtype(dtype)
@@ -238,7 +247,8 @@ class TinyTransformer:
             self.params[f"{site}.lora_A"] = lora_rng.uniform(-bound, bound, (d_in, rank)).astype(self.dtype)
             self.params[f"{site}.lora_B"] = np.zeros((rank, d_out), dtype=self.dtype)
         self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.optimizer = AdamW(self.params)
+        self.optimizer_kind = optimizer
+        self.optimizer: Any = make_optimizer(optimizer, self.params, lora.rank if lora is not None else None)
 
     def base_layout(self) -> dict[str, tuple[tuple[int, int], float]]:
         """Name -> (shape, init std) of every frozen weight, in the order they are drawn from the seed.
@@ -433,7 +443,9 @@ class TinyTransformer:
                     "to match the model input",
                     field=f"data[{i}].loss_fn_inputs.target_tokens",
                 )
-            inputs = losses.prepare_inputs(loss_fn, datum.loss_fn_inputs, targets.shape, i, config, self.dtype)
+            inputs = losses.prepare_inputs(
+                loss_fn, datum.loss_fn_inputs, targets.shape, i, config, self.dtype, sampled=datum.sampled
+            )
             prepared.append((tokens, targets, inputs))
         return prepared
 
@@ -471,6 +483,13 @@ class TinyTransformer:
             elem = np.empty(tgt.shape, dtype=self.dtype)
             d_hf = np.empty_like(hf) if keep is not None else None
             step = self.logit_chunk_rows()
+            if loss_fn in losses.SEQUENCE_LEVEL:
+                # The per-token terms need the whole datum's log-probs first: one extra logits pass.
+                for lo in range(0, hf.shape[0], step):
+                    sl = slice(lo, lo + step)
+                    shifted, _, norm = self._unembed_rows(hf[sl], w_unembed, work)
+                    lp[sl] = np.take_along_axis(shifted, tgt[sl], axis=1) - np.log(norm)
+                inputs = {**inputs, **losses.sequence_terms(loss_fn, lp, inputs)}
             for lo in range(0, hf.shape[0], step):
                 sl = slice(lo, lo + step)
                 shifted, d_logits, norm = self._unembed_rows(hf[sl], w_unembed, work)
@@ -511,8 +530,18 @@ class TinyTransformer:
         grad_clip_norm: float = 0.0,
     ) -> dict[str, float]:
         """One AdamW step on the accumulated gradients, which are then zeroed."""
-        hp = AdamParams(learning_rate, beta1, beta2, eps, weight_decay, grad_clip_norm)
-        metrics = self.optimizer.step(self.params, self.grads, hp)
+        return self.apply_optimizer(AdamParams(learning_rate, beta1, beta2, eps, weight_decay, grad_clip_norm))
+
+    def apply_optimizer(self, hp: AdamParams | DimuonParams) -> dict[str, float]:
+        """One step of this model's optimizer with ``hp`` (which must be of its family); grads are zeroed."""
+        want = "dimuon" if isinstance(hp, DimuonParams) else "adamw"
+        if want != self.optimizer_kind:
+            name = "DimuonParams" if want == "dimuon" else "AdamParams"
+            raise ValidationError(
+                f"this model was created with the {self.optimizer_kind} optimizer; {name} are for {want}",
+                field="optimizer_params" if want == "dimuon" else "adam_params",
+            )
+        metrics: dict[str, float] = self.optimizer.step(self.params, self.grads, hp)
         for g in self.grads.values():
             g.fill(0)
         return metrics
@@ -601,11 +630,13 @@ class TinyTransformer:
         unknown = sorted(k for k in state if k not in known and not k.startswith("optim."))
         if unknown:
             raise ValidationError(f"unexpected checkpoint entries {unknown}")
-        optimizer = AdamW(self.params)
+        # A full-state checkpoint keeps its optimizer family (Dimuon state resumes as Dimuon).
+        kind = optimizer_for_state(optim_state) if optim_state else self.optimizer_kind
+        optimizer = make_optimizer(kind, self.params, self.lora_spec.rank if self.lora_spec is not None else None)
         if optim_state:
             optimizer.load_state_dict(optim_state)
         for name, arr in self.params.items():
             arr[...] = np.asarray(state[f"lora.{name}"]).astype(self.dtype)
-        self.optimizer = optimizer
+        self.optimizer, self.optimizer_kind = optimizer, kind
         for g in self.grads.values():
             g.fill(0)

@@ -12,6 +12,9 @@ One step, for every trainable array ``p`` with gradient ``g`` (after optional cl
 Scalars are Python floats (double), arrays keep their dtype. The gradient norm is summed in float64,
 where torch would sum in the parameters' dtype; the difference is far below float32 resolution of the
 clipping factor's effect. Everything is in place and in a fixed key order, so it is deterministic.
+
+Dimuon (SDK 0.38 ``DimuonParams``; selected at model creation with ``optimizer_config: {"type": "dimuon",
+"version": 1}``) is in :mod:`.dimuon`; :func:`make_optimizer` and :func:`optimizer_for_state` pick a family.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ np = require("numpy", "the local server's optimizer", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray (numpy is an optional extra)
 
-__all__ = ["AdamParams", "AdamW", "clip_by_global_norm", "global_norm"]
+__all__ = [
+    "OPTIMIZERS",
+    "AdamParams",
+    "AdamW",
+    "clip_by_global_norm",
+    "global_norm",
+    "make_optimizer",
+    "optimizer_for_state",
+]
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ def clip_by_global_norm(grads: MutableMapping[str, Array], max_norm: float) -> f
 
 class AdamW:
     """First and second moments per array plus a shared step count; see the module docstring."""
+
+    kind = "adamw"
 
     def __init__(self, params: Mapping[str, Array]) -> None:
         self.step_count = 0
@@ -132,3 +145,24 @@ class AdamW:
         if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
             raise ValidationError(f"bad step count {step!r}", field="optimizer.step")
         self.step_count = int(step)
+
+
+OPTIMIZERS = ("adamw", "dimuon")
+
+
+def make_optimizer(kind: str, params: Mapping[str, Array], rank: int | None = None) -> Any:
+    """A fresh optimizer of family ``kind`` (``adamw`` or ``dimuon``) for ``params``."""
+    if kind == "adamw":
+        return AdamW(params)
+    if kind == "dimuon":
+        from .dimuon import Dimuon
+
+        return Dimuon(params, rank=rank)
+    raise ValidationError(
+        f"unknown optimizer {kind!r}; accepted: {', '.join(OPTIMIZERS)}", field="optimizer_config.type"
+    )
+
+
+def optimizer_for_state(state: Mapping[str, Array]) -> str:
+    """Which family wrote an optimizer ``state_dict``: Dimuon keeps ``momentum.*``, AdamW ``m.*``/``v.*``."""
+    return "dimuon" if any(k.startswith("momentum.") for k in state) else "adamw"
