@@ -331,6 +331,35 @@ class TrainingClient:
         from ..types import LoadWeightsResponse
 
         def body(seq_id: int) -> dict[str, Any]:
+    def save_weights_external(
+        self, name: str, ttl_seconds: int | None = None, age_encryption_recipients: list[str] | None = None
+    ) -> APIFuture[Any]:
+        """Save the adapters in an external (HF PEFT) format as ``tinker://<run>/external_weights/<name>``."""
+        from ..types import SaveWeightsExternalResponse
+
+        def body(seq_id: int) -> dict[str, Any]:
+            b: dict[str, Any] = {"model_id": self.model_id, "path": name, "seq_id": seq_id}
+            if ttl_seconds is not None:
+                b["ttl_seconds"] = ttl_seconds
+            if age_encryption_recipients is not None:
+                b["age_encryption_recipients"] = list(age_encryption_recipients)
+            b["type"] = "save_weights_external"
+            return b
+
+        return self._run_ordered(
+            "/api/v1/save_weights_external",
+            body,
+            "SaveWeightsExternal",
+            SaveWeightsExternalResponse,
+            "TrainingClient.save_weights_external",
+            max_retries=0,
+        )
+
+    async def save_weights_external_async(
+        self, name: str, ttl_seconds: int | None = None, age_encryption_recipients: list[str] | None = None
+    ) -> APIFuture[Any]:
+        return self.save_weights_external(name, ttl_seconds, age_encryption_recipients)
+
             b: dict[str, Any] = {"model_id": self.model_id, "path": path, "seq_id": seq_id, "optimizer": optimizer}
             if token is not None:
                 b["weights_access_token"] = token

@@ -1,15 +1,35 @@
-"""The base models the local server serves: one built-in chat model and tiny stand-ins for real names.
+"""The base models the local server serves: its own chat model and a tiny stand-in for every real name.
 
-Stand-ins keep the real tokenizer's vocabulary size (embedding rows, padding included) so that real
-renderers and recipes run end to end; everything else about them is tiny and random. ``get_info``
-reports the tokenizer id the client should load for each.
+Every model with a file in ``vendor_configs/`` is served, so a recipe that names a real model
+(``Qwen/Qwen3.5-9B``, ``moonshotai/Kimi-K2.6``, ...) runs offline. A stand-in keeps what a client can
+observe of the real model's tokenizer — the vocabulary size (embedding rows, padding included), the
+EOS ids the sampler stops on and the tokenizer id ``get_info`` reports — and is otherwise a tiny random
+transformer (d_model 64, 2 layers) whose weights are drawn from a per-model seed. The registry holds only
+these small specs; the weights are built on first use (see :class:`~tinkerlite.local.service.LocalService`),
+never at server start.
+
+Family facts come from :data:`FAMILIES`. The vocabulary size is the vendor config's ``vocab_size``; where the
+config is unpublished it is Tinker's measured unembedding LoRA count per rank minus ``hidden_size`` (an
+unembedding adapter has ``hidden + vocab`` parameters per rank), which reproduces every published vocabulary
+exactly. Families marked ``assumed`` have no public tokenizer data: their EOS ids are those of the family
+they descend from, and say so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["BUILTIN_MODEL", "BaseModelSpec", "default_registry", "lookup"]
+__all__ = [
+    "BUILTIN_MODEL",
+    "FAMILIES",
+    "BaseModelSpec",
+    "TokenizerFamily",
+    "default_registry",
+    "family_for_model",
+    "lookup",
+    "spec_for_vendor_config",
+]
 
 BUILTIN_MODEL = "tinkerlite/tiny-chat"
 
@@ -29,6 +49,7 @@ class BaseModelSpec:
     d_ff: int = 256
     max_seq_len: int = 2048
     seed: int = 0
+    family: str = "tinkerlite"
 
     def model_config(self) -> object:
         """A ``ModelConfig`` (imported lazily: numpy is an optional extra)."""
@@ -45,23 +66,117 @@ class BaseModelSpec:
         )
 
 
-_QWEN3_VOCAB = 151_936  # Qwen3 embedding rows (151,669 tokens padded to a multiple of 128)
-_QWEN3_EOS = (151_645, 151_643)  # <|im_end|>, <|endoftext|>
-_LLAMA3_VOCAB = 128_256
-_LLAMA3_EOS = (128_009, 128_001)  # <|eot_id|>, <|end_of_text|>
+@dataclass(frozen=True)
+class TokenizerFamily:
+    """What a stand-in copies from its family's tokenizer."""
+
+    name: str
+    eos_token_ids: tuple[int, ...]  # the sampler's default stop ids, chat end token first
+    source: str  # where the ids come from
+    assumed: bool = False  # no public tokenizer data: ids inherited from the parent family
+
+
+FAMILIES: dict[str, TokenizerFamily] = {
+    f.name: f
+    for f in (
+        TokenizerFamily("tinkerlite", (257,), "tinkerlite's byte-chat tokenizer (tinkerlite.tokenizers.byte_level)"),
+        TokenizerFamily("qwen3", (151_645, 151_643), "<|im_end|>, <|endoftext|> (docs/tokenizer-sources.md)"),
+        TokenizerFamily("qwen3_5", (248_046, 248_044), "<|im_end|>, <|endoftext|> of Qwen3.5's tokenizer_config"),
+        TokenizerFamily("llama3", (128_009, 128_001, 128_008), "<|eot_id|>, <|end_of_text|>, <|eom_id|>"),
+        TokenizerFamily("deepseek_v3", (1,), "<｜end▁of▁sentence｜> (docs/tokenizer-sources.md)"),
+        TokenizerFamily("deepseek_v4", (1,), "DeepSeek V3's <｜end▁of▁sentence｜>", assumed=True),
+        TokenizerFamily("kimi_k2", (163_586, 163_585), "<|im_end|>, [EOS] (docs/tokenizer-sources.md)"),
+        TokenizerFamily("kimi_k3", (163_586, 163_585), "Kimi K2's <|im_end|>, [EOS]", assumed=True),
+        TokenizerFamily("gpt_oss", (200_002, 200_012), "harmony <|return|>, <|call|> (docs/tokenizer-sources.md)"),
+        TokenizerFamily("nemotron3", (11, 2), "<|im_end|>, </s> of Nemotron 3's generation_config"),
+        TokenizerFamily("glm5", (154_820, 154_827, 154_829), "<|endoftext|>, <|user|>, <|observation|> of GLM-5"),
+        TokenizerFamily("inkling", (199_999,), "o200k's <|endoftext|> (tml-renderers' chat table)", assumed=True),
+    )
+}
+
+# Model-name prefix -> family; the first match wins, so longer prefixes come first.
+_FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("tinkerlite/", "tinkerlite"),
+    ("Qwen/Qwen3.5-", "qwen3_5"),
+    ("Qwen/Qwen3.6-", "qwen3_5"),
+    ("Qwen/Qwen3.8-", "qwen3_5"),
+    ("Qwen/Qwen3-", "qwen3"),
+    ("meta-llama/Llama-3", "llama3"),
+    ("deepseek-ai/DeepSeek-V3", "deepseek_v3"),
+    ("deepseek-ai/DeepSeek-V4", "deepseek_v4"),
+    ("moonshotai/Kimi-K2", "kimi_k2"),
+    ("moonshotai/Kimi-K3", "kimi_k3"),
+    ("openai/gpt-oss", "gpt_oss"),
+    ("nvidia/NVIDIA-Nemotron-3", "nemotron3"),
+    ("zai-org/GLM-5", "glm5"),
+    ("thinkingmachines/Inkling", "inkling"),
+)
+
+# The built-in model keeps its historical shape (tests and the README's numbers depend on it).
+_BUILTIN = BaseModelSpec(BUILTIN_MODEL, "tinkerlite/byte-chat", 512, (257,), d_model=128, d_ff=512, n_heads=4, seed=1)
+
+
+def family_for_model(model_name: str) -> TokenizerFamily:
+    """The tokenizer family of a vendor-config model name; a name no family claims raises ``KeyError``."""
+    for prefix, family in _FAMILY_PREFIXES:
+        if model_name.startswith(prefix):
+            return FAMILIES[family]
+    raise KeyError(f"no tokenizer family is known for {model_name!r}")
+
+
+def _seed_for(name: str) -> int:
+    """A stable per-model seed (FNV-1a of the name), so stand-ins of one family differ."""
+    h = 0xCBF29CE484222325
+    for byte in name.encode():
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h & 0x7FFFFFFF
+
+
+def _vocab_size(vc: object) -> int:
+    from tinkerlite.vendor_configs_loader import VendorConfig
+
+    assert isinstance(vc, VendorConfig)
+    published = vc.config.get("vocab_size")
+    if isinstance(published, int) and not isinstance(published, bool) and published > 0:
+        return published
+    counts = vc.lora_params_per_rank
+    if counts is None:
+        raise ValueError(f"{vc.path}: neither config.vocab_size nor lora_params_per_rank.unembed is given")
+    return counts["unembed"] - vc.hidden_size
+
+
+def spec_for_vendor_config(vc: object) -> BaseModelSpec:
+    """The stand-in for one :class:`~tinkerlite.vendor_configs_loader.VendorConfig`."""
+    from tinkerlite.vendor_configs_loader import VendorConfig
+
+    assert isinstance(vc, VendorConfig)
+    if vc.model_name == BUILTIN_MODEL:
+        return _BUILTIN
+    family = family_for_model(vc.model_name)
+    vocab = _vocab_size(vc)
+    if any(not 0 <= t < vocab for t in family.eos_token_ids):
+        raise ValueError(f"{vc.path}: EOS ids {family.eos_token_ids} do not fit the vocabulary of {vocab}")
+    return BaseModelSpec(
+        name=vc.model_name,
+        tokenizer_id=vc.model_name,
+        vocab_size=vocab,
+        eos_token_ids=family.eos_token_ids,
+        seed=_seed_for(vc.model_name),
+        family=family.name,
+    )
 
 
 def default_registry() -> dict[str, BaseModelSpec]:
-    specs = [
-        BaseModelSpec(BUILTIN_MODEL, "tinkerlite/byte-chat", 512, (257,), d_model=128, d_ff=512, n_heads=4, seed=1),
-        BaseModelSpec("Qwen/Qwen3-8B", "Qwen/Qwen3-8B", _QWEN3_VOCAB, _QWEN3_EOS, seed=2),
-        BaseModelSpec("Qwen/Qwen3-4B-Instruct-2507", "Qwen/Qwen3-4B-Instruct-2507", _QWEN3_VOCAB, _QWEN3_EOS, seed=3),
-        BaseModelSpec("Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B", _QWEN3_VOCAB, _QWEN3_EOS, seed=4),
-        BaseModelSpec("meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B", _LLAMA3_VOCAB, _LLAMA3_EOS, seed=5),
-        BaseModelSpec("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B", _LLAMA3_VOCAB, _LLAMA3_EOS, seed=6),
-    ]
-    return {s.name: s for s in specs}
+    """Every vendor-config model, keyed by name (specs only: no weights are built here)."""
+    from tinkerlite.vendor_configs_loader import load_all
+
+    specs = {name: spec_for_vendor_config(vc) for name, vc in load_all().items()}
+    specs.setdefault(BUILTIN_MODEL, _BUILTIN)
+    return specs
 
 
-def lookup(registry: dict[str, BaseModelSpec], name: object) -> BaseModelSpec | None:
-    return registry.get(name) if isinstance(name, str) else None
+def lookup(registry: Mapping[str, BaseModelSpec], name: object) -> BaseModelSpec | None:
+    """The spec for ``name``; Tinker's variant suffix (``"org/model:peft:131072"``) is ignored."""
+    if not isinstance(name, str):
+        return None
+    return registry.get(name) or registry.get(name.split(":", 1)[0])

@@ -21,7 +21,7 @@ from tinkerlite.codec.json_codec import loads
 from tinkerlite.errors import ProtocolError, ValidationError
 from tinkerlite.types import ClientConfigResponse, Datum, ModelInput, tensor_from_json
 
-from . import wire
+from . import external_weights, wire
 from .futures import FutureState
 from .http_types import PROTOBUF, HTTPError, Request, Response, json_response
 from .scheduler import OpError, SeqError
@@ -92,6 +92,7 @@ class Router:
         add("GET", "checkpoints", self.list_checkpoints)
         add("GET", "sessions", self.list_sessions)
         add("GET", r"sessions/(?P<sid>[^/]+)", self.get_session)
+        external_weights.add_routes(self)  # save_weights_external, its signed download URLs and files
 
     # ---- dispatch ---------------------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class Router:
             return json_response({"detail": f"internal error: {type(e).__name__}: {e}"}, 500)
 
     def _dispatch(self, req: Request) -> Response:
-        if req.path != "healthz":
+        if req.path != "healthz" and not external_weights.is_signed_file_request(req.path):
             self._check_auth(req)
         allowed = []
         for method, pattern, fn in self._routes:

@@ -22,7 +22,7 @@ from tinkerlite.types import (
     TensorData,
 )
 
-from .base_models import BaseModelSpec, default_registry
+from .base_models import BaseModelSpec, default_registry, lookup
 from .futures import FutureState, FutureStore
 from .scheduler import OpError, Scheduler
 from .sessions import SessionRegistry
@@ -148,7 +148,7 @@ class LocalService:
     # ---- model construction -----------------------------------------------------------------------------
 
     def spec_for(self, base_model: object) -> BaseModelSpec:
-        spec = self.registry.get(base_model) if isinstance(base_model, str) else None
+        spec = lookup(self.registry, base_model)
         if spec is None:
             names = ", ".join(sorted(self.registry))
             raise OpError(f"unknown base_model {base_model!r}; this server serves: {names}")

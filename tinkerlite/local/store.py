@@ -5,6 +5,7 @@ Layout (``<run>`` is the model id, e.g. ``3f2a…:train:0``)::
     <state_dir>/runs/<run>/run.json                      TrainingRun record (+ LoRA settings)
     <state_dir>/runs/<run>/<kind>/<name>.npz             arrays (adapters; optimizer for kind "weights")
     <state_dir>/runs/<run>/<kind>/<name>.json            Checkpoint record; written last, so it marks completion
+    <state_dir>/runs/<run>/external_weights/<name>/...   files of an external-weights export (PEFT adapter)
 
 Every file is written to a temporary name in the same directory, flushed and ``os.replace``-d. Names are
 checked against a strict pattern and the resolved path must stay under the state dir, so a checkpoint
@@ -25,9 +26,11 @@ from typing import Any
 from ..utils.files import atomic_write_bytes
 from .scheduler import OpError
 
-__all__ = ["KIND_TO_TYPE", "Store", "check_name", "check_run_id", "now_iso", "parse_tinker_path"]
+__all__ = ["KIND_TO_TYPE", "LOADABLE_KINDS", "Store", "check_name", "check_run_id", "now_iso", "parse_tinker_path"]
 
-KIND_TO_TYPE = {"weights": "training", "sampler_weights": "sampler"}
+KIND_TO_TYPE = {"weights": "training", "sampler_weights": "sampler", "external_weights": "external"}
+# Kinds whose arrays a model can load; external weights are files for other tools (see save_external).
+LOADABLE_KINDS = ("weights", "sampler_weights")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _RUN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
 _MAX_TTL = 10 * 365 * 24 * 3600
@@ -171,6 +174,9 @@ class Store:
 
         if self.get_checkpoint(run_id, kind, name) is None:
             raise OpError(f"checkpoint tinker://{run_id}/{kind}/{name} not found")
+        if kind not in LOADABLE_KINDS:
+            raise OpError(f"tinker://{run_id}/{kind}/{name} holds exported files, not loadable weights; "
+                          "load a weights/ or sampler_weights/ checkpoint instead")
         base = self._ckpt_base(run_id, kind, name)
         try:
             return checkpoint_format.loads(base.with_suffix(".npz").read_bytes())
@@ -215,7 +221,58 @@ class Store:
                     base.with_suffix(suffix).unlink()
                 except FileNotFoundError:
                     pass
+            if kind == "external_weights":
+                shutil.rmtree(base, ignore_errors=True)
             return found
+
+    def save_external(
+        self,
+        run_id: str,
+        name: str,
+        files: dict[str, bytes],
+        ttl_seconds: int | None = None,
+        user_metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Store an external-weights export: plain files in ``<name>/``, then the record."""
+        base = self._ckpt_base(run_id, "external_weights", name)
+        now = datetime.now(timezone.utc)
+        record: dict[str, Any] = {
+            "checkpoint_id": f"external_weights/{name}",
+            "checkpoint_type": "external",
+            "time": now.isoformat(),
+            "tinker_path": f"tinker://{run_id}/external_weights/{name}",
+            "size_bytes": sum(len(b) for b in files.values()),
+            "public": False,
+        }
+        if user_metadata:
+            record["user_metadata"] = dict(user_metadata)
+        if ttl_seconds is not None:
+            record["expires_at"] = (now + timedelta(seconds=check_ttl(ttl_seconds))).isoformat()
+        with self._lock:
+            shutil.rmtree(base, ignore_errors=True)
+            for rel, data in files.items():
+                check_name(rel, "file")
+                self._atomic_write(base / rel, data)
+            self._atomic_write(base.with_suffix(".json"), json.dumps(record, allow_nan=False).encode())
+        return record
+
+    def external_file(self, run_id: str, name: str, rel: str) -> Path | None:
+        """The path of one file of a live external-weights export (None if absent or expired)."""
+        if self.get_checkpoint(run_id, "external_weights", name) is None:
+            return None
+        try:
+            check_name(rel, "file")
+        except OpError:
+            return None
+        p = self._ckpt_base(run_id, "external_weights", name) / rel
+        return p if p.is_file() else None
+
+    def external_files(self, run_id: str, name: str) -> list[str]:
+        """Names of the files of a live external-weights export (empty if absent or expired)."""
+        if self.get_checkpoint(run_id, "external_weights", name) is None:
+            return []
+        d = self._ckpt_base(run_id, "external_weights", name)
+        return sorted(f.name for f in d.iterdir() if f.is_file() and not f.name.startswith(".")) if d.is_dir() else []
 
     def delete_run(self, run_id: str) -> None:
         shutil.rmtree(self._run_dir(run_id), ignore_errors=True)

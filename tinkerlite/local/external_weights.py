@@ -1,0 +1,141 @@
+"""External weights on the local server: ``save_weights_external`` and signed download URLs (SDK 0.38).
+
+``POST save_weights_external`` is an ordered training operation, like ``save_weights``: it writes the
+model's adapters as a PEFT adapter (:func:`~tinkerlite.local.hf_format.adapter_files`) into the state
+dir and answers ``{"path": "tinker://<run>/external_weights/<name>", "size_bytes"}``.
+``GET training_runs/<run>/checkpoints/external_weights/<name>/external_weights_urls`` answers
+``{"urls": {file: url}, "expires"}``. Like Tinker's signed URLs these need no API key (the cookbook fetches
+them with ``urllib.request.urlretrieve``): each carries an expiry and an HMAC-SHA256 over the file and the
+expiry, keyed by a secret that lives only in this server process.
+
+The local server cannot age-encrypt; a request with ``age_encryption_recipients`` fails with a message
+saying so (tinkerlite's own ``weights.download`` asks for unencrypted files on a local server).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+import urllib.parse
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .http_types import HTTPError, Request, Response, json_response
+from .scheduler import OpError
+from .store import check_name, check_run_id, check_ttl
+
+if TYPE_CHECKING:
+    from .futures import FutureState
+    from .routes import Router
+    from .service import LocalService, TrainingModel
+
+__all__ = ["FILES_ROUTE", "ExternalWeights", "add_routes", "is_signed_file_request"]
+
+FILES_ROUTE = "_tinkerlite/external_files/"
+_URL_LIFETIME_S = 3600
+
+
+class ExternalWeights:
+    """The export operation and URL signing for one service."""
+
+    def __init__(self, service: LocalService) -> None:
+        self.service = service
+        self._secret = secrets.token_bytes(32)
+
+    def save(
+        self, tm: TrainingModel, seq_id: int, name: object, ttl_seconds: object, recipients: object
+    ) -> FutureState:
+        check_name(name)
+        assert isinstance(name, str)
+        ttl = None if ttl_seconds is None else check_ttl(ttl_seconds)
+        if recipients not in (None, []):
+            raise OpError(
+                "age_encryption_recipients: the local server cannot age-encrypt exports; omit the recipients "
+                "(its files never leave this machine)"
+            )
+
+        def job() -> dict[str, Any]:
+            from .hf_format import adapter_files
+
+            files = adapter_files(tm.model, tm.spec.name)
+            rec = self.service.store.save_external(tm.model_id, name, files, ttl)
+            self.service.store.write_run(self.service._run_record(tm))
+            return {"path": rec["tinker_path"], "size_bytes": rec["size_bytes"], "type": "save_weights_external"}
+
+        return self.service.scheduler.submit_ordered(
+            tm.model_id, seq_id, lambda: self.service.futures.create("json", "save"), job
+        )
+
+    def _sig(self, run: str, name: str, rel: str, expires: int) -> str:
+        msg = f"{run}\0{name}\0{rel}\0{expires}".encode()
+        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
+
+    def urls(self, host: str, run: str, name: str) -> dict[str, Any]:
+        files = self.service.store.external_files(run, name)
+        if not files:
+            raise HTTPError(404, f"external weights tinker://{run}/external_weights/{name} not found")
+        expires = int(time.time()) + _URL_LIFETIME_S
+        base = f"http://{host}/api/v1/{FILES_ROUTE}"
+        urls = {}
+        for rel in files:
+            path = "/".join(urllib.parse.quote(p, safe="") for p in (run, name, rel))
+            query = urllib.parse.urlencode({"expires": expires, "sig": self._sig(run, name, rel, expires)})
+            urls[rel] = f"{base}{path}?{query}"
+        return {"urls": urls, "expires": datetime.fromtimestamp(expires, timezone.utc).isoformat()}
+
+    def serve_file(self, req: Request, run: str, name: str, rel: str) -> Response:
+        raw_exp = req.query.get("expires", "")
+        sig = req.query.get("sig", "")
+        if not raw_exp.isdigit() or not sig:
+            raise HTTPError(403, "missing or malformed URL signature")
+        expires = int(raw_exp)
+        if not hmac.compare_digest(sig.encode(), self._sig(run, name, rel, expires).encode()):
+            raise HTTPError(403, "invalid URL signature")
+        if expires < time.time():
+            raise HTTPError(403, "this signed URL has expired; ask for new ones with get_external_weights_urls")
+        path = self.service.store.external_file(run, name, rel)
+        if path is None:
+            raise HTTPError(404, f"no file {rel!r} in tinker://{run}/external_weights/{name}")
+        return Response(200, path.read_bytes(), "application/octet-stream")
+
+
+def add_routes(router: Router) -> None:
+    """Register the three endpoints on ``router`` (called from ``Router.__init__``)."""
+    ext = ExternalWeights(router.service)
+
+    def save(req: Request, m: re.Match[str]) -> Response:
+        body = router._json(req)
+        tm = router.service.model(router._str(body, "model_id"))
+        seq = router._int(body, "seq_id", lo=1)
+        try:
+            fut = ext.save(tm, seq, body.get("path"), body.get("ttl_seconds"), body.get("age_encryption_recipients"))
+        except OpError as e:
+            fut = router.service.failed_ordered(tm.model_id, seq, str(e))
+        return router._future(fut, tm.model_id)
+
+    def urls(req: Request, m: re.Match[str]) -> Response:
+        try:
+            run, name = check_run_id(m["run"]), check_name(m["name"])
+        except OpError as e:
+            raise HTTPError(400, str(e)) from None
+        return json_response(ext.urls(req.header("host") or "127.0.0.1", run, name))
+
+    def files(req: Request, m: re.Match[str]) -> Response:
+        parts = [urllib.parse.unquote(p) for p in (m["run"], m["name"], m["rel"])]
+        return ext.serve_file(req, *parts)
+
+    ck = r"training_runs/(?P<run>[^/]+)/checkpoints/external_weights/(?P<name>[^/]+)/external_weights_urls"
+    for method, pattern, fn in (
+        ("POST", "save_weights_external", save),
+        ("GET", ck, urls),
+        ("GET", FILES_ROUTE + r"(?P<run>[^/]+)/(?P<name>[^/]+)/(?P<rel>[^/]+)", files),
+    ):
+        router._routes.append((method, re.compile(pattern + r"\Z"), fn))
+
+
+def is_signed_file_request(path: str) -> bool:
+    """Signed download URLs carry their own authorisation (no API key), as Tinker's do."""
+    return path.startswith(FILES_ROUTE)
