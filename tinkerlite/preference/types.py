@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ValidationError
 
@@ -64,3 +64,22 @@ def chosen_and_rejected(
     if tie_policy == "error":
         raise ValidationError("a tie has no chosen completion (tie_policy='error')", field="label")
     raise ValidationError(f"must be one of {', '.join(TIE_POLICIES)}; got {tie_policy!r}", field="tie_policy")
+
+_MODELS = (
+    "ComparisonRenderer",
+    "ComparisonRendererFromChatRenderer",
+    "PreferenceModel",
+    "PreferenceModelBuilder",
+    "PreferenceModelBuilderFromChatRenderer",
+    "PreferenceModelFromChatRenderer",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The cookbook keeps its comparison renderers and preference models here too; they live in
+    :mod:`.preference_models` (which builds on this module) and resolve on first use."""
+    if name in _MODELS:
+        from . import preference_models
+
+        return getattr(preference_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
