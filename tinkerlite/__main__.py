@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+
+from .cli_errors import DEBUG_ENV, EXIT_USAGE
 
 # subcommand -> (module, help). Each module exposes ``main(argv) -> int``; imported only when used.
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -22,14 +26,23 @@ def _usage() -> str:
     lines = ["usage: tinkerlite COMMAND [ARGS...]", "", "commands:"]
     lines += [f"  {name:<8} {help_}" for name, (_, help_) in _COMMANDS.items()]
     lines += ["", "With no command, runs `sl` (the README's main job against the embedded local server)."]
+    lines += ["--debug (or TINKERLITE_DEBUG=1) shows tracebacks instead of one-line errors."]
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:  # anywhere on the line: tracebacks instead of one-line errors
+        args = [a for a in args if a != "--debug"]
+        os.environ[DEBUG_ENV] = "1"
     if args and args[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
+    if args and args[0] not in _COMMANDS and "=" not in args[0] and not args[0].startswith("-"):
+        close = difflib.get_close_matches(args[0], list(_COMMANDS), n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        print(f"tinkerlite: unknown command {args[0]!r}; {hint}(commands: {', '.join(_COMMANDS)})", file=sys.stderr)
+        return EXIT_USAGE
     name = args.pop(0) if args and args[0] in _COMMANDS else "sl"
     module_name, _ = _COMMANDS[name]
     try:
@@ -38,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if e.name and e.name.startswith("tinkerlite"):
             msg = f"tinkerlite: the {name!r} command is not available in this version ({e.name} missing)"
             print(msg, file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         raise
     entry: Callable[[list[str]], int] = module.main
     return entry(args)

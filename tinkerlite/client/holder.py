@@ -82,6 +82,13 @@ class _LoopThread:
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
+        # Stopped with work in flight (close() after Ctrl-C, or an error): cancel it and let it unwind, so
+        # nothing is left pending ("Task was destroyed but it is pending!" at exit).
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.wait(pending, timeout=2.0))
 
     @property
     def thread(self) -> threading.Thread:
@@ -502,20 +509,26 @@ class Holder:
         """Raise a clear error once nothing has answered at the base URL for the fail-fast bound."""
         if self._reachable or self._first_attempt_at is None:
             return
+        if getattr(error, "unreachable_after_s", None) is not None:
+            raise error  # already the final verdict (raised by an inner retry layer): don't wrap it again
         elapsed = self.clock() - self._first_attempt_at
         if elapsed < self.unreachable_timeout:
             return
         source = {"base_url argument": "the base_url argument", "TINKER_BASE_URL": "$TINKER_BASE_URL"}.get(
             self.base.source, "the default (neither base_url= nor $TINKER_BASE_URL was set)"
         )
-        raise APIConnectionError(
+        verdict = APIConnectionError(
             RequestInfo("POST", self.base.url),
             f"Cannot reach the Tinker API at {self.base.url} (set by {source}): nothing answered for "
             f"{elapsed:.0f} s. Last error: {error.message}. Check that the server is running and listening "
             f"on that scheme/host/port (and path prefix), that {self.base.url!r} is the URL you meant, and "
             f"that no proxy or firewall blocks it. To keep retrying longer, pass unreachable_timeout=<s> "
             f"or set {UNREACHABLE_TIMEOUT_ENV}.",
-        ) from error
+        )
+        verdict.unreachable_after_s = elapsed  # type: ignore[attr-defined]  # read by the CLI's one-line report
+        verdict.base_url_source = source  # type: ignore[attr-defined]
+        verdict.last_error = error.message  # type: ignore[attr-defined]
+        raise verdict from None
 
     async def execute_with_retries(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Holder layer (§4.2): new HTTP call per attempt, ``min(2ⁿ, 30)`` s, 5-minute budget, 402 pause."""

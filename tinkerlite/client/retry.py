@@ -76,6 +76,8 @@ def is_holder_retryable(exc: BaseException) -> bool:
     if isinstance(exc, (APIConnectionError, TimeoutError)):
         return True
     if isinstance(exc, APIStatusError):
+        if _get(exc.response.headers, "x-should-retry") == "false":
+            return False  # the server says retrying cannot help (a missing extra, a bad request)
         return is_retryable_status(exc.status_code)
     return False
 

@@ -67,7 +67,7 @@ def _run(v: dict[str, Any]) -> int:
     renderer_name = recommended_renderer(v["model_name"], v["renderer_name"])
     teacher_model = v["teacher_model"] or v["model_name"]
     learning_rate = v["learning_rate"] or (3e-3 if v["model_name"] == DEMO_MODEL else 1e-4)
-    with endpoint(v["base_url"]) as (base_url, api_key):
+    with endpoint(v["base_url"], log_path, v["api_key"]) as (base_url, api_key):
         from ..client.service_client import ServiceClient
 
         service_client = ServiceClient(base_url=base_url, api_key=api_key)

@@ -60,6 +60,10 @@ def serve(
     numpy's OpenBLAS pool for the whole process (the tiny model runs 10-30x faster single-threaded on a
     busy machine); None leaves it alone.
     """
+    from .._optional import require
+
+    # Checked first: without numpy the server would start and then fail every training request.
+    require("numpy", "the local Tinker server", extra="local")
     check_bind(host, api_key)
     if blas_threads is not None:
         from .blas import limit_blas_threads

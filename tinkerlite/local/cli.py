@@ -17,7 +17,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --api-key)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (0 picks a free one; default 8000)")
-    p.add_argument("--state-dir", default=None, help="directory for checkpoints and run records (default: temporary)")
+    p.add_argument(
+        "--state-dir",
+        default=None,
+        help="directory for training runs, optimizer state and checkpoints, kept across restarts "
+        "(an embedded run's is LOG_PATH/server; default: a temporary directory deleted on exit)",
+    )
     p.add_argument("--api-key", default=None, help="require this X-API-Key on every request")
     p.add_argument("--workers", type=int, default=2, help="compute threads (default 2)")
     p.add_argument(
@@ -28,6 +33,15 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ..cli_errors import report_errors
+
+    return report_errors("tinkerlite serve", lambda: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
+    from .._optional import require
+
+    require("numpy", "tinkerlite serve (the local server's model)", extra="local")  # before anything else
     from . import serve
 
     if not 0 <= args.port <= 65535:
@@ -58,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  export TINKER_API_KEY={key}", flush=True)
             if args.state_dir is None:
                 print("State is kept in a temporary directory; pass --state-dir to keep checkpoints.", flush=True)
+            else:
+                print(f"State (runs, checkpoints) in {args.state_dir}; delete that directory to delete it.", flush=True)
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGINT, on_signal)
                 signal.signal(signal.SIGTERM, on_signal)
@@ -68,8 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tinkerlite serve: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"tinkerlite serve: cannot bind {args.host}:{args.port}: {e}", file=sys.stderr)
-        return 1
+        if e.filename is not None:  # the state dir, not the socket
+            print(f"tinkerlite serve: cannot use {e.filename}: {e.strerror or e}", file=sys.stderr)
+        else:
+            print(f"tinkerlite serve: cannot bind {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -106,6 +106,9 @@ class Router:
         except KeyError as e:
             msg = e.args[0] if e.args and isinstance(e.args[0], str) else str(e)
             return json_response({"detail": msg}, 404)
+        except ImportError as e:  # a missing optional package: no retry can fix it, so say so once
+            log.error("%s %s: %s", req.method, req.path, e)
+            return json_response({"detail": str(e)}, 500, headers={"x-should-retry": "false"})
         except Exception as e:  # a bug: say so, keep serving
             log.exception("internal error on %s %s", req.method, req.path)
             return json_response({"detail": f"internal error: {type(e).__name__}: {e}"}, 500)

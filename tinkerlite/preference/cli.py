@@ -91,7 +91,7 @@ def _run(v: dict[str, Any]) -> int:
         comparison_builder=lambda: items,
         tie_policy=v["tie_policy"],
     )
-    with endpoint(v["base_url"]) as (base_url, api_key):
+    with endpoint(v["base_url"], log_path, v["api_key"]) as (base_url, api_key):
         from ..client.service_client import ServiceClient
 
         service_client = ServiceClient(base_url=base_url, api_key=api_key)

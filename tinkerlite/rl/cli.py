@@ -126,7 +126,7 @@ def _run(v: dict[str, Any]) -> int:
     async_config = None
     if v["max_steps_off_policy"] is not None:
         async_config = AsyncConfig(v["max_steps_off_policy"], v["groups_per_batch"] or v["batch_size"])
-    with endpoint(v["base_url"]) as (base_url, api_key):
+    with endpoint(v["base_url"], log_path, v["api_key"]) as (base_url, api_key):
         config = Config(
             log_path=log_path,
             model_name=v["model_name"],

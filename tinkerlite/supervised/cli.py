@@ -40,7 +40,7 @@ OPTIONS: list[Option] = [
     Option("submit_ahead", int, 1, "pipeline depth (0: no pipelining)"),
     Option("ttl_seconds", int | None, 604800, "TTL of periodic checkpoints"),
     *ENDPOINT_OPTIONS,
-    Option("sample_prompts", int, 2, "test prompts to sample before and after training (0: none)"),
+    Option("sample_prompts", int, 2, "held-out test prompts to sample before and after training (0: none)"),
 ]
 
 
@@ -59,6 +59,43 @@ def _sample(service_client: Any, renderer: Any, conversations: list[list[dict[st
     return out
 
 
+def _default_lr(model_name: str) -> float:
+    """``hyperparam_utils.get_lr`` for a known model, else the cookbook's 1e-4."""
+    try:
+        from ..hyperparam_utils import get_lr
+
+        return float(get_lr(model_name))
+    except Exception:  # unknown model: the cookbook's default
+        return 1e-4
+
+
+def _held_out_prompts(file_path: str, test_size: int, shuffle_seed: int | None, n: int) -> list[list[dict[str, Any]]]:
+    """The first ``n`` rows of the test split (same shuffle as the dataset builder), as generation prompts.
+
+    Held-out rows, so the after-training sample shows what the model learned, not what it memorised;
+    with no test split (``test_size=0``) there is nothing held out, and no sample is shown.
+    """
+    import random
+
+    from .data import read_conversation_file
+
+    if n <= 0 or test_size <= 0:
+        return []
+    rows = [messages for _, messages in read_conversation_file(file_path)]
+    if len(rows) <= test_size:
+        return []
+    order = list(range(len(rows)))
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(order)
+    prompts = []
+    for i in order[: min(n, test_size)]:
+        turns = [dict(m) for m in rows[i]]
+        first_answer = next((k for k, m in enumerate(turns) if m["role"] == "assistant"), len(turns))
+        if first_answer > 0:
+            prompts.append(turns[:first_answer])
+    return prompts
+
+
 def main(argv: Sequence[str]) -> int:
     return run_cli("tinkerlite sl", __doc__ or "", OPTIONS, argv, _run)
 
@@ -66,7 +103,7 @@ def main(argv: Sequence[str]) -> int:
 def _run(v: dict[str, Any]) -> int:
     from .._resources import example_data_path
     from ..renderers import TrainOnWhat
-    from .data import FromConversationFileBuilder, read_conversation_file
+    from .data import FromConversationFileBuilder
     from .train import Config, run
     from .types import ChatDatasetBuilderCommonConfig
 
@@ -76,6 +113,9 @@ def _run(v: dict[str, Any]) -> int:
     learning_rate = v["learning_rate"]
     if learning_rate is None and v["model_name"] == DEMO_MODEL:
         learning_rate = 3e-3  # the tiny model learns in about a minute at this LR; real models use get_lr
+    elif learning_rate is None:
+        learning_rate = _default_lr(v["model_name"])
+    prompts = _held_out_prompts(file_path, v["test_size"], v["shuffle_seed"], v["sample_prompts"])
     common = ChatDatasetBuilderCommonConfig(
         model_name_for_tokenizer=v["model_name"],
         renderer_name=renderer_name,
@@ -83,7 +123,7 @@ def _run(v: dict[str, Any]) -> int:
         batch_size=v["batch_size"],
         train_on_what=TrainOnWhat(v["train_on_what"]) if v["train_on_what"] else None,
     )
-    with _endpoint(v["base_url"]) as (base_url, api_key):
+    with _endpoint(v["base_url"], log_path, v["api_key"]) as (base_url, api_key):
         from ..client.service_client import ServiceClient
 
         service_client = ServiceClient(base_url=base_url, api_key=api_key)
@@ -94,6 +134,7 @@ def _run(v: dict[str, Any]) -> int:
             config = Config(
                 log_path=log_path,
                 model_name=v["model_name"],
+                recipe_name="sl",
                 dataset_builder=builder,
                 renderer_name=renderer_name,
                 learning_rate=learning_rate,
@@ -109,12 +150,6 @@ def _run(v: dict[str, Any]) -> int:
                 max_steps=v["max_steps"],
                 submit_ahead=v["submit_ahead"],
             )
-            prompts: list[list[dict[str, Any]]] = []
-            if v["sample_prompts"] > 0:
-                for _, messages in read_conversation_file(file_path):
-                    prompts.append([dict(m) for m in messages if m["role"] != "assistant"][:2])
-                    if len(prompts) >= v["sample_prompts"]:
-                        break
             renderer = builder.renderer
             before = _sample(service_client, renderer, prompts, base_model=v["model_name"]) if prompts else []
             print(f"training {v['model_name']} with renderer {renderer_name} on {file_path}; logs in {log_path}")

@@ -136,12 +136,13 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
     user_metadata = {"recipe": config.recipe_name}
     if config.renderer_name:
         user_metadata["renderer_name"] = config.renderer_name
+    # Rows past the restart point are re-run, so they go (all of them when no checkpoint exists yet).
+    dropped = ml.truncate_metrics(resume_step if resume is not None else 0)
+    if dropped:
+        logger.info("dropped %d metrics rows of steps that will be re-run", dropped)
     if resume is not None:
         training_client = service_client.create_training_client_from_state_with_optimizer(resume.state_path).result()
         logger.info("resuming from %s at step %d", resume.state_path, resume_step)
-        dropped = ml.truncate_metrics(resume_step)
-        if dropped:
-            logger.info("resume at step %d: dropped %d metrics rows that will be re-run", resume_step, dropped)
     elif config.load_checkpoint_path:
         training_client = service_client.create_training_client_from_state(config.load_checkpoint_path).result()
     else:
@@ -222,9 +223,11 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
         now = time.monotonic()
         metrics["time/total"] = now - last_finish[0]  # wall time of this step in the pipeline, as the cookbook
         last_finish[0] = now
+        # The step's row before its checkpoint record: a record for N applied steps then always has rows
+        # 0..N-1 behind it, and a crash between the two only means re-running from the previous record.
+        ml.log_metrics(metrics, step=s.step)
         for save in s.saves:
             save.finish_or_warn()
-        ml.log_metrics(metrics, step=s.step)
         if progress is not None:
             test = metrics.get("test/nll")
             progress.update(s.step, nll, s.num_tokens, f"test/nll {test:.4f}" if isinstance(test, float) else "")
