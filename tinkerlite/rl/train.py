@@ -46,7 +46,7 @@ from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
 __all__ = ["AsyncConfig", "Config", "KLReferenceConfig", "StreamMinibatchConfig", "main", "run"]
 
 logger = logging.getLogger(__name__)
-LOSS_FNS = ("importance_sampling", "ppo", "cispo", "dro")
+LOSS_FNS = ("importance_sampling", "ppo", "cispo", "dro", "gspo", "stable_reinforce")
 
 
 @configclass
