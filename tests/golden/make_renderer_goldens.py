@@ -63,6 +63,23 @@ RENDERERS: list[tuple[str, str]] = [
     ("gpt_oss_medium_reasoning", "gpt_oss"),
     ("gpt_oss_high_reasoning", "gpt_oss"),
     ("kimi_k2", "kimi_k2"),
+    # Families whose real tokenizer is not in any pinned package are rendered with the closest real one
+    # carrying the same special tokens (Qwen3.5/3.6/3.8 and Qwen3-VL: Qwen3's; Kimi K2.5/K2.6: Kimi K2's),
+    # on both sides, so every token the renderer emits is still pinned.
+    ("qwen3_vl", "qwen3"),
+    ("qwen3_vl_instruct", "qwen3"),
+    ("qwen3_5", "qwen3"),
+    ("qwen3_5_disable_thinking", "qwen3"),
+    ("qwen3_5_preserve_thinking", "qwen3"),
+    ("qwen3_8_xhigh_reasoning", "qwen3"),
+    ("qwen3_8_medium_reasoning", "qwen3"),
+    ("qwen3_8_low_reasoning", "qwen3"),
+    ("qwen3_8_disable_thinking", "qwen3"),
+    ("kimi_k25", "kimi_k2"),
+    ("kimi_k25_disable_thinking", "kimi_k2"),
+    ("kimi_k26", "kimi_k2"),
+    ("kimi_k26_disable_thinking", "kimi_k2"),
+    ("kimi_k26_preserve_thinking", "kimi_k2"),
 ]
 
 MODES = [
@@ -442,6 +459,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tokenizers", type=Path, default=None, help="folder with {family}.json tokenizer files")
     ap.add_argument("--out", type=Path, default=OUT_DIR)
+    ap.add_argument("--only", nargs="*", default=None, help="renderer names to (re)generate (default: all)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
@@ -451,7 +469,7 @@ def main() -> None:
     tokenizers = _load_tokenizers(args.tokenizers)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, family in RENDERERS:
-        if family not in tokenizers:
+        if family not in tokenizers or (args.only is not None and name not in args.only):
             continue
         renderer = get_renderer(name, tokenizers[family], model_name=family)
         if name.startswith("gpt_oss"):
@@ -468,7 +486,7 @@ def main() -> None:
         path = args.out / f"{name}@{family}.json"
         path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    harmony = _harmony_records()
+    harmony = _harmony_records() if args.only is None else None
     if harmony is not None:
         doc = {
             "generator": "tests/golden/make_renderer_goldens.py (openai-harmony)",

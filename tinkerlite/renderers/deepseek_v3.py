@@ -7,24 +7,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from tinkerlite.renderers.base import (
-    EndTokenRenderer,
-    Message,
-    RenderContext,
-    RenderedMessage,
-    RendererError,
-    Role,
+from tinkerlite.renderers.base import EndTokenRenderer
+from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage, Role, ensure_text, has_thinking
+from tinkerlite.renderers.encoding import chunk, encode, single_token
+from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.parsing import detect_unterminated_tool_block, parse_think_blocks
+from tinkerlite.renderers.tool_calls import (
     ToolCall,
     ToolSpec,
     UnparsedToolCall,
     attach_tool_calls,
-    chunk,
-    detect_unterminated_tool_block,
-    encode,
-    ensure_text,
-    has_thinking,
-    parse_think_blocks,
-    single_token,
     tool_call_from_text,
     tool_calls_of,
 )

@@ -9,27 +9,26 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from tinkerlite.renderers.base import (
-    UNTERMINATED_TOOL_BLOCK_ERROR,
+from tinkerlite.renderers.base import Renderer
+from tinkerlite.renderers.content import (
     ContentPart,
     Message,
-    ParseTermination,
     RenderContext,
     RenderedMessage,
-    Renderer,
-    RendererError,
     TextPart,
     ThinkingPart,
+    ensure_text,
+    openai_message,
+    split_thinking_and_text,
+)
+from tinkerlite.renderers.encoding import chunk, encode, single_token
+from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.parsing import UNTERMINATED_TOOL_BLOCK_ERROR, ParseTermination
+from tinkerlite.renderers.tool_calls import (
     ToolCall,
     ToolSpec,
     UnparsedToolCall,
     attach_tool_calls,
-    chunk,
-    encode,
-    ensure_text,
-    openai_message,
-    single_token,
-    split_thinking_and_text,
     tool_call_from_text,
     tool_calls_of,
 )

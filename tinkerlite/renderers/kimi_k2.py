@@ -7,25 +7,17 @@ import re
 import warnings
 from typing import Any
 
-from tinkerlite.renderers.base import (
-    EndTokenRenderer,
-    Message,
-    RenderContext,
-    RenderedMessage,
-    RendererError,
+from tinkerlite.renderers.base import EndTokenRenderer
+from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage, ensure_text, split_thinking_and_text
+from tinkerlite.renderers.encoding import chunk, encode, encode_memo, single_token
+from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.parsing import detect_unterminated_tool_block, parse_think_blocks
+from tinkerlite.renderers.supervised import TrainOnWhat
+from tinkerlite.renderers.tool_calls import (
     ToolCall,
     ToolSpec,
-    TrainOnWhat,
     UnparsedToolCall,
     attach_tool_calls,
-    chunk,
-    detect_unterminated_tool_block,
-    encode,
-    encode_memo,
-    ensure_text,
-    parse_think_blocks,
-    single_token,
-    split_thinking_and_text,
     tool_call_from_text,
     tool_calls_of,
 )

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinkerlite.renderers.base import Message, RendererError, Role, ToolSpec, chunk, single_token
+from tinkerlite.renderers.content import Message, Role
+from tinkerlite.renderers.encoding import chunk, single_token
+from tinkerlite.renderers.errors import RendererError
 from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
 from tinkerlite.renderers.kimi_k2_5_tool_declaration_ts import encode_tools_to_typescript_style
+from tinkerlite.renderers.tool_calls import ToolSpec
 from tinkerlite.types import EncodedTextChunk, ModelInput
 
 __all__ = ["KimiK25DisableThinkingRenderer", "KimiK25Renderer"]

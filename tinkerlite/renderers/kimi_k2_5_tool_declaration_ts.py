@@ -249,9 +249,7 @@ def _function_ts(function: dict[str, Any]) -> str:
 
 def encode_tools_to_typescript_style(tools: list[dict[str, Any]]) -> str:
     """``[{"type": "function", "function": {...}}, ...]`` -> the ``# Tools`` block (other types skipped)."""
-    functions = [
-        _function_ts(t["function"]) for t in tools or [] if t.get("type") == "function" and t.get("function")
-    ]
+    functions = [_function_ts(t["function"]) for t in tools or [] if t.get("type") == "function" and t.get("function")]
     if not functions:
         return ""
     return "# Tools\n\n## functions\nnamespace functions {\n" + "\n".join(functions) + "\n}\n"

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from tinkerlite.renderers.base import (
-    Message,
-    ParseTermination,
-    RenderContext,
-    RenderedMessage,
-    Renderer,
-    chunk,
-    encode,
-    ensure_text,
-    parse_response_for_stop_token,
-    single_token,
-)
+from tinkerlite.renderers.base import Renderer
+from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage, ensure_text
+from tinkerlite.renderers.encoding import chunk, encode, single_token
+from tinkerlite.renderers.parsing import ParseTermination, parse_response_for_stop_token
 
 
 class Llama3Renderer(Renderer):

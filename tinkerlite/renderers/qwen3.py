@@ -6,27 +6,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tinkerlite.renderers.base import (
+from tinkerlite.renderers.base import EndTokenRenderer
+from tinkerlite.renderers.content import (
     ContentPart,
-    EndTokenRenderer,
     Message,
     RenderContext,
     RenderedMessage,
-    RendererError,
     Role,
-    ToolSpec,
-    attach_tool_calls,
-    chunk,
-    detect_unterminated_tool_block,
-    encode,
-    encode_literal,
     has_thinking,
-    parse_content_blocks,
     remove_thinking,
-    single_token,
-    tool_call_arguments,
-    tool_calls_of,
 )
+from tinkerlite.renderers.encoding import chunk, encode, encode_literal, single_token
+from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.parsing import detect_unterminated_tool_block, parse_content_blocks
+from tinkerlite.renderers.tool_calls import ToolSpec, attach_tool_calls, tool_call_arguments, tool_calls_of
 
 _TOOLS_PREAMBLE = (
     "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"

@@ -14,27 +14,27 @@ import json
 import re
 from typing import Any
 
-from tinkerlite.renderers.base import (
-    UNTERMINATED_TOOL_BLOCK_ERROR,
+from tinkerlite.renderers.content import (
     ContentPart,
-    FunctionBody,
     Message,
-    ParseTermination,
     RenderContext,
     RenderedMessage,
     Role,
     TextPart,
+    has_thinking,
+    openai_message,
+)
+from tinkerlite.renderers.encoding import encode, single_token
+from tinkerlite.renderers.parsing import UNTERMINATED_TOOL_BLOCK_ERROR, ParseTermination
+from tinkerlite.renderers.qwen3 import Qwen3VLRenderer
+from tinkerlite.renderers.tool_calls import (
+    FunctionBody,
     ToolCall,
     ToolSpec,
     UnparsedToolCall,
-    encode,
-    has_thinking,
-    openai_message,
-    single_token,
     tool_call_arguments,
     tool_calls_of,
 )
-from tinkerlite.renderers.qwen3 import Qwen3VLRenderer
 
 __all__ = ["Qwen3_5DisableThinkingRenderer", "Qwen3_5Renderer"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tinkerlite.renderers.base import Message, RenderContext, RendererError, Role, TextPart
+from tinkerlite.renderers.content import Message, RenderContext, Role, TextPart
+from tinkerlite.renderers.errors import RendererError
 from tinkerlite.renderers.qwen3_5 import Qwen3_5Renderer
 
 __all__ = ["REASONING_EFFORT_INSTRUCTIONS", "Qwen3_8DisableThinkingRenderer", "Qwen3_8Renderer"]

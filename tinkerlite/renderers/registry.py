@@ -50,8 +50,6 @@ BUILTIN_RENDERER_NAMES = (
 """Names ``get_renderer`` builds; it names the cookbook's others (kimi_k31_pro_*, tml_v0) in its error."""
 
 
-
-
 def register_renderer(name: str, factory: RendererFactory) -> None:
     """Make ``get_renderer(name, ...)`` call ``factory(tokenizer, image_processor)``; namespace your names."""
     _CUSTOM_RENDERER_REGISTRY[name] = factory
@@ -129,15 +127,9 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "kimi_k26_disable_thinking": lambda: KimiK25DisableThinkingRenderer(tok, image_processor=ip),
             "kimi_k26_preserve_thinking": lambda: KimiK26PreserveThinkingRenderer(tok, image_processor=ip),
             "gpt_oss_no_sysprompt": lambda: GptOssRenderer(tok, use_system_prompt=False),
-            "gpt_oss_low_reasoning": lambda: GptOssRenderer(
-                tok, use_system_prompt=True, reasoning_effort="low"
-            ),
-            "gpt_oss_medium_reasoning": lambda: GptOssRenderer(
-                tok, use_system_prompt=True, reasoning_effort="medium"
-            ),
-            "gpt_oss_high_reasoning": lambda: GptOssRenderer(
-                tok, use_system_prompt=True, reasoning_effort="high"
-            ),
+            "gpt_oss_low_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="low"),
+            "gpt_oss_medium_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="medium"),
+            "gpt_oss_high_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="high"),
         }
         # Cookbook names tinkerlite cannot build, with the reason.
         tml = (

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from tinkerlite.renderers.base import (
-    Message,
-    ParseTermination,
-    RenderContext,
-    RenderedMessage,
-    Renderer,
-    ToolSpec,
-    chunk,
-    encode,
-    ensure_text,
-)
+from tinkerlite.renderers.base import Renderer
+from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage, ensure_text
+from tinkerlite.renderers.encoding import chunk, encode
+from tinkerlite.renderers.parsing import ParseTermination
+from tinkerlite.renderers.tool_calls import ToolSpec
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
-from tinkerlite.renderers.base import Message, ParseTermination
+from tinkerlite.renderers.content import Message
+from tinkerlite.renderers.parsing import ParseTermination
 from tinkerlite.tokenizers.base import Tokenizer
 
 __all__ = [
