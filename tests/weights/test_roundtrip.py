@@ -59,8 +59,14 @@ def _base_dir(base_model: str, out: Path) -> Path:
     return save_base_model(TinyTransformer(spec.model_config()), base_model, out)  # type: ignore[arg-type]
 
 
-def _roundtrip(service: tuple[str, tinker.ServiceClient], tmp_path: Path, base_model: str, tokens: list[list[int]],
-               rank: int, **build: str) -> None:
+def _roundtrip(
+    service: tuple[str, tinker.ServiceClient],
+    tmp_path: Path,
+    base_model: str,
+    tokens: list[list[int]],
+    rank: int,
+    **build: str,
+) -> None:
     url, sc = service
     data = [_datum(t) for t in tokens]
     tc = _train(sc, base_model, data, rank)
