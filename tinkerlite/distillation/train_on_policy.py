@@ -83,6 +83,10 @@ async def main(config: Config, service_client: Any | None = None) -> dict[str, A
     """Train; returns a summary with the first and last ``teacher_kl`` and the final checkpoint."""
     if config.num_substeps < 1:
         raise ValidationError(f"must be >= 1, got {config.num_substeps}", field="num_substeps")
+    from ..rl.train import LOSS_FNS
+
+    if config.loss_fn not in LOSS_FNS:
+        raise ValidationError(f"must be one of {', '.join(LOSS_FNS)}; got {config.loss_fn!r}", field="loss_fn")
     if not config.dataset_configs:
         raise ValidationError("need at least one dataset config", field="dataset_configs")
     built = [await dc.dataset_builder() for dc in config.dataset_configs]

@@ -262,11 +262,9 @@ class Router:
         body = self._json(req)
         sid = self._session(body.get("session_id"))
         seq = self._int(body, "model_seq_id")
-        opt = body.get("optimizer_config")
-        if isinstance(opt, dict) and opt.get("type", "adamw") != "adamw":
-            raise HTTPError(400, f"optimizer {opt.get('type')!r} is not supported by the local server (adamw only)")
+        optimizer = self._optimizer_type(body)
         fut = self.service.create_model(
-            sid, seq, body.get("base_model"), body.get("lora_config"), self._dict(body, "user_metadata")
+            sid, seq, body.get("base_model"), body.get("lora_config"), self._dict(body, "user_metadata"), optimizer
         )
         return self._future(fut, f"{sid}:train:{seq}")
 
@@ -281,9 +279,26 @@ class Router:
                 "is_lora": True,
                 "lora_rank": tm.lora["rank"],
                 "model_name": tm.spec.name,
-                "optimizer_config": {"type": "adamw"},
+                "optimizer_config": (
+                    {"type": "dimuon", "version": 1} if tm.model.optimizer_kind == "dimuon" else {"type": "adamw"}
+                ),
             }
         )
+
+    @staticmethod
+    def _optimizer_type(body: dict[str, Any]) -> str:
+        """``optimizer_config`` (0.38): absent or ``{"type": "adamw"}``, or ``{"type": "dimuon", "version": 1}``."""
+        opt = body.get("optimizer_config")
+        if opt is None:
+            return "adamw"
+        if not isinstance(opt, dict):
+            raise HTTPError(400, "optimizer_config must be an object")
+        kind = opt.get("type", "adamw")
+        if kind not in ("adamw", "dimuon"):
+            raise HTTPError(400, f"optimizer_config.type must be one of adamw, dimuon; got {kind!r}")
+        if kind == "dimuon" and opt.get("version", 1) != 1:
+            raise HTTPError(400, f"optimizer_config.version must be 1 for dimuon; got {opt.get('version')!r}")
+        return str(kind)
 
     def unload_model(self, req: Request, m: re.Match[str]) -> Response:
         mid = self._str(self._json(req), "model_id")
@@ -382,8 +397,17 @@ class Router:
         tm = self.service.model(self._str(body, "model_id"))
         seq = self._int(body, "seq_id", lo=1)
         adam = body.get("adam_params")
-        if "optimizer_params" in body and adam is None:
-            fut = self.service.failed_ordered(tm.model_id, seq, "only adam_params are supported by the local server")
+        other = body.get("optimizer_params")
+        if other is not None and adam is None:
+            if not isinstance(other, dict) or other.get("type") != "dimuon":
+                kind = other.get("type") if isinstance(other, dict) else other
+                msg = f"optimizer_params.type must be 'dimuon' (the one non-Adam family); got {kind!r}"
+                fut = self.service.failed_ordered(tm.model_id, seq, msg)
+            else:
+                try:
+                    fut = self.service.optim_step_dimuon(tm.model_id, seq, other)
+                except OpError as e:
+                    fut = self.service.failed_ordered(tm.model_id, seq, str(e))
         elif adam is not None and not isinstance(adam, dict):
             fut = self.service.failed_ordered(tm.model_id, seq, "adam_params must be an object")
         else:
@@ -430,7 +454,9 @@ class Router:
             # Create-via-load (0.38): the model id is derived from session and model_seq_id.
             sid = self._session(body.get("session_id"))
             seq = self._int(body, "model_seq_id")
-            fut = self.service.create_via_load(sid, seq, path, optimizer, self._dict(body, "user_metadata"))
+            fut = self.service.create_via_load(
+                sid, seq, path, optimizer, self._dict(body, "user_metadata"), self._optimizer_type(body)
+            )
             return self._future(fut, f"{sid}:train:{seq}")
         tm = self.service.model(self._str(body, "model_id"))
         seq = self._int(body, "seq_id", lo=1)

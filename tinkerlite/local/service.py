@@ -154,7 +154,7 @@ class LocalService:
             raise OpError(f"unknown base_model {base_model!r}; this server serves: {names}")
         return spec
 
-    def _new_model(self, spec: BaseModelSpec, lora: dict[str, Any] | None) -> Any:
+    def _new_model(self, spec: BaseModelSpec, lora: dict[str, Any] | None, optimizer: str = "adamw") -> Any:
         from .model import LoraSpec, TinyTransformer
 
         lspec = None
@@ -169,7 +169,7 @@ class LocalService:
         with self._lock:
             shared = self._base_weights.get(spec.name)
         # Frozen weights are a function of the seed: build them once per base model and share them.
-        model = TinyTransformer(spec.model_config(), lspec, base=shared)  # type: ignore[arg-type]
+        model = TinyTransformer(spec.model_config(), lspec, base=shared, optimizer=optimizer)  # type: ignore[arg-type]
         if shared is None:
             with self._lock:
                 self._base_weights.setdefault(spec.name, model.base)
@@ -253,7 +253,13 @@ class LocalService:
     # ---- create / load ----------------------------------------------------------------------------------
 
     def create_model(
-        self, session_id: str, model_seq_id: int, base_model: object, lora: object, user_metadata: dict[str, Any]
+        self,
+        session_id: str,
+        model_seq_id: int,
+        base_model: object,
+        lora: object,
+        user_metadata: dict[str, Any],
+        optimizer: str = "adamw",
     ) -> FutureState:
         model_id = f"{session_id}:train:{model_seq_id}"
         with self._lock:
@@ -262,7 +268,7 @@ class LocalService:
             return prior
         spec = self.spec_for(base_model)
         lcfg = normalise_lora(lora)
-        tm = TrainingModel(model_id, session_id, spec, lcfg, self._new_model(spec, lcfg), user_metadata)
+        tm = TrainingModel(model_id, session_id, spec, lcfg, self._new_model(spec, lcfg, optimizer), user_metadata)
         self._register_model(tm)
         fut = self.futures.create("json", "create")
         self.futures.resolve(fut, {"model_id": model_id, "type": "create_model"})
@@ -271,7 +277,13 @@ class LocalService:
         return fut
 
     def create_via_load(
-        self, session_id: str, model_seq_id: int, path: object, optimizer: bool, user_metadata: dict[str, Any]
+        self,
+        session_id: str,
+        model_seq_id: int,
+        path: object,
+        optimizer: bool,
+        user_metadata: dict[str, Any],
+        optimizer_type: str = "adamw",
     ) -> FutureState:
         model_id = f"{session_id}:train:{model_seq_id}"
         with self._lock:
@@ -281,7 +293,7 @@ class LocalService:
         run, kind, name = parse_tinker_path(path)
         state, spec = self._checkpoint_state(run, kind, name)
         lcfg = lora_from_meta(state)
-        model = self._new_model(spec, lcfg)
+        model = self._new_model(spec, lcfg, optimizer_type)  # a loaded optimizer state keeps its own family
         self._load_into(model, state, optimizer)
         tm = TrainingModel(model_id, session_id, spec, lcfg, model, user_metadata)
         self._register_model(tm)
@@ -345,6 +357,7 @@ class LocalService:
         def job() -> ForwardBackwardOutput:
             from tinkerlite._optional import require
 
+            from .losses import sampled_positions
             from .model import DatumArrays
 
             np = require("numpy", "the local server", extra="local")
@@ -357,7 +370,7 @@ class LocalService:
                 except ValueError as e:
                     raise OpError(f"data[{i}].model_input: {e}") from None
                 inputs = {k: td.to_numpy() for k, td in d.loss_fn_inputs.items()}
-                batch.append(DatumArrays(tokens, inputs))
+                batch.append(DatumArrays(tokens, inputs, sampled_positions(d.loss_fn_input_spans)))
             outs, metrics = tm.model.forward_backward(batch, loss_fn, dict(loss_fn_config or {}), forward_only)
             wire_outs = [{k: TensorData.from_numpy(np.ascontiguousarray(v)) for k, v in o.items()} for o in outs]
             return ForwardBackwardOutput("ArrayRecord", wire_outs, {k: float(v) for k, v in metrics.items()})
@@ -384,6 +397,31 @@ class LocalService:
 
         def job() -> dict[str, Any]:
             metrics = tm.model.optim_step(**hp)
+            return {"metrics": {k: float(v) for k, v in metrics.items()}, "type": "optim_step"}
+
+        return self._ordered(tm, seq_id, "json", "optim", job)
+
+    def optim_step_dimuon(self, model_id: object, seq_id: int, params: Mapping[str, Any]) -> FutureState:
+        """An ``optim_step`` carrying ``optimizer_params: {"type": "dimuon", ...}`` (SDK 0.38)."""
+        from tinkerlite.errors import ValidationError
+
+        from .dimuon import DimuonParams
+
+        tm = self.model(model_id)
+        known = ("learning_rate", "grad_clip_norm", "beta1", "damping", "rank_lr_correction_exponent")
+        unknown = sorted(set(params) - {"type", *known})
+        if unknown:
+            raise OpError(f"optimizer_params: unknown key(s) {unknown} for dimuon (accepted: {', '.join(known)})")
+        if "learning_rate" not in params:
+            raise OpError("optimizer_params.learning_rate is required for dimuon")
+        kwargs = {k: params[k] for k in known if params.get(k) is not None}
+        try:
+            hp = DimuonParams(**kwargs)
+        except ValidationError as e:
+            raise OpError(str(e)) from None
+
+        def job() -> dict[str, Any]:
+            metrics = tm.model.apply_optimizer(hp)
             return {"metrics": {k: float(v) for k, v in metrics.items()}, "type": "optim_step"}
 
         return self._ordered(tm, seq_id, "json", "optim", job)

@@ -39,7 +39,7 @@ OPTIONS: list[Option] = [
     Option("max_tokens", int | None, None, "sampled tokens per turn (default: per env)"),
     Option("temperature", float, 1.0, "sampling temperature"),
     Option("lora_rank", int, 32, "LoRA rank"),
-    Option("loss_fn", str, "importance_sampling", "importance_sampling | ppo | cispo | dro"),
+    Option("loss_fn", str, "importance_sampling", "importance_sampling | ppo | cispo | dro | gspo | stable_reinforce"),
     Option("loss_fn_config", str | None, None, 'JSON, e.g. {"clip_low_threshold": 0.8} or {"beta": 0.05}'),
     Option("num_substeps", int, 1, "optimizer steps per batch"),
     Option("kl_penalty_coef", float, 0.0, "KL penalty against the reference model (0: off)"),
