@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
+from ..renderers import Message  # runtime: chz blueprints resolve field annotations
 from ..rl.types import (
     Action,
     ActionExtra,
@@ -20,9 +21,11 @@ from ..rl.types import (
     StopCondition,
 )
 from ..types import ModelInput
+from ..utils.config import configclass
+from .hub_prompts import first_user_message, load_deepmath_prompts, load_tulu3_prompts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..renderers import Message, Renderer
+    from ..renderers import Renderer
 
 __all__ = [
     "CompositeDataset",
@@ -32,6 +35,8 @@ __all__ = [
     "PromptOnlyEnv",
     "PromptOnlyEnvGroupBuilder",
     "TeacherConfig",
+    "load_deepmath_prompts",
+    "load_tulu3_prompts",
 ]
 
 
@@ -83,6 +88,8 @@ class PromptOnlyDataset(RLDataset):
         renderer: Renderer,
         convo_prefix: list[Message] | None = None,
         dataset_name: str = "prompts",
+        tokenizer: Any | None = None,
+        max_prompt_tokens: int | None = None,
     ) -> None:
         if batch_size <= 0 or group_size <= 0:
             raise ValidationError(f"batch_size and group_size must be positive, got {batch_size}, {group_size}")
@@ -97,13 +104,26 @@ class PromptOnlyDataset(RLDataset):
         self.renderer = renderer
         self.convo_prefix = convo_prefix
         self.dataset_name = dataset_name
+        self.tokenizer = tokenizer
+        self.max_prompt_tokens = max_prompt_tokens
+
+    def _truncate_prompt(self, prompt: str) -> str:
+        """At most ``max_prompt_tokens`` tokens of the prompt (needs ``tokenizer``), as the cookbook does."""
+        if self.max_prompt_tokens is None or self.tokenizer is None:
+            return prompt
+        tokens = self.tokenizer.encode(prompt)
+        if len(tokens) > self.max_prompt_tokens:
+            return str(self.tokenizer.decode(tokens[: self.max_prompt_tokens]))
+        return prompt
 
     def get_batch(self, index: int) -> Sequence[EnvGroupBuilder]:
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range (dataset has {len(self)} batches)")
         chunk = self.prompts[index * self.batch_size : (index + 1) * self.batch_size]
         return [
-            PromptOnlyEnvGroupBuilder(p, self.renderer, self.group_size, self.convo_prefix, self.dataset_name)
+            PromptOnlyEnvGroupBuilder(
+                self._truncate_prompt(p), self.renderer, self.group_size, self.convo_prefix, self.dataset_name
+            )
             for p in chunk
         ]
 
@@ -111,35 +131,103 @@ class PromptOnlyDataset(RLDataset):
         return math.ceil(len(self.prompts) / self.batch_size)
 
 
-@dataclass(frozen=True)
-class PromptOnlyDatasetBuilder(RLDatasetBuilder):
-    """Prompts given in memory; ``groups_per_batch`` prompts × ``group_size`` samples per batch."""
+HF_PROMPT_DATASETS = ("deepmath", "tulu3")
+"""``dataset_name`` values the cookbook loads from the HF hub (needs ``datasets``)."""
 
-    prompts: tuple[str, ...]
+
+@configclass
+class PromptOnlyDatasetBuilder(RLDatasetBuilder):
+    """The cookbook's prompt-only builder: ``groups_per_batch`` prompts × ``group_size`` samples per batch.
+
+    Prompts come from, in order: ``prompts`` (in memory), ``file_path`` (JSONL rows ``{"prompt": ...}``,
+    ``{"question": ...}`` or ``{"messages": [...]}``, whose first user message is the prompt), else
+    ``dataset_name`` ``deepmath`` or ``tulu3`` from the HF hub as in the cookbook (needs ``datasets``).
+    ``prompts`` and ``file_path`` are tinkerlite additions; with them ``dataset_name`` is only the tag.
+    """
+
+    dataset_name: str
     groups_per_batch: int
+    group_size: int
     model_name_for_tokenizer: str
     renderer_name: str
-    group_size: int = 4
-    convo_prefix: tuple[Any, ...] = ()
-    dataset_name: str = "prompts"
+    convo_prefix: list[Message] | None = None
+    max_prompt_tokens: int | None = 1024
+    # tinkerlite additions
+    prompts: list[str] | None = None
+    file_path: str | None = None
 
-    async def __call__(self) -> tuple[RLDataset, RLDataset | None]:
+    async def __call__(self) -> tuple[PromptOnlyDataset, PromptOnlyDataset | None]:
         from ..renderers import get_renderer
         from ..tokenizers import get_tokenizer
 
-        renderer = get_renderer(self.renderer_name, get_tokenizer(self.model_name_for_tokenizer))
-        ds = PromptOnlyDataset(
-            list(self.prompts),
-            self.groups_per_batch,
-            self.group_size,
-            renderer,
-            list(self.convo_prefix) or None,
-            self.dataset_name,
+        train, test = self._load_prompts()
+        tokenizer = get_tokenizer(self.model_name_for_tokenizer)
+        renderer = get_renderer(self.renderer_name, tokenizer)
+        prefix = list(self.convo_prefix) if self.convo_prefix else None
+
+        def dataset(prompts: list[str], group_size: int, name: str) -> PromptOnlyDataset:
+            return PromptOnlyDataset(
+                prompts, self.groups_per_batch, group_size, renderer, prefix, name, tokenizer, self.max_prompt_tokens
+            )
+
+        test_ds = dataset(test, 1, f"{self.dataset_name}_test") if test else None
+        return dataset(train, self.group_size, self.dataset_name), test_ds
+
+    def _load_prompts(self) -> tuple[list[str], list[str] | None]:
+        if self.prompts is not None:
+            return list(self.prompts), None
+        if self.file_path:
+            return read_prompt_file(self.file_path), None
+        if self.dataset_name in HF_PROMPT_DATASETS:
+            loaded = load_deepmath_prompts("train") if self.dataset_name == "deepmath" else load_tulu3_prompts()
+            if not loaded:
+                raise ValidationError(
+                    f"could not load the train split of {self.dataset_name!r} (see the warning above); "
+                    "pass prompts=[...] or file_path=<jsonl> to run offline",
+                    field="PromptOnlyDatasetBuilder.dataset_name",
+                )
+            return loaded, None
+        raise ValidationError(
+            f"unknown dataset {self.dataset_name!r}: pass prompts=[...] or file_path=<jsonl>, "
+            f"or one of {', '.join(HF_PROMPT_DATASETS)}",
+            field="PromptOnlyDatasetBuilder.dataset_name",
         )
-        return ds, None
 
 
-@dataclass(frozen=True)
+def read_prompt_file(path: str) -> list[str]:
+    """Prompts from JSONL: ``{"prompt": str}``, ``{"question": str}`` or ``{"messages": [...]}`` rows."""
+    import json
+
+    out: list[str] = []
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValidationError(f"{path}:{line_no}: not JSON ({e.msg})", field="file_path") from None
+            prompt = _row_prompt(row)
+            if prompt is None:
+                raise ValidationError(
+                    f'{path}:{line_no}: expected {{"prompt": str}} or {{"messages": [...]}} with a user message',
+                    field="file_path",
+                )
+            out.append(prompt)
+    return out
+
+
+def _row_prompt(row: Any) -> str | None:
+    if not isinstance(row, dict):
+        return None
+    for key in ("prompt", "question"):
+        if isinstance(row.get(key), str) and row[key].strip():
+            return str(row[key])
+    messages = row.get("messages")
+    return first_user_message(messages) if isinstance(messages, list) else None
+
+
+@configclass
 class TeacherConfig:
     """The teacher: a base model, optionally with fine-tuned weights (a ``tinker://`` sampler path)."""
 
@@ -147,12 +235,13 @@ class TeacherConfig:
     load_checkpoint_path: str | None = None
 
 
-@dataclass(frozen=True)
+@configclass
 class DistillationDatasetConfig:
+    """One (dataset, teacher) pair of a distillation run; ``groups_per_batch`` is informational."""
+
     dataset_builder: RLDatasetBuilder
     teacher_config: TeacherConfig
-    groups_per_batch: int = field(default=0)
-    """Informational (the builder sets its own batch size), as in the cookbook."""
+    groups_per_batch: int
 
 
 class CompositeDataset:
