@@ -6,7 +6,8 @@ and cast back to the weight's own dtype. Names map as the cookbook maps them: st
 then ``model.unembed_tokens`` -> ``lm_head`` (or ``model.embed_tokens`` when the model has no separate
 ``lm_head``), then ``model.`` -> ``model.language_model.`` for models that nest their text model that way.
 Expert adapters (3-D ``[E, r, in]`` / ``[E, out, r]``, one side possibly shared with E = 1) merge into a
-fused 3-D expert weight ``[E, out, in]`` of the same name. Layouts this does not cover (split or fused
+fused 3-D expert weight ``[E, out, in]`` of the same name. INT4 ``pack-quantized`` weights (Kimi K2.x experts)
+are dequantized, merged and re-quantized (:mod:`._packed_int4`). Layouts this does not cover (split or fused
 projections the cookbook remaps per family) raise :class:`~tinkerlite.exceptions.WeightsMergeError` naming
 the adapter key, never a silent partial merge.
 """
@@ -22,7 +23,15 @@ from tinkerlite.exceptions import WeightsMergeError
 
 from ._safetensors import RawTensor
 
-__all__ = ["MergeOp", "apply_merge_ops", "merge_lora_matrices", "numpy", "plan_merge_ops", "scaling"]
+__all__ = [
+    "MergeOp",
+    "apply_merge_ops",
+    "merge_lora_matrices",
+    "numpy",
+    "packed_int4_virtual_keys",
+    "plan_merge_ops",
+    "scaling",
+]
 
 
 def numpy() -> Any:
@@ -96,26 +105,67 @@ def plan_merge_ops(
     return ops
 
 
-def apply_merge_ops(tensors: dict[str, RawTensor], ops: Mapping[str, list[MergeOp]]) -> list[str]:
-    """Merge the ops whose targets are in ``tensors`` (in place, keeping each dtype); returns the merged keys."""
+def _add_deltas(key: str, w: Any, key_ops: list[MergeOp]) -> Any:
+    np = numpy()
+    for op in key_ops:
+        delta = merge_lora_matrices(op.lora_A, op.lora_B)
+        if delta.shape != w.shape:
+            if delta.ndim == 3 and delta.shape[0] == 1 and delta.shape[1:] == w.shape[1:]:
+                delta = np.broadcast_to(delta, w.shape)
+            else:
+                raise WeightsMergeError(
+                    f"Shape mismatch merging {op.adapter_name!r}: target {key!r} is {tuple(w.shape)}, "
+                    f"the LoRA delta is {tuple(delta.shape)}"
+                )
+        w = w + delta
+    return w
+
+
+def packed_int4_virtual_keys(keys: Iterable[str]) -> set[str]:
+    """``X.weight`` for every pack-quantized ``X.weight_packed``: what adapters name such weights."""
+    return {k.removesuffix("_packed") for k in keys if k.endswith(".weight_packed")}
+
+
+def _merge_packed_int4(tensors: dict[str, RawTensor], key: str, key_ops: list[MergeOp], group_size: int) -> bool:
+    """Dequantize ``key``'s INT4 parts, add the deltas in float32, quantize back (as the cookbook's shard path)."""
+    from ._packed_int4 import dequantize_int4_group, quantize_int4_group
+
+    prefix = key.removesuffix(".weight")
+    parts = {p: f"{prefix}.weight_{p}" for p in ("packed", "scale", "shape")}
+    if parts["packed"] not in tensors:
+        return False
+    missing = [name for name in parts.values() if name not in tensors]
+    if missing:
+        raise WeightsMergeError(f"pack-quantized weight {key!r} is split across shards (no {missing} here)")
+    shape = tuple(int(x) for x in tensors[parts["shape"]].tolist())
+    if len(shape) != 2:
+        raise WeightsMergeError(f"{parts['shape']!r} must hold [out_dim, in_dim], got {shape}")
+    w = dequantize_int4_group(
+        tensors[parts["packed"]].to_numpy(), tensors[parts["scale"]].to_numpy(), (shape[0], shape[1]), group_size
+    )
+    packed, scale = quantize_int4_group(_add_deltas(key, w, key_ops), group_size)
+    tensors[parts["packed"]] = RawTensor.from_numpy(packed, dtype=tensors[parts["packed"]].dtype)
+    tensors[parts["scale"]] = RawTensor.from_numpy(scale, dtype=tensors[parts["scale"]].dtype)
+    return True
+
+
+def apply_merge_ops(
+    tensors: dict[str, RawTensor], ops: Mapping[str, list[MergeOp]], int4_group_size: int | None = None
+) -> list[str]:
+    """Merge the ops whose targets are in ``tensors`` (in place, keeping each dtype); returns the merged keys.
+
+    With ``int4_group_size`` (a compressed-tensors ``pack-quantized`` model), a target held as
+    ``weight_packed``/``weight_scale``/``weight_shape`` is dequantized, merged and quantized back.
+    """
     np = numpy()
     done = []
     for key, key_ops in ops.items():
         raw = tensors.get(key)
         if raw is None:
+            if int4_group_size is not None and _merge_packed_int4(tensors, key, key_ops, int4_group_size):
+                done.append(key)
             continue
-        w = raw.to_numpy().astype(np.float32)
-        for op in key_ops:
-            delta = merge_lora_matrices(op.lora_A, op.lora_B)
-            if delta.shape != w.shape:
-                if delta.ndim == 3 and delta.shape[0] == 1 and delta.shape[1:] == w.shape[1:]:
-                    delta = np.broadcast_to(delta, w.shape)
-                else:
-                    raise WeightsMergeError(
-                        f"Shape mismatch merging {op.adapter_name!r}: target {key!r} is {tuple(w.shape)}, "
-                        f"the LoRA delta is {tuple(delta.shape)}"
-                    )
-            w = w + delta
+        w = _add_deltas(key, raw.to_numpy().astype(np.float32), key_ops)
         tensors[key] = RawTensor.from_numpy(w, dtype=raw.dtype if raw.dtype != "F32" else None)
         done.append(key)
     return done

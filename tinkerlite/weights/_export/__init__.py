@@ -6,6 +6,8 @@ tensor's on-disk dtype; ``"full"`` loads every tensor, merges, casts to ``dtype`
 ``model.safetensors``. Every other file of the base directory (config, tokenizer, chat template,
 generation config) is copied; ``config.json``'s ``torch_dtype`` follows ``dtype`` on the full path.
 
+A compressed-tensors ``pack-quantized`` base (Kimi K2.x's INT4 experts) is merged as the cookbook's shard path
+does it: dequantize, add the delta in float32, re-quantize (numpy, :mod:`tinkerlite.weights._packed_int4`).
 The quantized path (``quantize="experts-fp8"``) quantizes routed expert weights to FP8 with torch in the
 cookbook; tinkerlite has no FP8 kernels, so it raises a ConfigurationError that says so. Differences from
 the cookbook: base models are never downloaded (see :mod:`tinkerlite.weights._artifacts`); ``device`` and
@@ -143,25 +145,38 @@ def _merge_into(
     config: dict[str, Any],
     dtype_name: str,
 ) -> None:
-    from .._merge import apply_merge_ops, plan_merge_ops
+    from .._merge import apply_merge_ops, packed_int4_virtual_keys, plan_merge_ops
     from .._safetensors import read_header
 
     headers = {shard: read_header(shard) for shard in shards}
     keys = {k for h in headers.values() for k in h if k != "__metadata__"}
-    ops = plan_merge_ops(adapter_weights, adapter_config, keys)
+    int4 = packed_int4_group_size(config)
+    if int4 is not None:
+        keys |= packed_int4_virtual_keys(keys)
+    try:
+        ops = plan_merge_ops(adapter_weights, adapter_config, keys)
+    except WeightsMergeError as e:
+        quant = config.get("quantization_config")
+        if isinstance(quant, dict) and int4 is None:
+            method = quant.get("quant_method") or quant.get("format")
+            raise WeightsMergeError(
+                f"{e}. The base model is quantized ({method!r}); tinkerlite merges only into float weights and "
+                "compressed-tensors 'pack-quantized' INT4 weights. Merge into a dequantized (bf16) checkpoint."
+            ) from None
+        raise
     merged: list[str] = []
     if strategy == "full":
         tensors: dict[str, RawTensor] = {}
         for shard in shards:
             tensors.update(load_raw(shard)[0])
-        merged = apply_merge_ops(tensors, ops)
+        merged = apply_merge_ops(tensors, ops, int4)
         save_raw({k: _cast(v, out_dtype) for k, v in tensors.items()}, out / "model.safetensors", {"format": "pt"})
         config = {**config, "torch_dtype": dtype_name}
         (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     else:
         for shard in shards:
             tensors, meta = load_raw(shard)
-            merged += apply_merge_ops(tensors, ops)
+            merged += apply_merge_ops(tensors, ops, int4)
             save_raw(tensors, out / shard.name, meta or {"format": "pt"})
     missing = sorted(set(ops) - set(merged))
     if missing:
@@ -171,6 +186,18 @@ def _merge_into(
         if f.is_file() and f.name not in skip and not f.name.endswith(".safetensors") and f.name != "README.md":
             copy_artifact_file(f, out)
     logger.info("merged %d adapter matrices into %d weights", sum(len(v) for v in ops.values()), len(merged))
+
+
+def packed_int4_group_size(config: dict[str, Any]) -> int | None:
+    """The group size of a compressed-tensors ``pack-quantized`` model (Kimi K2.x), else None."""
+    quant = config.get("quantization_config")
+    if not isinstance(quant, dict) or quant.get("format") != "pack-quantized":
+        return None
+    for group in (quant.get("config_groups") or {}).values():
+        size = ((group or {}).get("weights") or {}).get("group_size") if isinstance(group, dict) else None
+        if isinstance(size, int) and size > 0:
+            return size
+    return 32
 
 
 def _cast(raw: RawTensor, out_dtype: str) -> RawTensor:
