@@ -1,4 +1,9 @@
-"""``tinkerlite plot LOG_DIR``: an SVG of a run's metrics, drawn with the standard library."""
+"""``tinkerlite plot LOG_DIR [metric ...]``: an SVG of a run's metrics, drawn with the standard library.
+
+One panel per metric: a legend line above the plot area (so no label sits on the curve), "nice" tick
+values on both axes with a light grid, and the step axis labelled. Every training command writes
+``LOG_DIR/metrics.svg`` at the end of a run; this command redraws it, or draws chosen metrics.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from xml.sax.saxutils import escape
 
 from .utils.files import atomic_write_bytes, read_jsonl
 
-__all__ = ["DEFAULT_KEYS", "main", "plot_run", "render_svg"]
+__all__ = ["DEFAULT_KEYS", "main", "metric_names", "nice_ticks", "plot_run", "render_svg", "report_files"]
 
 DEFAULT_KEYS = ("train_mean_nll", "test/nll", "env/all/reward/total", "dpo_loss", "teacher_kl", "learning_rate")
-_W, _H, _PAD = 520, 220, 44
+_W, _H = 560, 230  # panel size
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 34, 36  # plot-area margins inside a panel
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
@@ -26,26 +32,70 @@ def _series(rows: list[dict[str, object]], key: str) -> list[tuple[float, float]
     return pts
 
 
+def metric_names(rows: list[dict[str, object]]) -> list[str]:
+    """Keys with at least one finite number at a step: what can be plotted."""
+    names: dict[str, None] = {}
+    for r in rows:
+        if not isinstance(r.get("step"), (int, float)):
+            continue
+        for k, v in r.items():
+            if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                names.setdefault(k, None)
+    return list(names)
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten apart) covering ``[lo, hi]``."""
+    if not hi > lo:
+        hi = lo + (abs(lo) or 1.0)
+    raw = (hi - lo) / max(target - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks = []
+    t = start
+    while t <= hi + step * 1e-9:
+        ticks.append(round(t, 12))
+        t += step
+    if ticks[-1] < hi:
+        ticks.append(round(t, 12))
+    return ticks
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
 def _panel(key: str, pts: list[tuple[float, float]], y0: int, color: str) -> list[str]:
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    xmin, xmax = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    ymin, ymax = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
+    xt, yt = nice_ticks(min(xs), max(xs)), nice_ticks(min(ys), max(ys))
+    xmin, xmax, ymin, ymax = xt[0], xt[-1], yt[0], yt[-1]
+    left, right, top, bottom = _LEFT, _W - _RIGHT, y0 + _TOP, y0 + _H - _BOTTOM
 
     def sx(x: float) -> float:
-        return _PAD + (x - xmin) / (xmax - xmin) * (_W - 2 * _PAD)
+        return left + (x - xmin) / (xmax - xmin) * (right - left)
 
     def sy(y: float) -> float:
-        return y0 + _H - _PAD / 2 - (y - ymin) / (ymax - ymin) * (_H - _PAD)
+        return bottom - (y - ymin) / (ymax - ymin) * (bottom - top)
 
-    path = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(pts))
     out = [
-        f'<text x="{_PAD}" y="{y0 + 16}" font-size="13" font-weight="bold">{escape(key)}</text>',
-        f'<line x1="{_PAD}" y1="{y0 + _H - _PAD / 2}" x2="{_W - _PAD}" y2="{y0 + _H - _PAD / 2}" stroke="#999"/>',
-        f'<text x="4" y="{sy(ymax) + 4:.1f}" font-size="10">{ymax:.4g}</text>',
-        f'<text x="4" y="{sy(ymin) + 4:.1f}" font-size="10">{ymin:.4g}</text>',
-        f'<text x="{_W - _PAD}" y="{y0 + _H - 6}" font-size="10" text-anchor="end">step {xmax:g}</text>',
-        f'<path d="{path}" fill="none" stroke="{color}" stroke-width="1.8"/>',
+        f'<line x1="{left + 4}" y1="{y0 + 16}" x2="{left + 28}" y2="{y0 + 16}" stroke="{color}" stroke-width="2.5"/>',
+        f'<text x="{left + 34}" y="{y0 + 20}" font-size="13">{escape(key)}</text>',
     ]
+    for t in yt:
+        y = sy(t)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#e3e3e3"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 3.5:.1f}" font-size="10" text-anchor="end">{_fmt(t)}</text>')
+    for t in xt:
+        x = sx(t)
+        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#e3e3e3"/>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 14}" font-size="10" text-anchor="middle">{_fmt(t)}</text>')
+    out += [
+        f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#999"/>',
+        f'<text x="{(left + right) / 2:.1f}" y="{bottom + 28}" font-size="11" text-anchor="middle">step</text>',
+    ]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(pts))
+    out.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="1.8"/>')
     if len(pts) == 1:
         out.append(f'<circle cx="{sx(xs[0]):.1f}" cy="{sy(ys[0]):.1f}" r="3" fill="{color}"/>')
     return out
@@ -67,6 +117,7 @@ def render_svg(rows: list[dict[str, object]], keys: Sequence[str] = DEFAULT_KEYS
 
 
 def plot_run(log_dir: str | Path, keys: Sequence[str] = DEFAULT_KEYS, out: str | Path | None = None) -> Path:
+    """Write ``LOG_DIR/metrics.svg`` (or ``out``) from ``LOG_DIR/metrics.jsonl``; returns its path."""
     rows = read_jsonl(Path(log_dir) / "metrics.jsonl")
     target = Path(out) if out else Path(log_dir) / "metrics.svg"
     atomic_write_bytes(target, render_svg(rows, keys).encode("utf-8"))
@@ -76,11 +127,37 @@ def plot_run(log_dir: str | Path, keys: Sequence[str] = DEFAULT_KEYS, out: str |
 def main(argv: Sequence[str]) -> int:
     args = list(argv)
     if not args or args[0] in ("-h", "--help"):
-        print("usage: tinkerlite plot LOG_DIR [metric ...]\nwrites LOG_DIR/metrics.svg")
+        print("usage: tinkerlite plot LOG_DIR [metric ...]\nwrites LOG_DIR/metrics.svg (default: the loss curves)")
         return 0 if args else 2
     log_dir = Path(args[0])
-    if not (log_dir / "metrics.jsonl").exists():
-        print(f"tinkerlite plot: {log_dir / 'metrics.jsonl'} not found", file=sys.stderr)
+    metrics = log_dir / "metrics.jsonl"
+    if not metrics.is_file():
+        print(f"tinkerlite plot: {metrics} not found; pass a run's log_path", file=sys.stderr)
+        return 2
+    try:
+        rows = read_jsonl(metrics)
+    except (OSError, ValueError) as e:
+        print(f"tinkerlite plot: cannot read {metrics}: {e}", file=sys.stderr)
+        return 2
+    known = metric_names(rows)
+    unknown = [k for k in args[1:] if k not in known]
+    if unknown:
+        print(
+            f"tinkerlite plot: no metric {', '.join(map(repr, unknown))} in {metrics}; known: {', '.join(known)}",
+            file=sys.stderr,
+        )
         return 2
     print(plot_run(log_dir, args[1:] or DEFAULT_KEYS))
     return 0
+
+
+def report_files(log_path: str | Path) -> str:
+    """``metrics: ...`` and ``plot: ...`` lines for a finished run; the SVG is (re)drawn here.
+
+    The plot is a convenience: a failure to draw it is reported on the line, never raised.
+    """
+    metrics = Path(log_path) / "metrics.jsonl"
+    try:
+        return f"metrics: {metrics}\nplot:    {plot_run(log_path)}"
+    except (OSError, ValueError) as e:
+        return f"metrics: {metrics} (plot failed: {e})"

@@ -12,7 +12,6 @@ differently trained teacher, a base-model student, and ``teacher_kl`` falling. W
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,7 +116,9 @@ def _run(v: dict[str, Any]) -> int:
     print()
     if hist:
         print(f"steps {summary['steps_run']}  teacher_kl {hist[0]:.4f} -> {hist[-1]:.4f}")
-    print(f"metrics: {os.path.join(log_path, 'metrics.jsonl')}")
+    from ..plotting import report_files
+
+    print(report_files(log_path))
     if summary.get("state_path"):
         print(f"final checkpoint: {summary['state_path']}")
     return 0

@@ -10,7 +10,6 @@ switches to the asynchronous off-policy loop.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -174,6 +173,8 @@ def _report(log_path: str, summary: dict[str, Any]) -> None:
     tests = summary.get("test_reward_history") or []
     if tests:
         print("test reward: " + ", ".join(f"step {s}: {r:.3f}" for s, r in tests))
-    print(f"metrics: {os.path.join(log_path, 'metrics.jsonl')}")
+    from ..plotting import report_files
+
+    print(report_files(log_path))
     if summary.get("state_path"):
         print(f"final checkpoint: {summary['state_path']}")

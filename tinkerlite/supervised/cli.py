@@ -6,7 +6,6 @@ the built-in tiny model, so the same command works offline, in CI and on a lapto
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -172,7 +171,7 @@ def _clip(text: str, limit: int = 72) -> str:
 def _report(
     log_path: str, summary: dict[str, Any], prompts: list[list[dict[str, Any]]], before: list[str], after: list[str]
 ) -> None:
-    from ..plotting import plot_run
+    from ..plotting import report_files
 
     print()
     print(
@@ -182,7 +181,6 @@ def _report(
     for conv, b, a in zip(prompts, before, after, strict=False):
         question = conv[-1].get("content", "")
         print(f"\nprompt: {question!r}\n  before: {_clip(b)!r}\n  after:  {_clip(a)!r}")
-    svg = plot_run(log_path)
-    print(f"\nmetrics: {os.path.join(log_path, 'metrics.jsonl')}\nplot:    {svg}")
+    print(f"\n{report_files(log_path)}")
     if summary.get("state_path"):
         print(f"final checkpoint: {summary['state_path']}")
