@@ -1,8 +1,8 @@
 """tinkerlite: a pure-Python, zero-dependency client and cookbook for the Tinker fine-tuning API.
 
-``import tinkerlite as tinker`` ports most code written for the official SDK. The SDK-level names
-(``ServiceClient``, ``types``, the exception classes) resolve lazily, so importing the package stays
-cheap and never touches an optional dependency.
+``import tinkerlite as tinker`` ports code written for the official SDK: every name of ``tinker.__all__``
+(SDK 0.38) is here. They resolve lazily (PEP 562) from the one table below, so importing the package
+stays cheap and never touches an optional dependency.
 """
 
 from __future__ import annotations
@@ -13,16 +13,24 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .errors import MissingExtraError, ProtocolError, TinkerliteError, ValidationError
 
-# name -> module that defines it; imported on first attribute access (PEP 562).
-_LAZY: dict[str, str] = {
+__title__ = "tinkerlite"
+
+_CLIENT = {
     "ServiceClient": "tinkerlite.client.service_client",
     "TrainingClient": "tinkerlite.client.training_client",
     "SamplingClient": "tinkerlite.client.sampling_client",
     "RestClient": "tinkerlite.client.rest_client",
+    "AdminClient": "tinkerlite.client.admin_client",
     "APIFuture": "tinkerlite.client.api_future",
+    "BackcompatTrainingClientFuture": "tinkerlite.client.backcompat",
+    "BackcompatSamplingClientFuture": "tinkerlite.client.backcompat",
+    "LossHandle": "tinkerlite.client.custom_loss",
+    "PerDatumLossFn": "tinkerlite.client.custom_loss",
     "RetryConfig": "tinkerlite.client",
+    "Timeout": "tinkerlite.client.options",
+    "RequestOptions": "tinkerlite.client.options",
 }
-_LAZY_EXCEPTIONS = (
+_EXCEPTIONS = (
     "TinkerError",
     "APIError",
     "APIStatusError",
@@ -39,78 +47,103 @@ _LAZY_EXCEPTIONS = (
     "RateLimitError",
     "InternalServerError",
     "RequestFailedError",
+    "ExperimentalWarning",
 )
-for _name in _LAZY_EXCEPTIONS:
-    _LAZY[_name] = "tinkerlite._exceptions"
-for _name in (
+_TYPES = (
+    "AdamOptimizerConfig",
     "AdamParams",
+    "Checkpoint",
+    "CheckpointType",
     "Datum",
+    "DimuonOptimizerConfig",
+    "DimuonParams",
+    "DmelChunk",
     "EncodedTextChunk",
     "ForwardBackwardOutput",
     "ImageAssetPointerChunk",
     "ImageChunk",
     "LoraConfig",
     "LossFnType",
+    "ModelID",
     "ModelInput",
+    "ModelInputChunk",
+    "OptimParams",
+    "OptimStepRequest",
+    "OptimStepResponse",
+    "ParsedCheckpointTinkerPath",
+    "PromptProvenanceSpan",
+    "SampleRequest",
     "SampleResponse",
+    "SampledProvenanceSpan",
     "SampledSequence",
     "SamplingParams",
+    "StopReason",
     "TensorData",
-):
-    _LAZY[_name] = "tinkerlite.types"
+    "TensorDtype",
+    "TrainingRun",
+)
+# name -> module that defines it; imported on first attribute access.
+_LAZY: dict[str, str] = {
+    **_CLIENT,
+    **dict.fromkeys(_EXCEPTIONS, "tinkerlite._exceptions"),
+    **dict.fromkeys(_TYPES, "tinkerlite.types"),
+}
+_SUBMODULES = ("types", "auth")
 
 if TYPE_CHECKING:  # pragma: no cover
+    from . import auth as auth
     from . import types as types
     from ._exceptions import *  # noqa: F403
-    from .client.api_future import APIFuture as APIFuture  # type: ignore[import-not-found,unused-ignore]
-    from .client.rest_client import RestClient as RestClient  # type: ignore[import-not-found,unused-ignore]
-    from .client.sampling_client import SamplingClient as SamplingClient  # type: ignore[import-not-found,unused-ignore]
-    from .client.service_client import ServiceClient as ServiceClient  # type: ignore[import-not-found,unused-ignore]
-    from .client.training_client import TrainingClient as TrainingClient  # type: ignore[import-not-found,unused-ignore]
-    from .types import (
-        AdamParams as AdamParams,
-    )
-    from .types import (
-        Datum as Datum,
-    )
-    from .types import (
-        EncodedTextChunk as EncodedTextChunk,
-    )
-    from .types import (
-        ForwardBackwardOutput as ForwardBackwardOutput,
-    )
-    from .types import (
-        ImageAssetPointerChunk as ImageAssetPointerChunk,
-    )
-    from .types import (
-        ImageChunk as ImageChunk,
-    )
-    from .types import (
-        LoraConfig as LoraConfig,
-    )
-    from .types import (
-        LossFnType as LossFnType,
-    )
-    from .types import (
-        ModelInput as ModelInput,
-    )
-    from .types import (
-        SampledSequence as SampledSequence,
-    )
-    from .types import (
-        SampleResponse as SampleResponse,
-    )
-    from .types import (
-        SamplingParams as SamplingParams,
-    )
-    from .types import (
-        TensorData as TensorData,
-    )
+    from ._exceptions import ExperimentalWarning as ExperimentalWarning
+    from .client import RetryConfig as RetryConfig
+    from .client.admin_client import AdminClient as AdminClient
+    from .client.api_future import APIFuture as APIFuture
+    from .client.backcompat import BackcompatSamplingClientFuture as BackcompatSamplingClientFuture
+    from .client.backcompat import BackcompatTrainingClientFuture as BackcompatTrainingClientFuture
+    from .client.custom_loss import LossHandle as LossHandle
+    from .client.custom_loss import PerDatumLossFn as PerDatumLossFn
+    from .client.options import RequestOptions as RequestOptions
+    from .client.options import Timeout as Timeout
+    from .client.rest_client import RestClient as RestClient
+    from .client.sampling_client import SamplingClient as SamplingClient
+    from .client.service_client import ServiceClient as ServiceClient
+    from .client.training_client import TrainingClient as TrainingClient
+    from .types import AdamOptimizerConfig as AdamOptimizerConfig
+    from .types import AdamParams as AdamParams
+    from .types import Checkpoint as Checkpoint
+    from .types import CheckpointType as CheckpointType
+    from .types import Datum as Datum
+    from .types import DimuonOptimizerConfig as DimuonOptimizerConfig
+    from .types import DimuonParams as DimuonParams
+    from .types import DmelChunk as DmelChunk
+    from .types import EncodedTextChunk as EncodedTextChunk
+    from .types import ForwardBackwardOutput as ForwardBackwardOutput
+    from .types import ImageAssetPointerChunk as ImageAssetPointerChunk
+    from .types import ImageChunk as ImageChunk
+    from .types import LoraConfig as LoraConfig
+    from .types import LossFnType as LossFnType
+    from .types import ModelID as ModelID
+    from .types import ModelInput as ModelInput
+    from .types import ModelInputChunk as ModelInputChunk
+    from .types import OptimParams as OptimParams
+    from .types import OptimStepRequest as OptimStepRequest
+    from .types import OptimStepResponse as OptimStepResponse
+    from .types import ParsedCheckpointTinkerPath as ParsedCheckpointTinkerPath
+    from .types import PromptProvenanceSpan as PromptProvenanceSpan
+    from .types import SampledProvenanceSpan as SampledProvenanceSpan
+    from .types import SampledSequence as SampledSequence
+    from .types import SampleRequest as SampleRequest
+    from .types import SampleResponse as SampleResponse
+    from .types import SamplingParams as SamplingParams
+    from .types import StopReason as StopReason
+    from .types import TensorData as TensorData
+    from .types import TensorDtype as TensorDtype
+    from .types import TrainingRun as TrainingRun
 
 
 def __getattr__(name: str) -> Any:
-    if name == "types":
-        return importlib.import_module("tinkerlite.types")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tinkerlite.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tinkerlite' has no attribute {name!r}")
@@ -120,28 +153,17 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
 
 
 __all__ = [
-    "AdamParams",
-    "Datum",
-    "EncodedTextChunk",
-    "ForwardBackwardOutput",
-    "ImageAssetPointerChunk",
-    "ImageChunk",
-    "LoraConfig",
-    "LossFnType",
     "MissingExtraError",
-    "ModelInput",
     "ProtocolError",
-    "SampleResponse",
-    "SampledSequence",
-    "SamplingParams",
-    "TensorData",
     "TinkerliteError",
     "ValidationError",
+    "__title__",
     "__version__",
+    "auth",
     "types",
     *_LAZY,
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "BadRequestError",
     "BillingError",
     "ConflictError",
+    "ExperimentalWarning",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -65,7 +66,7 @@ class TinkerError(Exception):
 class APIError(TinkerError):
     """Base class for errors tied to an HTTP request."""
 
-    def __init__(self, message: str, request: RequestInfo | None = None, *, body: object | None = None):
+    def __init__(self, message: str, request: RequestInfo | None, *, body: object | None) -> None:
         super().__init__(message)
         self.message = message
         self.request = request
@@ -75,7 +76,7 @@ class APIError(TinkerError):
 class APIResponseValidationError(APIError):
     """The server answered 2xx with a body that is not what the endpoint returns."""
 
-    def __init__(self, response: ResponseInfo, body: object | None, *, message: str | None = None):
+    def __init__(self, response: ResponseInfo, body: object | None, message: str | None = None) -> None:
         super().__init__(message or "Data returned by API invalid for expected schema.", response.request, body=body)
         self.response = response
         self.status_code = response.status_code
@@ -93,12 +94,14 @@ class APIStatusError(APIError):
 class APIConnectionError(APIError):
     """No HTTP response came back (refused, reset, DNS, TLS...)."""
 
-    def __init__(self, request: RequestInfo | None = None, message: str = "Connection error.") -> None:
+    def __init__(self, request: RequestInfo | None, message: str = "Connection error.") -> None:
         super().__init__(message, request, body=None)
 
 
 class APITimeoutError(APIConnectionError):
-    def __init__(self, request: RequestInfo | None = None, message: str = "Request timed out.") -> None:
+    """No response within the read timeout. ``message`` (tinkerlite's addition) names the URL and bound."""
+
+    def __init__(self, request: RequestInfo | None, message: str = "Request timed out.") -> None:
         super().__init__(request=request, message=message)
 
 
@@ -182,3 +185,7 @@ def make_status_error(response: ResponseInfo, *, hint: str | None = None) -> API
     if cls is None:
         cls = InternalServerError if response.status_code >= 500 else APIStatusError
     return cls(message, response, body)
+
+
+class ExperimentalWarning(FutureWarning):
+    """Emitted by APIs that may change or go away in any release (shown by default, as a FutureWarning)."""

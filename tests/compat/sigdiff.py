@@ -34,6 +34,7 @@ NONLITERAL = "<default>"
 KINDS = ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD", "VAR_POSITIONAL", "KEYWORD_ONLY", "VAR_KEYWORD")
 _MODEL_BASES = {"BaseModel", "StrictBase", "NamedTuple", "TypedDict"}
 _MODEL_DECORATORS = {"dataclass", "chz", "dataclasses.dataclass", "chz.chz"}
+_PYDANTIC_HOOKS = {"field_validator", "field_serializer", "model_validator", "model_serializer", "validator"}
 _ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
 
 
@@ -94,7 +95,7 @@ def _func_shape(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
         params.append(Param(arg.arg, kind, _literal(defaults[i])))
     if a.vararg:
         params.append(Param(a.vararg.arg, "VAR_POSITIONAL", MISSING))
-    for arg, d in zip(a.kwonlyargs, a.kw_defaults):
+    for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True):
         params.append(Param(arg.arg, "KEYWORD_ONLY", _literal(d)))
     if a.kwarg:
         params.append(Param(a.kwarg.arg, "VAR_KEYWORD", MISSING))
@@ -274,7 +275,7 @@ class OfficialPackage:
     def _members(self, module: str, cls: ast.ClassDef, depth: int = 0) -> dict[str, Shape]:
         out: dict[str, Shape] = {}
         if depth < 8:
-            for m, c in self._bases(module, cls):
+            for m, c in reversed(self._bases(module, cls)):  # the first base wins, as in the MRO
                 out.update(self._members(m, c, depth + 1))
         for stmt in cls.body:
             if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -285,6 +286,8 @@ class OfficialPackage:
             if any(d.endswith("overload") for d in decos):
                 continue
             if any(d.endswith(".setter") or d.endswith(".deleter") for d in decos):
+                continue
+            if decos & _PYDANTIC_HOOKS:  # validation/serialisation hooks pydantic calls, not user API
                 continue
             if "property" in decos or "cached_property" in decos or "functools.cached_property" in decos:
                 out[stmt.name] = Shape("property")
@@ -304,9 +307,13 @@ class OfficialPackage:
             members = self._members(mod, node)
             if any(ast.unparse(b) in _ENUM_BASES or ast.unparse(b).endswith("Enum") for b in node.bases):
                 vals = []
+                str_enum = any(ast.unparse(b).endswith("StrEnum") for b in node.bases)
                 for stmt in node.body:
                     if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-                        vals.append(f"{stmt.targets[0].id}={_literal(stmt.value)}")
+                        member = stmt.targets[0].id
+                        auto = isinstance(stmt.value, ast.Call) and _deco_name(stmt.value).endswith("auto")
+                        value = repr(member.lower()) if auto and str_enum else _literal(stmt.value)
+                        vals.append(f"{member}={value}")
                 return Shape("enum", values=tuple(sorted(vals)))
             init = members.pop("__init__", None)
             if self._is_model(mod, node) and init is not None and init.kind == "function":
@@ -319,7 +326,8 @@ class OfficialPackage:
                 members["__init__"] = init
             return Shape("class", members=members)
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        if value is not None and ast.unparse(value).startswith(("Literal[", "typing.Literal[", "typing_extensions.Literal[")):
+        literal_heads = ("Literal[", "typing.Literal[", "typing_extensions.Literal[")
+        if value is not None and ast.unparse(value).startswith(literal_heads):
             sl = value.slice  # type: ignore[attr-defined]
             elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
             return Shape("literal", values=tuple(sorted(_literal(e) for e in elts)))
@@ -354,6 +362,8 @@ def _sig_shape(fn: Any) -> Shape:
 
 
 def _our_fields(cls: type) -> tuple[Param, ...]:
+    if hasattr(cls, "__total__") and hasattr(cls, "__annotations__"):  # a TypedDict: keys, never defaults
+        return tuple(Param(n, "FIELD", MISSING) for n in cls.__annotations__)
     if dataclasses.is_dataclass(cls):
         out = []
         for f in dataclasses.fields(cls):
@@ -391,7 +401,7 @@ def our_member(cls: type, name: str) -> Shape | None:
         return None
     if isinstance(attr, (staticmethod, classmethod)):
         attr = attr.__func__
-    if isinstance(attr, property) or hasattr(attr, "__set_name__") and not callable(attr):
+    if isinstance(attr, property) or (hasattr(attr, "__set_name__") and not callable(attr)):
         return Shape("property")
     if inspect.isfunction(attr) or inspect.ismethod(attr) or callable(attr):
         return _sig_shape(attr)
@@ -409,8 +419,10 @@ def _same_default(a: str, b: str) -> bool:
         x, y = ast.literal_eval(a), ast.literal_eval(b)
     except (ValueError, SyntaxError):
         return False
-    nums = (int, float)
-    return isinstance(x, nums) and isinstance(y, nums) and not isinstance(x, bool) and not isinstance(y, bool) and x == y
+    def num(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    return num(x) and num(y) and x == y
 
 
 def _drop_private_tail(ours: tuple[Param, ...], theirs: tuple[Param, ...]) -> tuple[Param, ...]:
@@ -429,9 +441,11 @@ def _drop_private_tail(ours: tuple[Param, ...], theirs: tuple[Param, ...]) -> tu
 def _compare_params(q: str, theirs: tuple[Param, ...], ours: tuple[Param, ...], ordered: bool) -> list[Diff]:
     ours = _drop_private_tail(ours, theirs)
     if ordered:
-        if len(theirs) == len(ours) and all(
-            t.name == o.name and t.kind == o.kind and _same_default(t.default, o.default) for t, o in zip(theirs, ours)
-        ):
+        same = len(theirs) == len(ours) and all(
+            t.name == o.name and t.kind == o.kind and _same_default(t.default, o.default)
+            for t, o in zip(theirs, ours, strict=False)
+        )
+        if same:
             return []
         if theirs != ours:
             return [Diff(q, f"signature ({', '.join(p.show() for p in theirs)}) != ours "

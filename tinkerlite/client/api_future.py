@@ -41,6 +41,11 @@ class APIFuture(Generic[T]):
     def __await__(self) -> Generator[Any, None, T]:
         return self.result_async().__await__()
 
+    async def coroutine(self) -> T:
+        """This future as a coroutine, for APIs that want one rather than an awaitable
+        (``asyncio.create_task(client.sample(...).coroutine())``)."""
+        return await self
+
     def future(self) -> concurrent.futures.Future[T]:
         return self._future
 

@@ -11,13 +11,45 @@ gradients come from autograd.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ValidationError
+from ..types.custom_loss_input import CustomLossInput
 
 CustomLossResult = tuple[float, dict[str, float], Sequence[Any]]
 CustomLossFn = Callable[[list[Any], list[list[float]]], Any]
+
+# SDK 0.38: a per-datum loss ``(logprobs, *loss_fn_inputs it reads) -> (scalar loss, {custom/<name>:sum|mean})``.
+PerDatumLossFn = Callable[..., tuple[Any, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class LossHandle:
+    """A loss registered with ``ServiceClient.create_custom_loss`` (SDK 0.38): its name, its inputs
+    (``logprobs`` first, then the ``loss_fn_inputs`` keys in call order, each with a rank), the session it
+    belongs to, and the traced graph. tinkerlite cannot trace (no torch.fx), so handles only come from
+    code that builds them; ``forward_backward_custom`` takes the loss callable instead."""
+
+    name: str
+    inputs: tuple[CustomLossInput, ...]
+    session_id: str
+    graph: Any = field(repr=False, compare=False)
+    loss_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identifies the traced loss (its code and inputs), so a session registers each loss once."""
+        digest = hashlib.sha256(str(getattr(self.graph, "code", self.graph)).encode())
+        digest.update(repr(self.inputs).encode())
+        return digest.hexdigest()
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The ``loss_fn_inputs`` keys the loss reads, in the order it takes them."""
+        return tuple(i.name for i in self.inputs[1:])
 
 
 def _flatten(values: Any) -> list[float]:

@@ -99,16 +99,21 @@ class _LoopThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def _jwt_expiry(token: str) -> float | None:
-    """``exp`` claim of a JWT, without verifying it (the server does that)."""
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, without verifying it (the server does that); ``{}`` when unreadable."""
     try:
         payload = token.split(".")[1]
         payload += "=" * (-len(payload) % 4)
         claims = json.loads(base64.urlsafe_b64decode(payload))
-        exp = claims.get("exp")
-        return float(exp) if isinstance(exp, (int, float)) else None
     except (IndexError, ValueError, TypeError):
-        return None
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """``exp`` claim of a JWT."""
+    exp = jwt_claims(token).get("exp")
+    return float(exp) if isinstance(exp, (int, float)) else None
 
 
 class Holder:
@@ -310,6 +315,19 @@ class Holder:
         if not isinstance(jwt, str) or not jwt:
             raise TinkerError("auth/token returned no jwt")
         self._jwt, self._jwt_exp = jwt, _jwt_expiry(jwt)
+
+    async def identity_jwt(self) -> str | None:
+        """A JWT carrying the caller's identity claims, if one is at hand (``RestClient.whoami``): the
+        exchanged token when the server enables JWT auth, or a Tinker-issued JWT given as the credential."""
+        await self.ensure_started()
+        if self.client_config.pjwt_auth_enabled:
+            if self._jwt is None:
+                await self._refresh_jwt()
+            return self._jwt
+        raw = self._raw_credential()
+        if raw.startswith("eyJ") and str(jwt_claims(raw).get("iss", "")).startswith("passport-"):
+            return raw
+        return None
 
     def auth_hint(self) -> str:
         return (

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
+import json
+import logging
 import random
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +21,9 @@ from .api_future import APIFuture
 from .holder import Holder
 from .retry import is_sample_retryable, sample_backpressure_s, sample_retry_delay
 from .sequencing import IdCounter, clone_seq_start
+
+log = logging.getLogger(__name__)
+QUEUE_STATE_LOG_INTERVAL_S = 60.0
 
 MAX_CONCURRENT_DISPATCH = 400
 THROTTLED_DISPATCH = 10
@@ -110,6 +117,32 @@ class SamplingClient:
 
     # ---- creation ------------------------------------------------------------------------------------
 
+    @staticmethod
+    def create(
+        holder: Holder,
+        *,
+        model_path: str | None = None,
+        base_model: str | None = None,
+        sampling_session_id: str | None = None,
+        retry_config: RetryConfig | None = None,
+        record_stability_info: bool = False,
+    ) -> APIFuture[SamplingClient]:
+        """A client for a new sampling session (``model_path`` or ``base_model``), or for the existing
+        ``sampling_session_id``."""
+        return APIFuture(
+            holder.run(
+                SamplingClient.create_async(
+                    holder,
+                    model_path=model_path,
+                    base_model=base_model,
+                    sampling_session_id=sampling_session_id,
+                    retry_config=retry_config,
+                    record_stability_info=record_stability_info,
+                ),
+                "SamplingClient.create",
+            )
+        )
+
     @classmethod
     async def create_async(
         cls,
@@ -117,9 +150,22 @@ class SamplingClient:
         *,
         model_path: str | None = None,
         base_model: str | None = None,
+        sampling_session_id: str | None = None,
         retry_config: RetryConfig | None = None,
         record_stability_info: bool = False,
     ) -> SamplingClient:
+        if sampling_session_id is not None:
+            joined = cls(
+                holder,
+                sampling_session_id,
+                base_model=base_model,
+                model_path=model_path,
+                retry_config=retry_config,
+                record_stability_info=record_stability_info,
+            )
+            if base_model is None:
+                await joined._fetch_base_model()
+            return joined
         if model_path is None and base_model is None:
             raise ValueError("Either model_path or base_model must be provided")
         seq = holder.sampling_session_seq_ids.reserve(1)[0]
@@ -271,8 +317,29 @@ class SamplingClient:
         )
         return APIFuture(self.holder.run(coro, _sdk_method))
 
-    async def sample_async(self, prompt: Any, num_samples: int, sampling_params: Any, **kw: Any) -> Any:
-        return await self.sample(prompt, num_samples, sampling_params, **kw)
+    async def sample_async(
+        self,
+        prompt: Any,
+        num_samples: int,
+        sampling_params: Any,
+        include_prompt_logprobs: bool = False,
+        topk_prompt_logprobs: int = 0,
+        topk_sample_logprobs: int = 0,
+        target_prompt_logprobs: Any = None,
+        prompt_alt_tokens_k: int = 0,
+        prompt_logprobs_last_n: int | None = None,
+    ) -> Any:
+        return await self.sample(
+            prompt,
+            num_samples,
+            sampling_params,
+            include_prompt_logprobs,
+            topk_prompt_logprobs,
+            topk_sample_logprobs,
+            target_prompt_logprobs,
+            prompt_alt_tokens_k,
+            prompt_logprobs_last_n,
+        )
 
     def compute_logprobs(self, prompt: Any, prompt_logprobs_last_n: int | None = None) -> APIFuture[Any]:
         """Log-probs of each prompt token given its prefix (position 0 is None)."""
@@ -308,12 +375,53 @@ class SamplingClient:
 
         return _load_tokenizer(self.get_base_model())
 
-    # ---- pickling: a clone with its own 1e9 seq-id block ------------------------------------------------
+    def get_telemetry(self) -> None:
+        """tinkerlite collects no telemetry."""
+        return None
+
+    def on_queue_state_change(self, queue_state: Any, queue_state_reason: str | None) -> None:
+        """Log (at most once a minute) that sampling is paused, and why."""
+        state = str(getattr(queue_state, "value", queue_state))
+        if state == "active":
+            return
+        now = time.time()
+        if now - getattr(self, "_queue_state_logged_at", 0.0) < QUEUE_STATE_LOG_INTERVAL_S:
+            return
+        if not queue_state_reason:
+            queue_state_reason = {
+                "paused_rate_limit": "concurrent sampler weights limit hit",
+                "paused_capacity": "Tinker backend is running short on capacity, please wait",
+            }.get(state, "unknown")
+        self._queue_state_logged_at = now
+        log.warning("Sampling is paused for sampler %s. Reason: %s", self.sampling_session_id, queue_state_reason)
+
+    # ---- handles and pickling: a clone with its own 1e9 seq-id block ------------------------------------
+
+    def get_sampler_handle(self) -> str:
+        """A credential-free string naming this sampler; ``from_sampler_handle`` makes a client of it in
+        any process (a pickle-free way to hand a sampler to workers)."""
+        state = self._state(api_key=None)
+        return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+
+    @staticmethod
+    def from_sampler_handle(handle: str, *, api_key: str | None = None) -> SamplingClient:
+        """A new client for the sampler behind ``handle``, authenticated with this process's credential
+        (or ``api_key``)."""
+        try:
+            state = json.loads(base64.urlsafe_b64decode(handle.encode()))
+        except (ValueError, TypeError):
+            raise ValueError("not a sampler handle (from SamplingClient.get_sampler_handle)") from None
+        if not isinstance(state, dict) or "sampling_session_id" not in state:
+            raise ValueError("not a sampler handle (from SamplingClient.get_sampler_handle)")
+        state["api_key"] = api_key
+        return _unpickle(state)
 
     def __reduce__(self) -> Any:
         cred = self.holder.credential
-        api_key = cred.get() if cred.source == "the api_key argument" else None
-        state = {
+        return (_unpickle, (self._state(api_key=cred.get() if cred.source == "the api_key argument" else None),))
+
+    def _state(self, api_key: str | None) -> dict[str, Any]:
+        return {
             "base_url": self.holder.base.url,
             "api_key": api_key,
             "session_id": self.holder.session_id,
@@ -324,7 +432,6 @@ class SamplingClient:
             "retry_config": dataclasses.asdict(self.retry_config),
             "record_stability_info": self._record_stability_info,
         }
-        return (_unpickle, (state,))
 
 
 def _unpickle(state: dict[str, Any]) -> SamplingClient:

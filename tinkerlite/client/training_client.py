@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from . import custom_loss as cl
 from . import headers as hdr
 from . import results
-from .api_future import APIFuture, ClientFuture
+from .api_future import APIFuture
 from .chunking import Chunk, combine_outputs, plan_chunks
 from .holder import ON_SENT, Holder
 from .sequencing import IdCounter, TurnGate, training_seq_id
@@ -20,13 +20,14 @@ from .sequencing import IdCounter, TurnGate, training_seq_id
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from .backcompat import BackcompatSamplingClientFuture
     from .sampling_client import SamplingClient
 
 
 class TrainingClient:
     """Created by ``ServiceClient.create_lora_training_client`` (or from saved state)."""
 
-    def __init__(self, holder: Holder, model_seq_id: int, model_id: str, *, info: Any = None) -> None:
+    def __init__(self, holder: Holder, model_seq_id: int, model_id: str, *, info: Any) -> None:
         self.holder = holder
         self.model_id = model_id
         self._model_seq_id = model_seq_id
@@ -55,15 +56,18 @@ class TrainingClient:
         )
         return results.json_record(done, cls)
 
-    async def _in_turn(self, lo: int, hi: int | None, submit: Callable[[], Awaitable[T]]) -> T:
+    async def _in_turn(
+        self, lo: int, hi: int | None, submit: Callable[[], Awaitable[T]], *, strict: bool = False
+    ) -> T:
         """Submit in seq order, but pass the turn on as soon as this request is on the wire.
 
         The server orders execution by seq_id anyway, so the next submission need not wait for this
         POST's response: with 100 ms of network latency a pipelined SFT step then costs one round trip,
         not one per request. A submission that later fails still poisons the gate.
-        ``TINKERLITE_STRICT_SUBMIT_ORDER=1`` restores the official SDK's wait-for-response order.
+        ``TINKERLITE_STRICT_SUBMIT_ORDER=1`` (or ``strict``) restores the official SDK's wait-for-response
+        order: requests on different connections can overtake each other in flight.
         """
-        if self.holder.strict_submit_order:
+        if strict or self.holder.strict_submit_order:
             async with self._gate.turn(lo, hi):
                 return await submit()
         loop = asyncio.get_running_loop()
@@ -172,8 +176,12 @@ class TrainingClient:
 
         async def submit(i: int) -> dict[str, Any]:
             lo, hi = (ids[0], ids[-1]) if parallel else (ids[i], None)
+            # Serial chunks (parallel_fwdbwd_chunks off) must *arrive* in order: wait for each response.
             return await self._in_turn(
-                lo, hi, lambda: self._post_fwdbwd(ids[i], chunks[i], loss_fn, loss_fn_config, forward_only)
+                lo,
+                hi,
+                lambda: self._post_fwdbwd(ids[i], chunks[i], loss_fn, loss_fn_config, forward_only),
+                strict=not parallel,
             )
 
         if parallel and len(chunks) > 1:
@@ -199,6 +207,10 @@ class TrainingClient:
         forward_only: bool,
         sdk_method: str,
     ) -> APIFuture[Any]:
+        from ..types.params import LOSS_FN_TYPES
+
+        if loss_fn not in LOSS_FN_TYPES:  # the SDK's LossFnType Literal rejects these before sending, too
+            raise ValidationError(f"must be one of {', '.join(LOSS_FN_TYPES)}; got {loss_fn!r}", field="loss_fn")
         chunks = self._plan(data)
         ids = self._ids.reserve(len(chunks))
         return APIFuture(
@@ -227,12 +239,22 @@ class TrainingClient:
     ) -> APIFuture[Any]:
         return self.forward_backward(data, loss_fn, loss_fn_config)
 
-    def forward_backward_custom(self, data: list[Any], loss_fn: cl.CustomLossFn) -> APIFuture[Any]:
+    def forward_backward_custom(
+        self, data: list[Any], loss_fn: cl.CustomLossFn | cl.LossHandle, *, loss_type_input: Any = None
+    ) -> APIFuture[Any]:
         """Custom loss computed here (§7); see :mod:`tinkerlite.client.custom_loss` for the contract.
+
+        ``loss_type_input`` is the SDK's (deprecated there, ignored here: the inputs are the datums').
+        A ``LossHandle`` needs the SDK's torch.fx graph runner, so it is rejected with that reason.
 
         ``2 × chunks`` seq ids are reserved now, so an ``optim_step`` called right after is ordered
         after the backward pass.
         """
+        if isinstance(loss_fn, cl.LossHandle):
+            raise NotImplementedError(
+                "forward_backward_custom with a LossHandle runs a torch.fx graph, which tinkerlite does not "
+                "ship; pass the loss callable itself"
+            )
         fwd_data = [cl.forward_datum(d) for d in data]
         chunks = self._plan(fwd_data)
         n = len(chunks)
@@ -268,8 +290,10 @@ class TrainingClient:
 
         return APIFuture(self.holder.run(go(), "TrainingClient.forward_backward_custom"))
 
-    async def forward_backward_custom_async(self, data: list[Any], loss_fn: cl.CustomLossFn) -> APIFuture[Any]:
-        return self.forward_backward_custom(data, loss_fn)
+    async def forward_backward_custom_async(
+        self, data: list[Any], loss_fn: cl.CustomLossFn | cl.LossHandle, *, loss_type_input: Any = None
+    ) -> APIFuture[Any]:
+        return self.forward_backward_custom(data, loss_fn, loss_type_input=loss_type_input)
 
     # ---- optimizer and weights -----------------------------------------------------------------------
 
@@ -277,17 +301,16 @@ class TrainingClient:
         if optim_params is not None and adam_params is not None:
             raise ValueError("Specify optim_params or legacy adam_params, not both")
         params = optim_params if optim_params is not None else adam_params
-        if params is None:
-            raise TypeError("Expected AdamParams or DimuonParams")
         from ..types import AdamParams, OptimStepResponse
+        from ..types.optim_step_request import OptimStepRequest
+        from ..types.optimizer import OptimParamsBase
 
-        payload = params.to_json()
-        key = "adam_params" if isinstance(params, AdamParams) else "optimizer_params"
-        if key == "optimizer_params":
-            payload = {"type": "dimuon", **payload}
+        if not isinstance(params, (AdamParams, OptimParamsBase)):
+            raise TypeError("Expected AdamParams or OptimParamsBase")
 
         def body(seq_id: int) -> dict[str, Any]:
-            return {"model_id": self.model_id, "seq_id": seq_id, "type": "optim_step", key: payload}
+            # "adam_params" for Adam, "optimizer_params" (with its "type") for other families.
+            return OptimStepRequest(optim_params=params, model_id=self.model_id, seq_id=seq_id).to_json()
 
         return self._run_ordered(
             "/api/v1/optim_step", body, "OptimStep", OptimStepResponse, "TrainingClient.optim_step"
@@ -324,13 +347,15 @@ class TrainingClient:
             max_retries=0,
         )
 
-    async def save_state_async(self, name: str, ttl_seconds: int | None = None, **kw: Any) -> APIFuture[Any]:
-        return self.save_state(name, ttl_seconds, **kw)
+    async def save_state_async(
+        self,
+        name: str,
+        ttl_seconds: int | None = None,
+        overwrite: bool = False,
+        user_metadata: dict[str, str] | None = None,
+    ) -> APIFuture[Any]:
+        return self.save_state(name, ttl_seconds, overwrite, user_metadata)
 
-    def _load(self, path: str, optimizer: bool, token: str | None, method: str) -> APIFuture[Any]:
-        from ..types import LoadWeightsResponse
-
-        def body(seq_id: int) -> dict[str, Any]:
     def save_weights_external(
         self, name: str, ttl_seconds: int | None = None, age_encryption_recipients: list[str] | None = None
     ) -> APIFuture[Any]:
@@ -360,6 +385,10 @@ class TrainingClient:
     ) -> APIFuture[Any]:
         return self.save_weights_external(name, ttl_seconds, age_encryption_recipients)
 
+    def _load(self, path: str, optimizer: bool, token: str | None, method: str) -> APIFuture[Any]:
+        from ..types import LoadWeightsResponse
+
+        def body(seq_id: int) -> dict[str, Any]:
             b: dict[str, Any] = {"model_id": self.model_id, "path": path, "seq_id": seq_id, "optimizer": optimizer}
             if token is not None:
                 b["weights_access_token"] = token
@@ -435,7 +464,7 @@ class TrainingClient:
         retry_config: Any = None,
         record_stability_info: bool = False,
         kind: str = "snapshot",
-    ) -> ClientFuture[SamplingClient]:
+    ) -> BackcompatSamplingClientFuture:
         """Save a sampler snapshot for this session and return a client sampling from it.
 
         ``name`` is ignored (deprecated upstream: these checkpoints are always ephemeral).
@@ -467,19 +496,26 @@ class TrainingClient:
                 record_stability_info=record_stability_info,
             )
 
-        return ClientFuture(self.holder.run(go(), method))
+        from .backcompat import BackcompatSamplingClientFuture
+
+        return BackcompatSamplingClientFuture(self.holder.run(go(), method))
 
     async def save_weights_and_get_sampling_client_async(
-        self, name: str | None = None, retry_config: Any = None
+        self,
+        name: str | None = None,
+        retry_config: Any = None,
+        record_stability_info: bool = False,
+        kind: str = "snapshot",
     ) -> SamplingClient:
-        return await self.save_weights_and_get_sampling_client(name, retry_config)
+        return await self.save_weights_and_get_sampling_client(name, retry_config, record_stability_info, kind)
 
     def create_sampling_client(
         self, model_path: str, retry_config: Any = None, record_stability_info: bool = False
-    ) -> ClientFuture[SamplingClient]:
+    ) -> BackcompatSamplingClientFuture:
+        from .backcompat import BackcompatSamplingClientFuture
         from .sampling_client import SamplingClient
 
-        return ClientFuture(
+        return BackcompatSamplingClientFuture(
             self.holder.run(
                 SamplingClient.create_async(
                     self.holder,
@@ -491,8 +527,10 @@ class TrainingClient:
             )
         )
 
-    async def create_sampling_client_async(self, model_path: str, retry_config: Any = None) -> SamplingClient:
-        return await self.create_sampling_client(model_path, retry_config)
+    async def create_sampling_client_async(
+        self, model_path: str, retry_config: Any = None, record_stability_info: bool = False
+    ) -> SamplingClient:
+        return await self.create_sampling_client(model_path, retry_config, record_stability_info)
 
     # ---- info ----------------------------------------------------------------------------------------
 
@@ -524,6 +562,16 @@ class TrainingClient:
         if not tokenizer_id:
             raise ValidationError("the server reported no tokenizer_id or model_name", field="get_info")
         return _load_tokenizer(tokenizer_id.split(":")[0])
+
+    def get_console_url(self) -> str:
+        """The Tinker console page of this training run."""
+        from ..types import _console
+
+        return _console.training_run_url(self.model_id)
+
+    def get_telemetry(self) -> None:
+        """tinkerlite collects no telemetry."""
+        return None
 
     def _now(self) -> float:
         return time.time()

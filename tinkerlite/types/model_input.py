@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from ..errors import ValidationError
@@ -215,7 +215,7 @@ _CHUNK_TYPES = (EncodedTextChunk, ImageChunk, ImageAssetPointerChunk, DmelChunk)
 
 @dataclass(frozen=True)
 class ModelInput:
-    chunks: list[ModelInputChunk] = field(default_factory=list)
+    chunks: list[ModelInputChunk]
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunks, (list, tuple)):

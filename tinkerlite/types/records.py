@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import enum
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from ..errors import ValidationError
+from . import _console
 from ._record import JsonRecord
 
 __all__ = [
@@ -42,7 +44,16 @@ __all__ = [
 ]
 
 CheckpointType: TypeAlias = Literal["training", "sampler", "external"]
-RequestErrorCategory: TypeAlias = Literal["unknown", "server", "user"]
+
+
+class RequestErrorCategory(str, enum.Enum):
+    """Who is to blame for a failed request; a ``str`` enum, so it compares equal to the wire value."""
+
+    Unknown = "unknown"
+    Server = "server"
+    User = "user"
+
+
 _KIND_TO_TYPE: dict[str, CheckpointType] = {
     "weights": "training",
     "sampler_weights": "sampler",
@@ -78,9 +89,9 @@ class ParsedCheckpointTinkerPath:
 
 @dataclass(frozen=True)
 class Cursor(JsonRecord):
-    offset: int = 0
-    limit: int = 0
-    total_count: int = 0
+    offset: int
+    limit: int
+    total_count: int
 
 
 @dataclass(frozen=True)
@@ -138,15 +149,15 @@ class UntypedAPIFuture(JsonRecord):
 @dataclass(frozen=True)
 class TryAgainResponse(JsonRecord):
     request_id: str
+    queue_state: str
     type: str = "try_again"
-    queue_state: str = "active"
     queue_state_reason: str | None = None
 
 
 @dataclass(frozen=True)
 class RequestFailedResponse(JsonRecord):
     error: str
-    category: str = "unknown"
+    category: str
 
     def __post_init__(self) -> None:
         if self.category not in ("unknown", "server", "user"):
@@ -172,7 +183,6 @@ class ClientConfigResponse(JsonRecord):
     sample_use_retrieve_futures: bool = False
     custom_loss_server_side: bool = False
     sample_join_sampling_session: bool = False
-    create_model_via_load_weights: bool = False
 
     @classmethod
     def from_json(cls, obj: Any) -> ClientConfigResponse:
@@ -197,7 +207,7 @@ class ClientConfigResponse(JsonRecord):
 @dataclass(frozen=True)
 class CreateSessionResponse(JsonRecord):
     session_id: str
-    type: str | None = None
+    type: str | None = "create_session"
     info_message: str | None = None
     warning_message: str | None = None
     error_message: str | None = None
@@ -238,12 +248,29 @@ class SaveWeightsResponse(JsonRecord):
     path: str
     type: str | None = None
 
+    def get_console_url(self) -> str:
+        """The Tinker console page of this checkpoint."""
+        return _console.checkpoint_url_from_path(self.path)
+
 
 @dataclass(frozen=True)
 class SaveWeightsForSamplerResponse(JsonRecord):
     path: str | None = None
     sampling_session_id: str | None = None
     type: str | None = None
+
+    def get_console_url(self) -> str:
+        """The Tinker console page of this sampler checkpoint."""
+        return _console.checkpoint_url_from_path(self._saved_path())
+
+    def get_playground_url(self) -> str:
+        """The Tinker playground, opened on this sampler checkpoint."""
+        return _console.playground_url(self._saved_path())
+
+    def _saved_path(self) -> str:
+        if self.path is None:
+            raise ValueError("this save made an ephemeral sampler (no path): there is no console page for it")
+        return self.path
 
 
 @dataclass(frozen=True)
@@ -267,7 +294,7 @@ class WeightsInfoResponse(JsonRecord):
 @dataclass(frozen=True)
 class CreateSamplingSessionResponse(JsonRecord):
     sampling_session_id: str
-    type: str | None = None
+    type: str | None = "create_sampling_session"
 
 
 @dataclass(frozen=True)
@@ -287,23 +314,23 @@ class SupportedModel(JsonRecord):
 
 @dataclass(frozen=True)
 class GetServerCapabilitiesResponse(JsonRecord):
-    supported_models: list[SupportedModel] = field(default_factory=list)
+    supported_models: list[SupportedModel]
     _nested_list = {"supported_models": SupportedModel}  # noqa: RUF012
 
 
 @dataclass(frozen=True)
 class HealthResponse(JsonRecord):
-    status: str = "ok"
+    status: str
 
 
 @dataclass(frozen=True)
 class ListSessionsResponse(JsonRecord):
-    sessions: list[str] = field(default_factory=list)
+    sessions: list[str]
 
 
 @dataclass(frozen=True)
 class GetSessionResponse(JsonRecord):
-    training_run_ids: list[str] = field(default_factory=list)
-    sampler_ids: list[str] = field(default_factory=list)
+    training_run_ids: list[str]
+    sampler_ids: list[str]
     user_metadata: dict[str, str] | None = None
     display_name: str | None = None

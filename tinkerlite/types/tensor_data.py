@@ -202,7 +202,8 @@ class TensorData:
         return cls(flat, dtype, shape, sparse_crow_indices, sparse_col_indices, _adopt=True)
 
     @classmethod
-    def from_numpy(cls, arr: numpy.ndarray) -> TensorData:
+    def from_numpy(cls, array: numpy.ndarray) -> TensorData:
+        arr = array
         kind = arr.dtype.kind
         if kind == "f":
             dtype: TensorDtype = "float32"
@@ -218,6 +219,16 @@ class TensorData:
         if t.is_floating_point():
             t = t.float()
         return cls.from_numpy(t.contiguous().numpy())
+
+    @classmethod
+    def from_torch_sparse(cls, tensor: Any, pad_value: int = 0) -> TensorData:
+        """CSR form of a dense 2-D torch tensor, leaving out ``pad_value`` entries, when that is smaller
+        (dense otherwise, and for other ranks), as the SDK does."""
+        if isinstance(pad_value, bool) or not isinstance(pad_value, int):
+            raise ValidationError(f"must be an int, got {pad_value!r}", field="TensorData.pad_value")
+        from .datum import sparsify
+
+        return sparsify(cls.from_torch(tensor), pad_value)
 
     # views ------------------------------------------------------------------------------------------
     @property

@@ -1,0 +1,71 @@
+"""Signature diff against the official SDK 0.38 and cookbook 0.6.1, fetched at test time.
+
+Every public function, method and class of every module both packages have is compared (``sigdiff``:
+official side parsed with ``ast``, ours read with ``inspect``): parameter names, order, kinds, defaults,
+coroutine-or-not. A difference fails the test unless ``DELIBERATE`` lists it with its reason; a listed
+entry that no longer differs fails too, so the table stays true. Coverage figures are printed (run with
+``-s``) and available from ``python -m tests.compat.signature_report``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.compat.sigdiff import Report, cookbook_report, sdk_report
+from tests.official_env import official_source
+
+_NUMPY_FREE = "tinkerlite is numpy-free: list/array-backed fields replace the SDK's numpy-backed ``*_np`` fields"
+
+DELIBERATE: dict[str, str] = {
+    # ---- SDK 0.38 ---------------------------------------------------------------------------------------
+    "tinker.lib.public_interfaces.service_client:ServiceClient.close": (
+        "status defaults to 'success' (tinkerlite's documented close()); every official call still works"
+    ),
+    "tinker.lib.public_interfaces.sampling_client:SamplingClient.__init__": (
+        "internal constructor (clients come from ServiceClient/TrainingClient/from_sampler_handle); ours also "
+        "carries the model path and the seq-id block of a pickled clone"
+    ),
+    "tinker.types.sampled_sequence:SampledSequence": _NUMPY_FREE,
+    "tinker.types.sample_response:SampleResponse": _NUMPY_FREE,
+    "tinker.types.topk_logprobs:TopkLogprobs": (
+        "numpy-free: flat row-major arrays with explicit k and length instead of 2-D numpy matrices"
+    ),
+    "tinker._exceptions:APITimeoutError.__init__": (
+        "optional trailing message naming the URL and the bound; APITimeoutError(request) works as in the SDK"
+    ),
+    "tinker.types._pydantic_types.save_weights_for_sampler_response:SaveWeightsForSamplerResponse": (
+        "one record for the public and the internal (ephemeral sampler) reply: it also carries "
+        "sampling_session_id, so path may be absent"
+    ),
+    "tinker.types._pydantic_types.save_weights_for_sampler_response:SaveWeightsForSamplerResponse.path": (
+        "absent for an ephemeral sampler save (see SaveWeightsForSamplerResponse)"
+    ),
+    "tinker.types.try_again_response:TryAgainResponse": (
+        "keeps the server's queue_state_reason (the SDK reads it for its queue-state log line)"
+    ),
+}
+
+
+def _check(rep: Report, label: str) -> None:
+    print(rep.summary(label))
+    print(f"  modules missing here: {len(rep.modules_missing)}; names missing here: {len(rep.names_missing)}")
+    diffs = {d.qualname: d.message for d in rep.diffs}
+    unlisted = {q: m for q, m in diffs.items() if q not in DELIBERATE}
+    prefix = "tinker." if label == "sdk" else "tinker_cookbook."
+    stale = [q for q in DELIBERATE if q.startswith(prefix) and q not in diffs]
+    lines = [f"{q}: {m}" for q, m in sorted(unlisted.items())]
+    lines += [f"{q}: listed in DELIBERATE but no longer differs" for q in stale]
+    assert not lines, f"{len(lines)} unlisted {label} signature differences:\n" + "\n".join(lines)
+
+
+@pytest.mark.network_registry
+def test_sdk_surface_matches_0_38() -> None:
+    rep = sdk_report(official_source("sdk"))
+    assert not rep.modules_missing, rep.modules_missing
+    assert not rep.names_missing, rep.names_missing
+    _check(rep, "sdk")
+
+
+@pytest.mark.network_registry
+def test_cookbook_signatures_match_0_6_1() -> None:
+    _check(cookbook_report(official_source("cookbook")), "cookbook")
