@@ -5,7 +5,7 @@ and decode its ForwardBackwardOutput (float32 ``logprobs`` per datum). Every tim
 ``--repeats`` runs in one process; the official SDK runs in a subprocess of the same invocation, on the
 same inputs (written to a temp dir), so the ratios compare like with like on the same machine.
 
-    python bench/bench_codec.py                 # creates bench/_venvs/tinker-0.38.0 on first use
+    python bench/bench_codec.py                 # creates ~/.cache/tinkerlite/official-venvs/tinker-0.38.0 on first use
     python bench/bench_codec.py --no-official   # tinkerlite only
 
 Rows: ``encode (prebuilt)`` serialises ready-made Datum objects; ``build+encode`` also constructs the
@@ -130,7 +130,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seq", type=int, default=2048)
     ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--venv-dir", type=Path, default=REPO / "bench" / "_venvs")
+    ap.add_argument(
+        "--venv-dir",
+        type=Path,
+        default=Path(
+            os.environ.get("TINKERLITE_OFFICIAL_VENVS")
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tinkerlite" / "official-venvs"
+        ),
+    )
     ap.add_argument("--no-official", action="store_true")
     args = ap.parse_args()
     b, s, reps = args.batch, args.seq, args.repeats

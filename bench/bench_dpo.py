@@ -7,8 +7,8 @@ surrogate backward pass: sequence log-probs, the loss, the five metrics and ∂l
 * tinkerlite rows call :func:`tinkerlite.preference.dpo_loss.make_dpo_loss_fn` on lists of log-probs and
   Datums with float32 weights, and return the gradients as Python lists (what the client sends).
 * torch rows run the official cookbook's ``compute_dpo_loss`` (tinker-cookbook 0.6.1, torch 2.13.0
-  CPU, in the throwaway venv ``bench/_venvs/cookbook-0.6.1-dpo``) after the per-datum ``torch.dot`` with
-  the weights, as its ``dpo_loss_fn`` does, then ``loss.backward()``. ``autograd only`` starts from
+  CPU, in the throwaway venv ``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1-dpo``) after the per-datum
+  ``torch.dot`` with the weights, as its ``dpo_loss_fn`` does, then ``loss.backward()``. ``autograd only`` starts from
   ready tensors; ``lists in/out`` also builds the tensors from lists and converts the grads back, as
   the SDK's ``forward_backward_custom`` does.
 

@@ -1,6 +1,7 @@
 """Cold import time and memory: ``import tinkerlite`` vs the official ``import tinker``.
 
-Run: ``python bench/bench_import.py`` (creates the official SDK's venv under bench/_venvs on first use).
+Run: ``python bench/bench_import.py`` (creates the official SDK's venv under
+~/.cache/tinkerlite/official-venvs on first use).
 Each figure is the median of N fresh interpreter processes; RSS is the process's peak RSS after the import
 minus that of a bare interpreter started the same way.
 """

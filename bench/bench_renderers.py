@@ -7,8 +7,9 @@ the Qwen3 tokenizer and the ``llama3`` renderer on the Llama 3 tokenizer:
 
 * tinkerlite, HF ``tokenizers`` backend (the ``hf`` extra);
 * tinkerlite, pure-Python backend (``TINKERLITE_TOKENIZER_BACKEND=pure``);
-* the official cookbook renderers, in a throwaway venv (``bench/_venvs/cookbook-0.6.1-renderers``: torch
-  2.13.0 CPU, tinker 0.38.0, transformers, pillow -- which the cookbook's renderers import -- the *same*
+* the official cookbook renderers, in a throwaway venv
+  (``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1-renderers``: torch 2.13.0 CPU, tinker 0.38.0,
+  transformers, pillow -- which the cookbook's renderers import -- the *same*
   ``tokenizers`` version as here, and ``tinker-cookbook==0.6.1`` with ``--no-deps``), fed the same local
   ``tokenizer.json`` files through ``transformers.PreTrainedTokenizerFast`` as the golden generator does.
 

@@ -3,7 +3,8 @@
     python bench/bench_rl.py [--repeat 5]
 
 One run times tinkerlite with the pure backend, tinkerlite with the numpy backend, and the official
-cookbook (tinker-cookbook 0.6.1, torch CPU) in its throwaway venv (``bench/_venvs/cookbook-0.6.1``,
+cookbook (tinker-cookbook 0.6.1, torch CPU) in its throwaway venv
+(``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1``,
 created on first use by tests/golden/make_rl_goldens.py's recipe) on the same generated trajectories,
 and prints the median wall time of each and the speed-ups. Only the two measured calls are timed;
 building the trajectory objects is not.

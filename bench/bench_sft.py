@@ -14,7 +14,8 @@ and the final save excluded). Rows:
 1. tinkerlite, zero latency, ``submit_ahead`` 0 and 1 — the reference rate;
 2. tinkerlite, ``--latency`` per request, ``submit_ahead`` 0 (unpipelined) and 1, 2, 4;
 3. the official cookbook's ``supervised/train.py`` (tinker-cookbook 0.6.1 with tinker 0.38.0, in the
-   throwaway venv ``bench/_venvs/cookbook-0.6.1-dpo``), one run at zero latency and one at ``--latency``,
+   throwaway venv ``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1-dpo``), one run at zero latency and one at
+   ``--latency``,
    fed the very same Datums (so no HF tokenizer is needed; its ``get_tokenizer`` and the pricing fetch
    are replaced by offline stand-ins that only matter for its logging).
 

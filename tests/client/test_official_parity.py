@@ -41,7 +41,7 @@ def test_overlapped_submissions_send_the_same_requests() -> None:
 @pytest.mark.official
 @pytest.mark.slow
 def test_committed_fixture_matches_a_fresh_official_run() -> None:
-    python = official_python()  # throwaway venv under bench/_venvs (created from PyPI on first use)
+    python = official_python()  # venv under ~/.cache/tinkerlite/official-venvs (created from PyPI on first use)
     expected = json.loads(FIXTURE.read_text())
     got = run_flow(python, "tinker")
     assert got == expected, _diff(expected, got)

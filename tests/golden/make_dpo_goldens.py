@@ -3,7 +3,7 @@ on-policy distillation KL step, on stored inputs.
 
     python tests/golden/make_dpo_goldens.py
 
-creates (once) the throwaway venv ``bench/_venvs/cookbook-0.6.1-dpo`` with tinker==0.38.0, CPU
+creates (once) the throwaway venv ``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1-dpo`` with tinker==0.38.0, CPU
 torch==2.13.0 and ``tinker-cookbook==0.6.1 --no-deps`` plus what ``preference/train_dpo.py`` imports
 (chz, numpy, pillow, datasets, blobfile, termcolor), then re-runs itself there with ``--official``.
 

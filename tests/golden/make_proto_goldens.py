@@ -1,7 +1,8 @@
 """Regenerate the protobuf golden vectors under ``tests/golden/proto/`` from the official SDK.
 
 Run with the system Python: ``python tests/golden/make_proto_goldens.py``. It creates throwaway venvs
-(``--venv-dir``, default ``bench/_venvs``, gitignored) with ``tinker==0.38.0`` and ``tinker==0.25.0``,
+(``--venv-dir``, default ``~/.cache/tinkerlite/official-venvs``, outside the checkout) with ``tinker==0.38.0``
+and ``tinker==0.25.0``,
 then re-runs itself inside each venv (``--inner``) where it drives the official encoder
 (``tinker.proto.request_conv``), the official protobuf messages (``tinker_public_pb2``) and the
 official decoder (``tinker.proto.response_conv``). The case inputs are plain JSON built here, so the
@@ -640,7 +641,14 @@ def ensure_venv(root: Path, version: str) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--venv-dir", type=Path, default=REPO / "bench" / "_venvs")
+    ap.add_argument(
+        "--venv-dir",
+        type=Path,
+        default=Path(
+            os.environ.get("TINKERLITE_OFFICIAL_VENVS")
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tinkerlite" / "official-venvs"
+        ),
+    )
     ap.add_argument("--out", type=Path, default=HERE / "proto")
     ap.add_argument("--versions", nargs="*", default=list(VERSIONS), choices=list(VERSIONS))
     ap.add_argument("--inner", choices=list(VERSIONS), help=argparse.SUPPRESS)

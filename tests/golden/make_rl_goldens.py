@@ -2,7 +2,8 @@
 
     python tests/golden/make_rl_goldens.py
 
-creates (once) the throwaway venv ``bench/_venvs/cookbook-0.6.1`` with tinker==0.38.0, torch==2.13.0 and
+creates (once) the throwaway venv ``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1`` with tinker==0.38.0,
+torch==2.13.0 and
 ``tinker-cookbook==0.6.1 --no-deps`` plus what ``rl/data_processing.py``, ``rl/metrics.py`` and
 ``rl/metric_util.py`` import, then re-runs itself there with ``--official``. Inputs are generated from a
 fixed seed with the stdlib only and stored in the file next to the official outputs, so the tinkerlite

@@ -1,7 +1,7 @@
 """Conformance tier: the official ``tinker`` SDK (0.38 and 0.25) drives the local server unchanged.
 
 Each SDK version lives in a throwaway, torch-free venv created on first use by
-``tests/official_env.py`` (under ``bench/_venvs``) with ``pip install tinker==<version>``
+``tests/official_env.py`` (under ``~/.cache/tinkerlite/official-venvs``) with ``pip install tinker==<version>``
 (plus zstandard); later runs reuse it. The flow itself is ``official_flow.py``, run with the venv's
 python and ``TINKER_BASE_URL`` pointing at an in-process server that forces chunking (2 datums per
 chunk) and, in the zstd variants, compressed request bodies.
