@@ -1,7 +1,8 @@
 """A small decoder-only transformer with LoRA adapters and a hand-written backward pass, in numpy.
 
 This is the model the local Tinker-compatible server trains and samples from. It is meant to be read top
-to bottom, nanoGPT style: configuration, the building blocks with their derivatives, then the model.
+to bottom, nanoGPT style: configuration, then the model (its building blocks and their derivatives are in
+:mod:`.layers`).
 
 Architecture (all base weights frozen, drawn from ``Generator(PCG64(config.seed))``)::
 
@@ -40,6 +41,7 @@ from tinkerlite.errors import ValidationError
 
 from . import losses
 from .dimuon import DimuonParams
+from .layers import gelu, gelu_backward, merge_heads, rms_norm, rms_norm_backward, rows, softmax_rows, split_heads
 from .optim import OPTIMIZERS, AdamParams, make_optimizer, optimizer_for_state
 
 np = require("numpy", "the local server's model", extra="local")
@@ -48,8 +50,6 @@ Array: TypeAlias = Any  # numpy.ndarray; numpy is an optional extra, so arrays s
 
 __all__ = ["DatumArrays", "KVCache", "LoraSpec", "ModelConfig", "TinyTransformer"]
 
-_RMS_EPS = 1e-5
-_GELU_C = math.sqrt(2.0 / math.pi)
 _LOGIT_CHUNK = 1 << 24  # at most this many logits (64 MiB of float32) are materialised at once
 
 
@@ -113,55 +113,6 @@ class DatumArrays:
     input_tokens: Array  # int [T]
     loss_fn_inputs: Mapping[str, Array]  # target_tokens [T] or [T, K]; weights, logprobs, ... same shape
     sampled: Array | None = None  # bool [T]: provenance, True where a sampled span covers the target
-
-
-# --------------------------------------------------------------------------------------------------------
-# Building blocks and their derivatives
-# --------------------------------------------------------------------------------------------------------
-
-
-def rms_norm(x: Array) -> tuple[Array, Array]:
-    """``y = x / sqrt(mean(x²) + eps)``; returns ``y`` and the per-row factor ``r`` for the backward."""
-    r = 1.0 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + _RMS_EPS)
-    return x * r, r
-
-
-def rms_norm_backward(dy: Array, y: Array, r: Array) -> Array:
-    # dx = r·(dy − y·mean(dy·y)), from dr/dx = −r³·x/d.
-    return r * (dy - y * np.mean(dy * y, axis=-1, keepdims=True))
-
-
-def gelu(u: Array) -> tuple[Array, Array]:
-    """tanh-approximated GELU; returns the activation and ``tanh(·)`` for the backward."""
-    t = np.tanh(_GELU_C * (u + 0.044715 * u * u * u))
-    return 0.5 * u * (1.0 + t), t
-
-
-def gelu_backward(da: Array, u: Array, t: Array) -> Array:
-    dt_du = (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * u * u)
-    return da * (0.5 * (1.0 + t) + 0.5 * u * dt_du)
-
-
-def softmax_rows(scores: Array) -> Array:
-    scores = scores - np.max(scores, axis=-1, keepdims=True)
-    np.exp(scores, out=scores)
-    scores /= np.sum(scores, axis=-1, keepdims=True)
-    return scores
-
-
-def split_heads(x: Array, n_heads: int) -> Array:
-    b, t, d = x.shape
-    return x.reshape(b, t, n_heads, d // n_heads).transpose(0, 2, 1, 3)  # [B, H, T, hd]
-
-
-def merge_heads(x: Array) -> Array:
-    b, h, t, hd = x.shape
-    return x.transpose(0, 2, 1, 3).reshape(b, t, h * hd)
-
-
-def rows(x: Array) -> Array:
-    """Flatten all leading dimensions: LoRA gradients sum over every position of every sequence."""
-    return x.reshape(-1, x.shape[-1])
 
 
 @dataclass
