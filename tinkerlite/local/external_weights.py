@@ -8,8 +8,9 @@ dir and answers ``{"path": "tinker://<run>/external_weights/<name>", "size_bytes
 them with ``urllib.request.urlretrieve``): each carries an expiry and an HMAC-SHA256 over the file and the
 expiry, keyed by a secret that lives only in this server process.
 
-The local server cannot age-encrypt; a request with ``age_encryption_recipients`` fails with a message
-saying so (tinkerlite's own ``weights.download`` asks for unencrypted files on a local server).
+With ``age_encryption_recipients`` (native ``age1...`` keys, at most 10) every file is age-encrypted to them
+and stored with a ``.age`` suffix, as Tinker does (:mod:`tinkerlite.weights._age`, standard library; the
+cookbook's ``weights.download`` always asks for this). SSH-key recipients are refused with a clear error.
 """
 
 from __future__ import annotations
@@ -51,16 +52,16 @@ class ExternalWeights:
         check_name(name)
         assert isinstance(name, str)
         ttl = None if ttl_seconds is None else check_ttl(ttl_seconds)
-        if recipients not in (None, []):
-            raise OpError(
-                "age_encryption_recipients: the local server cannot age-encrypt exports; omit the recipients "
-                "(its files never leave this machine)"
-            )
+        keys = _recipients(recipients)
 
         def job() -> dict[str, Any]:
             from .hf_format import adapter_files
 
             files = adapter_files(tm.model, tm.spec.name)
+            if keys:
+                from tinkerlite.weights._age import encrypt
+
+                files = {f"{rel}.age": encrypt(data, keys) for rel, data in files.items()}
             rec = self.service.store.save_external(tm.model_id, name, files, ttl)
             self.service.store.write_run(self.service._run_record(tm))
             return {"path": rec["tinker_path"], "size_bytes": rec["size_bytes"], "type": "save_weights_external"}
@@ -100,6 +101,24 @@ class ExternalWeights:
         if path is None:
             raise HTTPError(404, f"no file {rel!r} in tinker://{run}/external_weights/{name}")
         return Response(200, path.read_bytes(), "application/octet-stream")
+
+
+def _recipients(obj: object) -> list[str]:
+    """Validated ``age_encryption_recipients`` (None or [] means unencrypted)."""
+    if obj is None:
+        return []
+    if not isinstance(obj, list) or not all(isinstance(r, str) for r in obj):
+        raise OpError("age_encryption_recipients must be a list of strings")
+    if len(obj) > 10:
+        raise OpError(f"age_encryption_recipients: at most 10 recipients, got {len(obj)}")
+    from tinkerlite.weights._age import AgeError, _recipient_key
+
+    for r in obj:
+        try:
+            _recipient_key(r)
+        except AgeError as e:
+            raise OpError(f"age_encryption_recipients: {e}") from None
+    return list(obj)
 
 
 def add_routes(router: Router) -> None:

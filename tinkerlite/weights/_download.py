@@ -7,10 +7,8 @@ the temporary export deleted. Sampler checkpoints cannot be downloaded. Every fi
 against path traversal, and files land in a private staging folder first, so a failed transfer leaves
 ``output_dir`` unchanged.
 
-Difference from the cookbook: it encrypts the temporary export to a fresh age key with ``pyrage``, a
-compiled package. tinkerlite does the same when ``pyrage`` is installed and the server can encrypt;
-otherwise the temporary export is unencrypted (short TTL, deleted after the download). The local server
-never encrypts: its files stay on the machine.
+As in the cookbook, the temporary export is encrypted to a fresh age key and decrypted here; the cookbook
+uses the compiled ``pyrage`` for that, tinkerlite its own standard-library age (:mod:`._age`).
 """
 
 from __future__ import annotations
@@ -25,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tinkerlite.exceptions import WeightsDownloadError
+
+from ._age import AgeError, decrypt, generate_identity, recipient_of
 
 __all__ = ["download"]
 
@@ -81,35 +81,22 @@ def download(*, tinker_path: str, output_dir: str, base_url: str | None = None) 
     return output_dir
 
 
-def _pyrage() -> Any:
-    """pyrage (age encryption) when installed; tinkerlite never requires it."""
-    from tinkerlite._optional import try_import
-
-    return try_import("pyrage")
-
-
 def _download_training_weights(sc: Any, rc: Any, tinker_path: str, output_dir: Path) -> None:
-    """Export the checkpoint as external weights from a new training run, fetch it, delete the export."""
-    pyrage = _pyrage()
-    identity = pyrage.x25519.Identity.generate() if pyrage is not None else None
+    """Export the checkpoint, encrypted to a one-off age key, from a new training run; fetch; delete the export."""
+    identity = generate_identity()
     try:
         tc = sc.create_training_client_from_state(
             tinker_path, user_metadata={"created_by": "tinkerlite.weights.download"}
         ).result()
-        try:
-            recipients = [str(identity.to_public())] if identity is not None else None
-            export_path = (
-                tc.save_weights_external(
-                    "download", ttl_seconds=_TEMPORARY_EXPORT_TTL_SECONDS, age_encryption_recipients=recipients
-                )
-                .result()
-                .path
+        export_path = (
+            tc.save_weights_external(
+                "download",
+                ttl_seconds=_TEMPORARY_EXPORT_TTL_SECONDS,
+                age_encryption_recipients=[recipient_of(identity)],
             )
-        except Exception as e:
-            if identity is None or "age-encrypt" not in str(e):
-                raise
-            identity = None  # a server that cannot encrypt (the local one): export in the clear
-            export_path = tc.save_weights_external("download", ttl_seconds=_TEMPORARY_EXPORT_TTL_SECONDS).result().path
+            .result()
+            .path
+        )
     except Exception as e:
         raise WeightsDownloadError(f"Failed to export {tinker_path!r} as external weights: {e}") from e
     try:
@@ -118,7 +105,7 @@ def _download_training_weights(sc: Any, rc: Any, tinker_path: str, output_dir: P
             export_path,
             output_dir,
             renew_ttl_seconds=_TEMPORARY_EXPORT_TTL_SECONDS,
-            decrypt_key=str(identity) if identity is not None else None,
+            decrypt_key=identity,
         )
     finally:
         try:
@@ -168,10 +155,9 @@ def _download_external_weights(
             except (urllib.error.URLError, OSError) as e:
                 raise WeightsDownloadError(f"Failed to download {name!r} from its signed URL: {e}") from e
             if decrypt_key is not None:
-                pyrage = _pyrage()
                 try:
-                    pyrage.decrypt_file(str(fetched), str(staged), [pyrage.x25519.Identity.from_str(decrypt_key)])
-                except Exception as e:
+                    staged.write_bytes(decrypt(fetched.read_bytes(), decrypt_key))
+                except AgeError as e:
                     raise WeightsDownloadError(f"Failed to decrypt {name!r}: {e}") from e
                 fetched.unlink()
         for dest in destinations.values():
