@@ -77,10 +77,13 @@ def port_recipe(recipes: Path, rel: str, dest: Path) -> Path:
     return out
 
 
-def run_recipe(script: Path, args: list[str], server: Server, tmp: Path, timeout: float = 600) -> str:
+def run_recipe(
+    script: Path, args: list[str], server: Server, tmp: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> str:
     """Run the ported script; on failure the assertion message carries the first error lines."""
     env = {
         **os.environ,
+        **(env or {}),
         "PYTHONPATH": os.pathsep.join([str(STANDINS), str(REPO)]),
         "TINKER_BASE_URL": server.url,
         "TINKER_API_KEY": server.api_key,
@@ -120,3 +123,30 @@ def assert_rises(rows: list[dict[str, Any]], key: str, margin: float = 0.05) -> 
     head = sum(vals[:2]) / 2
     tail = sum(vals[-2:]) / 2
     assert tail > head + margin, f"{key} did not rise: {vals}"
+
+
+def warm_start(server: Server, conversations: list[list[dict[str, str]]], steps: int, lr: float = 3e-3,
+               rank: int = 32, batch: int = 16) -> str:
+    """A LoRA state of the tiny model after a short SFT on ``conversations`` (the last assistant turn).
+
+    RL recipes learn from reward differences within a group; a random tiny model never produces the
+    answer format, so every reward is equal and nothing trains. The RL tests start from this state
+    (through the recipe's own ``load_checkpoint_path`` or resume key), as one starts RL from an SFT model.
+    """
+    from tinkerlite import ServiceClient, renderers, types
+    from tinkerlite.supervised.data import conversation_to_datum
+
+    svc = ServiceClient(base_url=server.url, api_key=server.api_key)
+    try:
+        tc = svc.create_lora_training_client(base_model=MODEL, rank=rank).result()
+        renderer = renderers.get_renderer("role_colon", tc.get_tokenizer())
+        data = [conversation_to_datum(c, renderer, 1024, renderers.TrainOnWhat.LAST_ASSISTANT_MESSAGE)
+                for c in conversations]
+        for i in range(steps):
+            chunk = [data[(i * batch + j) % len(data)] for j in range(batch)]
+            fb = tc.forward_backward(chunk, loss_fn="cross_entropy")
+            tc.optim_step(types.AdamParams(learning_rate=lr)).result()
+            fb.result()
+        return str(tc.save_state("warm-start").result().path)
+    finally:
+        svc.close()

@@ -105,11 +105,6 @@ def _chat_rows() -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _sums(n: int, seed: int) -> list[tuple[int, int]]:
-    rng = random.Random(seed)
-    return [(rng.randint(0, 9), rng.randint(0, 9)) for _ in range(n)]
-
-
 def _split(rows: list[dict[str, Any]], n_test: int) -> dict[str, list[dict[str, Any]]]:
     return {"train": rows[:-n_test], "test": rows[-n_test:]}
 
@@ -126,9 +121,10 @@ def _tables(path: str, name: str | None) -> dict[str, list[dict[str, Any]]]:
         ]
         return {"train": conv}
     if path == "openai/gsm8k":
-        rows = [{"question": f"What is {a} plus {b}?", "answer": f"{a} plus {b} is {a + b}.\n#### {a + b}"}
-                for a, b in _sums(int(_env("STANDIN_GSM8K_ROWS", "96")), 0)]
-        return _split(rows, 16)
+        # Every sum is 7: a reward an RL step can visibly climb (the tiny model first learns the format).
+        rows = [{"question": f"What is {a} plus {7 - a}?", "answer": f"{a} plus {7 - a} is 7.\n#### 7"}
+                for a in [i % 8 for i in range(int(_env("STANDIN_GSM8K_ROWS", "96")))]]
+        return _split(rows, max(1, min(16, len(rows) // 4)))
     if path == "Anthropic/hh-rlhf":
         rows = []
         for row in chat:
