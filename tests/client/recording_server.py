@@ -256,7 +256,7 @@ class RecordingServer:
                     b["model_id"],
                     b["seq_id"],
                     "json",
-                    lambda: {"metrics": {"lr:mean": b["adam_params"]["learning_rate"]}},
+                    lambda: {"metrics": {"lr:mean": (b.get("adam_params") or b["optimizer_params"])["learning_rate"]}},
                 )
                 return Reply(200, {"request_id": rid, "model_id": b["model_id"]})
             if p == "/api/v1/save_weights":
