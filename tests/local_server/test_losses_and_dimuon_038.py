@@ -137,3 +137,32 @@ def test_unknown_loss_on_the_wire_is_a_user_error(server: str) -> None:
     res = raw.result(rid)
     assert "unknown loss function 'grpo'" in str(res) and "stable_reinforce" in str(res), res
     assert "internal error" not in str(res)
+
+
+def _family(info: Any) -> str:
+    cfg = info.optimizer_config
+    return str(cfg["type"] if isinstance(cfg, dict) else cfg.type)
+
+
+def test_full_state_resume_keeps_the_dimuon_family(server: str) -> None:
+    service = tinkerlite.ServiceClient(base_url=server, api_key="tml-local")
+    try:
+        tc = service.create_lora_training_client(
+            base_model=BASE, rank=4, optimizer=types.DimuonOptimizerConfig()
+        ).result()
+        data = sft_data(2)
+        tc.forward_backward(data, "cross_entropy").result()
+        tc.optim_step(types.DimuonParams(learning_rate=0.02)).result()
+        path = tc.save_state("dimuon-state").result().path
+        resumed = service.create_training_client_from_state_with_optimizer(path).result()
+        assert _family(resumed.get_info()) == "dimuon"
+        steps = []
+        for client in (tc, resumed):
+            client.forward_backward(data, "cross_entropy").result()
+            client.optim_step(types.DimuonParams(learning_rate=0.02)).result()
+            steps.append(client.forward(data, "cross_entropy").result().metrics["loss:sum"])
+        assert steps[0] == pytest.approx(steps[1], rel=1e-6)
+        fresh = service.create_training_client_from_state(path).result()  # weights only: a fresh AdamW
+        assert _family(fresh.get_info()) == "adamw"
+    finally:
+        service.close()
