@@ -108,7 +108,8 @@ def run_tinkerlite(url: str, steps: int, submit_ahead: int, log_dir: str) -> dic
     from tinkerlite.supervised.train import Config, run
 
     config = Config(
-        log_path=log_dir, model_name=MODEL, dataset_builder=builder(), learning_rate=LR, lr_schedule="linear",
+        log_path=log_dir, model_name=MODEL, recipe_name="bench_sft", dataset_builder=builder(), learning_rate=LR,
+        lr_schedule="linear",
         num_epochs=10, max_steps=steps, lora_rank=RANK, base_url=url, api_key=API_KEY, save_every=0,
         eval_every=0, submit_ahead=submit_ahead, show_progress=False,
     )  # fmt: skip

@@ -110,9 +110,9 @@ def test_prompt_only_envs_and_composite_batches() -> None:
     assert get_tokenizer("tinkerlite/tiny-chat").decode(ob.to_ints()).endswith("User: hi there\n\nAssistant:")
     step = asyncio.run(env.step([1, 2]))
     assert step.reward == 0.0 and step.episode_done and stop == renderer.get_stop_sequences()
-    a = PromptOnlyDataset(["p1", "p2", "p3"], 2, 3, renderer, dataset_name="a")
-    b = PromptOnlyDataset(["q1", "q2", "q3", "q4", "q5"], 1, 2, renderer, dataset_name="b")
-    comp = CompositeDataset([a, b])
+    a = PromptOnlyDataset(["p1", "p2", "p3"], 2, 3, renderer, None, dataset_name="a")
+    b = PromptOnlyDataset(["q1", "q2", "q3", "q4", "q5"], 1, 2, renderer, None, dataset_name="b")
+    comp = CompositeDataset([a, b], [2, 1])
     assert len(a) == 2 and len(comp) == 2
     builders, idx = comp.get_batch(1)
     assert idx == [0, 1]
@@ -120,14 +120,22 @@ def test_prompt_only_envs_and_composite_batches() -> None:
     envs: Any = asyncio.run(builders[0].make_envs())
     assert len(envs) == 3 and builders[1].logging_tags() == ["b"]
     with pytest.raises(ValidationError, match=r"prompts\[1\]"):
-        PromptOnlyDataset(["ok", "  "], 1, 1, renderer)
-    ds, test = asyncio.run(PromptOnlyDatasetBuilder(("x", "y"), 1, "tinkerlite/tiny-chat", "role_colon")())
+        PromptOnlyDataset(["ok", "  "], 1, 1, renderer, None)
+    builder = PromptOnlyDatasetBuilder(
+        dataset_name="xy",
+        groups_per_batch=1,
+        group_size=4,
+        model_name_for_tokenizer="tinkerlite/tiny-chat",
+        renderer_name="role_colon",
+        prompts=["x", "y"],
+    )
+    ds, test = asyncio.run(builder())
     assert len(ds) == 2 and test is None
 
 
 def test_composite_needs_a_dataset() -> None:
     with pytest.raises(ValidationError):
-        CompositeDataset([])
+        CompositeDataset([], [])
     assert math.isnan(teacher_kl_metrics([])["teacher_kl"])
 
 

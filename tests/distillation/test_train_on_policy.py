@@ -41,9 +41,20 @@ def teacher(service: ServiceClient) -> str:
     return train_teacher(service, load_demo_conversations(), steps=25)
 
 
-def _prompts(start: int, n: int) -> tuple[str, ...]:
+def _prompts(start: int, n: int) -> list[str]:
     convs = load_demo_conversations()
-    return tuple(str(c[0]["content"]) for c in convs[start : start + n])
+    return [str(c[0]["content"]) for c in convs[start : start + n]]
+
+
+def _builder(prompts: list[str], groups_per_batch: int, group_size: int, name: str) -> PromptOnlyDatasetBuilder:
+    return PromptOnlyDatasetBuilder(
+        dataset_name=name,
+        groups_per_batch=groups_per_batch,
+        group_size=group_size,
+        model_name_for_tokenizer=MODEL,
+        renderer_name="role_colon",
+        prompts=prompts,
+    )
 
 
 def _config(log_path: Path, datasets: list[DistillationDatasetConfig], **kw: Any) -> Config:
@@ -51,7 +62,7 @@ def _config(log_path: Path, datasets: list[DistillationDatasetConfig], **kw: Any
         learning_rate=3e-3, model_name=MODEL, max_tokens=20, lora_rank=16, save_every=0, show_progress=False
     )
     defaults.update(kw)
-    return Config(dataset_configs=datasets, log_path=str(log_path), **defaults)
+    return Config(dataset_configs=datasets, log_path=str(log_path), recipe_name="distill", **defaults)
 
 
 @pytest.mark.slow
@@ -59,14 +70,14 @@ def test_distillation_lowers_teacher_kl_and_routes_teachers(
     service: ServiceClient, teacher: str, tmp_path: Path
 ) -> None:
     trained = DistillationDatasetConfig(
-        PromptOnlyDatasetBuilder(_prompts(0, 120), 8, MODEL, "role_colon", group_size=4, dataset_name="trained"),
-        TeacherConfig(MODEL, teacher),
-        8,
+        dataset_builder=_builder(_prompts(0, 120), 8, 4, "trained"),
+        teacher_config=TeacherConfig(base_model=MODEL, load_checkpoint_path=teacher),
+        groups_per_batch=8,
     )
     base = DistillationDatasetConfig(  # the student's own base model as teacher: KL starts at ~0
-        PromptOnlyDatasetBuilder(_prompts(120, 60), 2, MODEL, "role_colon", group_size=2, dataset_name="base"),
-        TeacherConfig(MODEL),
-        2,
+        dataset_builder=_builder(_prompts(120, 60), 2, 2, "base"),
+        teacher_config=TeacherConfig(base_model=MODEL),
+        groups_per_batch=2,
     )
     summary = run(_config(tmp_path, [trained, base], max_steps=12), service_client=service)
     rows = read_jsonl(tmp_path / "metrics.jsonl")
@@ -85,8 +96,9 @@ def test_distillation_lowers_teacher_kl_and_routes_teachers(
 def test_resume_continues_from_the_next_batch(service: ServiceClient, teacher: str, tmp_path: Path) -> None:
     cfgs = [
         DistillationDatasetConfig(
-            PromptOnlyDatasetBuilder(_prompts(0, 12), 2, MODEL, "role_colon", group_size=2),
-            TeacherConfig(MODEL, teacher),
+            dataset_builder=_builder(_prompts(0, 12), 2, 2, "prompts"),
+            teacher_config=TeacherConfig(base_model=MODEL, load_checkpoint_path=teacher),
+            groups_per_batch=2,
         )
     ]
     first = run(_config(tmp_path, cfgs, max_steps=4, save_every=2, max_tokens=8), service_client=service)

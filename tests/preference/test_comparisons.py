@@ -156,9 +156,11 @@ def test_truncation_that_makes_pairs_identical_is_reported(tmp_path: Path, rende
 
 def test_builder_splits_and_batches_interleaved(tmp_path: Path) -> None:
     p = write_comparison_file(tmp_path / "x.jsonl", make_case_preference_set(40, seed=5, num_ties=3))
-    cc = ChatDatasetBuilderCommonConfig("tinkerlite/tiny-chat", "role_colon", 128, 8)
+    cc = ChatDatasetBuilderCommonConfig(
+        model_name_for_tokenizer="tinkerlite/tiny-chat", renderer_name="role_colon", max_length=128, batch_size=8
+    )
     train, test = DPODatasetBuilderFromComparisons(
-        common_config=cc, comparison_builder=ComparisonFileBuilder(str(p), test_size=10, shuffle_seed=1)
+        common_config=cc, comparison_builder=ComparisonFileBuilder(train_path=str(p), test_size=10, shuffle_seed=1)
     )()
     assert test is not None
     assert train.stats.num_rows + test.stats.num_rows == 43
@@ -177,6 +179,11 @@ def test_builder_splits_and_batches_interleaved(tmp_path: Path) -> None:
     assert train.get_batch(0) != batch
     with pytest.raises(ValidationError, match="no full batch"):
         DPODatasetBuilderFromComparisons(
-            common_config=ChatDatasetBuilderCommonConfig("tinkerlite/tiny-chat", "role_colon", 128, 100),
-            comparison_builder=ComparisonFileBuilder(str(p)),
+            common_config=ChatDatasetBuilderCommonConfig(
+                model_name_for_tokenizer="tinkerlite/tiny-chat",
+                renderer_name="role_colon",
+                max_length=128,
+                batch_size=100,
+            ),
+            comparison_builder=ComparisonFileBuilder(train_path=str(p)),
         )()

@@ -32,11 +32,22 @@ def service() -> Iterator[ServiceClient]:
 
 
 def _config(log_path: Path, train: list[Any], test: list[Any] | None, batch_size: int, **kw: Any) -> Config:
-    cc = ChatDatasetBuilderCommonConfig("tinkerlite/tiny-chat", "role_colon", 64, batch_size)
+    cc = ChatDatasetBuilderCommonConfig(
+        model_name_for_tokenizer="tinkerlite/tiny-chat",
+        renderer_name="role_colon",
+        max_length=64,
+        batch_size=batch_size,
+    )
     builder = DPODatasetBuilderFromComparisons(common_config=cc, comparison_builder=lambda: (train, test))
     defaults: dict[str, Any] = dict(learning_rate=2e-3, dpo_beta=0.1, lora_rank=8, save_every=0, show_progress=False)
     defaults.update(kw)
-    return Config(log_path=str(log_path), model_name="tinkerlite/tiny-chat", dataset_builder=builder, **defaults)
+    return Config(
+        log_path=str(log_path),
+        model_name="tinkerlite/tiny-chat",
+        recipe_name="dpo",
+        dataset_builder=builder,
+        **defaults,
+    )
 
 
 @pytest.mark.slow

@@ -86,7 +86,14 @@ def test_gsm8k_jsonl(tmp_path: Path) -> None:
     p.write_text("\n".join(rows) + "\n\n")
     assert read_problems(p)[2] == ("Q2?", "2000")
     train, test = asyncio.run(
-        Gsm8kJsonlDatasetBuilder(str(p), 2, 3, "tinkerlite/tiny-chat", "role_colon", test_size=1)()
+        Gsm8kJsonlDatasetBuilder(
+            file_path=str(p),
+            batch_size=2,
+            group_size=3,
+            model_name_for_tokenizer="tinkerlite/tiny-chat",
+            renderer_name="role_colon",
+            test_size=1,
+        )()
     )
     assert len(train) == 2 and test is not None and len(test.get_batch(0)) == 1
     bad = tmp_path / "bad.jsonl"

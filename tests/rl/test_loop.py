@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from tinkerlite.rl.envs.digits import DigitsDataset, DigitsDatasetBuilder, Digit
 from tinkerlite.rl.problem_env import ProblemGroupBuilder
 from tinkerlite.rl.train import AsyncConfig, Config, run
 from tinkerlite.rl.types import Action, ActionExtra, EnvGroupBuilder, RLDataset, RLDatasetBuilder, StepResult
+from tinkerlite.utils.config import configclass, replace
 
 KEY = "tml-local"
 
@@ -37,6 +37,7 @@ def _config(url: str, log_path: Path, **kw: Any) -> Config:
     defaults: dict[str, Any] = dict(
         log_path=str(log_path),
         model_name="tinkerlite/tiny-chat",
+        recipe_name="rl",
         dataset_builder=DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=kw.pop("n_batches", 8)),
         learning_rate=2e-2,
         max_tokens=6,
@@ -87,7 +88,7 @@ def test_async_loop_learns(url: str, tmp_path: Path) -> None:
     assert any(r["sampling_client/step_max"] < r["step"] for r in rows)  # and some really were off-policy
 
 
-@dataclass
+@configclass
 class CrashAt(RLDatasetBuilder):
     """Wraps the digits builder; batch ``crash_at`` raises while ``armed`` (a crash mid-run)."""
 
@@ -116,12 +117,12 @@ def test_resume_after_crash_is_exact(url: str, tmp_path: Path) -> None:
     straight = tmp_path / "straight"
     run(_config(url, straight, n_batches=6, save_every=2))
     crashed = tmp_path / "crashed"
-    builder = CrashAt(DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=6), crash_at=5)
+    builder = CrashAt(inner=DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=6), crash_at=5)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run(_config(url, crashed, dataset_builder=builder, save_every=2))
     assert [c.name for c in load_checkpoints_file(crashed)] == ["000002", "000004"]  # no final record
     assert [r["step"] for r in _rows(crashed)] == [0, 1, 2, 3, 4]
-    builder.armed = False
+    builder = replace(builder, armed=False)
     out = run(_config(url, crashed, dataset_builder=builder, save_every=2))
     assert out["start_step"] == 4 and out["steps_run"] == 2
     want = [(r["step"], r["env/all/reward/total"], r["optim/entropy"]) for r in _rows(straight)]
@@ -137,7 +138,7 @@ class ExplodingEnv(DigitsEnv):
         return await super().step(action, extra=extra)
 
 
-@dataclass
+@configclass
 class ExplodingBuilder(RLDatasetBuilder):
     async def __call__(self) -> tuple[RLDataset, None]:
         from functools import partial

@@ -39,6 +39,7 @@ def small_config(log_path: str | Path, data: str | Path, base_url: str, **overri
     kw: dict[str, Any] = dict(
         log_path=str(log_path),
         model_name=MODEL,
+        recipe_name="sl",
         renderer_name=RENDERER,
         dataset_builder=builder,
         learning_rate=3e-3,

@@ -86,13 +86,21 @@ def _run(v: dict[str, Any]) -> int:
                 )
                 print(f"teacher: {teacher_path}")
             builder = PromptOnlyDatasetBuilder(
-                prompts, v["groups_per_batch"], v["model_name"], renderer_name, group_size=v["group_size"]
+                dataset_name="prompts",
+                groups_per_batch=v["groups_per_batch"],
+                group_size=v["group_size"],
+                model_name_for_tokenizer=v["model_name"],
+                renderer_name=renderer_name,
+                prompts=list(prompts),
             )
             config = Config(
+                recipe_name="distill",
                 learning_rate=learning_rate,
                 dataset_configs=[
                     DistillationDatasetConfig(
-                        builder, TeacherConfig(teacher_model, teacher_path), v["groups_per_batch"]
+                        dataset_builder=builder,
+                        teacher_config=TeacherConfig(base_model=teacher_model, load_checkpoint_path=teacher_path),
+                        groups_per_batch=v["groups_per_batch"],
                     )
                 ],
                 model_name=v["model_name"],

@@ -86,10 +86,10 @@ class PromptOnlyDataset(RLDataset):
         batch_size: int,
         group_size: int,
         renderer: Renderer,
+        tokenizer: Any | None,
+        max_prompt_tokens: int | None = None,
         convo_prefix: list[Message] | None = None,
         dataset_name: str = "prompts",
-        tokenizer: Any | None = None,
-        max_prompt_tokens: int | None = None,
     ) -> None:
         if batch_size <= 0 or group_size <= 0:
             raise ValidationError(f"batch_size and group_size must be positive, got {batch_size}, {group_size}")
@@ -167,7 +167,7 @@ class PromptOnlyDatasetBuilder(RLDatasetBuilder):
 
         def dataset(prompts: list[str], group_size: int, name: str) -> PromptOnlyDataset:
             return PromptOnlyDataset(
-                prompts, self.groups_per_batch, group_size, renderer, prefix, name, tokenizer, self.max_prompt_tokens
+                prompts, self.groups_per_batch, group_size, renderer, tokenizer, self.max_prompt_tokens, prefix, name
             )
 
         test_ds = dataset(test, 1, f"{self.dataset_name}_test") if test else None
@@ -247,11 +247,11 @@ class DistillationDatasetConfig:
 class CompositeDataset:
     """Batch ``i`` = batch ``i`` of every dataset; each builder is tagged with its dataset (teacher) index."""
 
-    def __init__(self, datasets: Sequence[RLDataset], groups_per_batch_list: Sequence[int] | None = None) -> None:
+    def __init__(self, datasets: Sequence[RLDataset], groups_per_batch_list: Sequence[int]) -> None:
         if not datasets:
             raise ValidationError("need at least one dataset", field="dataset_configs")
         self.datasets = list(datasets)
-        self.groups_per_batch_list = list(groups_per_batch_list or [0] * len(self.datasets))
+        self.groups_per_batch_list = list(groups_per_batch_list)
         self.length = min(len(d) for d in self.datasets)
 
     def __len__(self) -> int:

@@ -14,9 +14,10 @@ the batch after the last saved one.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
@@ -27,7 +28,9 @@ from ..rl.metric_util import compute_trajectory_metrics
 from ..rl.metrics import compute_kl_sample_train
 from ..rl.rollouts import RolloutErrorCounter, gather_group_rollouts
 from ..types import AdamParams, Datum
-from ..utils.ml_log import MetricsLogger, ProgressLine
+from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.session_naming import resolve_session_display_name
 from .datasets import CompositeDataset, DistillationDatasetConfig, TeacherConfig
 from .kl import incorporate_teacher_kl
 
@@ -36,29 +39,44 @@ __all__ = ["Config", "main", "run"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@configclass
 class Config:
-    """The cookbook's ``distillation.train_on_policy.Config`` surface, minus wandb/tracing."""
+    """The cookbook's ``distillation.train_on_policy.Config``: same fields, order and defaults (chz with chz).
+
+    tinkerlite additions at the end (``api_key``, ``error_policy``, Adam settings, ``show_progress``,
+    ``extra``). Cookbook fields whose feature tinkerlite lacks are accepted at their defaults; any other
+    value is refused up front, naming the field.
+    """
 
     learning_rate: float
     dataset_configs: list[DistillationDatasetConfig]
     model_name: str
-    max_tokens: int
-    log_path: str
-    recipe_name: str = "distill"
+    recipe_name: str
     renderer_name: str | None = None
+    max_tokens: int
     temperature: float = 1.0
+    compute_post_kl: bool = False
+    evaluator_builders: list[Any] = field(default_factory=list)
+    """Sampling-client evaluators, run on the student every ``eval_every`` batches and at the end."""
     lora_rank: int = 32
     kl_penalty_coef: float = 1.0
     kl_discount_factor: float = 0.0
     loss_fn: str = "importance_sampling"
     loss_fn_config: dict[str, Any] | None = None
     num_substeps: int = 1
+    wandb_project: str | None = None
+    wandb_name: str | None = None
+    session_name: str | None = None
+    log_path: str = field(munger=lambda _, s: str(Path(s).expanduser()))
     base_url: str | None = None
-    api_key: str | None = None
+    enable_trace: bool = False
+    span_chart_every: int = 0
+    eval_every: int = 20
     save_every: int = 20
     load_checkpoint_path: str | None = None
     max_steps: int | None = None
+    # tinkerlite additions
+    api_key: str | None = None
     error_policy: str = "fail_fast"
     """Rollout failures: ``fail_fast`` stops the run; ``drop`` skips and counts them (``rollout_errors/...``)."""
     adam_beta1: float = 0.9
@@ -66,6 +84,10 @@ class Config:
     adam_eps: float = 1e-8
     show_progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @validate
+    def _check_supported(self) -> None:
+        refuse_unsupported(self, compute_post_kl=False, enable_trace=False, span_chart_every=0)
 
 
 async def _teacher_client(service_client: Any, tc: TeacherConfig) -> Any:
@@ -94,22 +116,28 @@ async def main(config: Config, service_client: Any | None = None) -> dict[str, A
     if len(dataset) == 0:
         raise ValidationError("the datasets have no batch", field="dataset_configs")
     resume = get_last_checkpoint(config.log_path)
-    ml = MetricsLogger(config.log_path)
-    ml.log_hparams(config)
+    ml = setup_logging(
+        config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
+    )
     owns = service_client is None
     if service_client is None:
         from ..client.service_client import ServiceClient
 
-        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+        service_client = ServiceClient(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
+        )
     try:
         return await _train(config, service_client, dataset, resume, ml)
     finally:
+        ml.close()
         if owns:
             service_client.close()
 
 
 async def _train(
-    config: Config, service_client: Any, dataset: CompositeDataset, resume: Any, ml: MetricsLogger
+    config: Config, service_client: Any, dataset: CompositeDataset, resume: Any, ml: MultiplexLogger
 ) -> dict[str, Any]:
     if resume is not None:
         training_client = await service_client.create_training_client_from_state_with_optimizer(resume.state_path)
@@ -139,6 +167,14 @@ async def _train(
     adam = AdamParams(
         learning_rate=config.learning_rate, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps
     )
+    evaluators = [b() for b in config.evaluator_builders]
+
+    async def run_evals(sampling_client: Any) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ev in evaluators:
+            value = ev(sampling_client)
+            out.update(await value if inspect.isawaitable(value) else value)
+        return out
 
     for i_batch in range(start, end):
         t_step = time.monotonic()
@@ -148,6 +184,8 @@ async def _train(
             "progress/done_frac": (i_batch + 1) / num_batches,
         }
         sampling_client = await training_client.save_weights_and_get_sampling_client()
+        if evaluators and config.eval_every > 0 and i_batch % config.eval_every == 0:
+            metrics.update(await run_evals(sampling_client))
         policy = TinkerTokenCompleter(sampling_client, config.max_tokens, config.temperature)
         builders, ds_idx = dataset.get_batch(i_batch)
         results = await gather_group_rollouts(
@@ -196,6 +234,10 @@ async def _train(
     if end > start:
         rec = await asyncio.to_thread(ckpt.save_final, {"batch": end, "step": end})
         final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
+        if evaluators and config.eval_every > 0:
+            eval_final = await run_evals(await training_client.save_weights_and_get_sampling_client())
+            ml.log_metrics(eval_final, step=end)
+            final.update(eval_final)
     return {
         "steps_run": max(0, end - start),
         "teacher_kl_history": history,

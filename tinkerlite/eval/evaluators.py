@@ -1,6 +1,7 @@
 """Evaluator kinds, as in the cookbook: one looks at the training client, one at a sampling snapshot.
 
-``__call__`` may return the metrics directly or an awaitable of them; loops accept both.
+``__call__`` is a coroutine, as in the cookbook. A subclass may still return the metrics directly;
+every loop accepts both (:func:`resolve_metrics` from synchronous code).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ __all__ = ["Evaluator", "EvaluatorBuilder", "SamplingClientEvaluator", "Training
 
 
 class TrainingClientEvaluator:
-    def __call__(self, training_client: Any) -> dict[str, float] | Awaitable[dict[str, float]]:
+    """Metrics from the training client (e.g. held-out NLL with a forward pass)."""
+
+    async def __call__(self, training_client: Any) -> dict[str, float]:
         raise NotImplementedError
 
 
 class SamplingClientEvaluator:
-    def __call__(self, sampling_client: Any) -> dict[str, float] | Awaitable[dict[str, float]]:
+    """Metrics from a sampling snapshot of the current weights (e.g. test-set rollouts)."""
+
+    async def __call__(self, sampling_client: Any) -> dict[str, float]:
         raise NotImplementedError
 
 

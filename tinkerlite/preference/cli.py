@@ -79,7 +79,12 @@ def _run(v: dict[str, Any]) -> int:
     if learning_rate is None:
         learning_rate = 2e-3 if v["model_name"] == DEMO_MODEL else 1e-5
     # Read and validate the files before any connection: a bad row is reported as file:line right away.
-    items = ComparisonFileBuilder(file_path, v["test_path"], 0 if v["test_path"] else v["test_size"], v["seed"])()
+    items = ComparisonFileBuilder(
+        train_path=file_path,
+        test_path=v["test_path"],
+        test_size=0 if v["test_path"] else v["test_size"],
+        shuffle_seed=v["seed"],
+    )()
     common = ChatDatasetBuilderCommonConfig(
         model_name_for_tokenizer=v["model_name"],
         renderer_name=renderer_name,
@@ -97,6 +102,7 @@ def _run(v: dict[str, Any]) -> int:
         service_client = ServiceClient(base_url=base_url, api_key=api_key)
         try:
             config = Config(
+                recipe_name="dpo",
                 log_path=log_path,
                 model_name=v["model_name"],
                 dataset_builder=builder,

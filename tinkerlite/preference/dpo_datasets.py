@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
@@ -19,7 +19,9 @@ from ..supervised.common import datum_from_model_input_weights
 from ..supervised.data import DataFormatError
 from ..supervised.types import ChatDatasetBuilder, SupervisedDataset
 from ..types import Datum
+from ..utils.config import configclass
 from .comparisons import LocatedComparison, read_comparison_file
+from .preference_datasets import ComparisonDatasetBuilder
 from .types import TIE_POLICIES, LabeledComparison, TiePolicy, chosen_and_rejected
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -148,7 +150,7 @@ class DPOPairDataset(SupervisedDataset):
         return [d for pair in self.pairs for d in pair]
 
 
-@dataclass(frozen=True)
+@configclass
 class ComparisonFileBuilder:
     """Comparisons from JSONL: ``test_path`` if given, else the first ``test_size`` rows after a seeded shuffle."""
 
@@ -172,17 +174,22 @@ class ComparisonFileBuilder:
         return [train[i] for i in order[self.test_size :]], [train[i] for i in order[: self.test_size]]
 
 
-@dataclass(frozen=True)
+@configclass
 class DPODatasetBuilderFromComparisons(ChatDatasetBuilder):
     """``(train, test | None)`` :class:`DPOPairDataset` s; the test set is one batch of all its pairs."""
 
-    comparison_builder: ComparisonSource = field(default=None)  # type: ignore[assignment]
+    comparison_builder: ComparisonDatasetBuilder | ComparisonSource
+    """The cookbook's :class:`ComparisonDatasetBuilder`, or any zero-argument callable of (train, test) items."""
     tie_policy: TiePolicy = "skip"
 
     def __call__(self) -> tuple[DPOPairDataset, DPOPairDataset | None]:
-        if self.comparison_builder is None:
-            raise ValidationError("comparison_builder is required", field="DPODatasetBuilderFromComparisons")
-        train_items, test_items = self.comparison_builder()
+        source = self.comparison_builder
+        train_items: Sequence[LocatedComparison | LabeledComparison]
+        test_items: Sequence[Any] | None
+        if isinstance(source, ComparisonDatasetBuilder):
+            train_items, test_items = source.get_labeled_comparisons()
+        else:
+            train_items, test_items = source()
         renderer = self.renderer
         cc = self.common_config
         pairs, stats = comparisons_to_pairs(train_items, renderer, cc.max_length, self.tie_policy, cc.train_on_what)

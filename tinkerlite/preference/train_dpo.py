@@ -15,13 +15,11 @@ evaluations reuse them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,10 @@ from ..errors import ValidationError
 from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, resolve_metrics
 from ..supervised.types import SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, ModelInput
+from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
-from ..utils.ml_log import MetricsLogger, ProgressLine
+from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.session_naming import resolve_session_display_name
 from .dpo_loss import dpo_loss_and_grads, make_dpo_loss_fn, sequence_logprob, split_pairs
 
 __all__ = ["Config", "ReferenceScorer", "evaluate_pairs", "main", "run"]
@@ -41,35 +41,57 @@ REFERENCE_FILE = "reference.json"
 DPO_METRICS = ("dpo_loss", "accuracy", "margin", "chosen_reward", "rejected_reward")
 
 
-@dataclass
+@configclass
 class Config:
-    """The cookbook's ``preference.train_dpo.Config`` surface (names and defaults), minus wandb/tracing."""
+    """The cookbook's ``preference.train_dpo.Config``: same fields, order and defaults (a chz class with chz).
 
-    log_path: str
+    tinkerlite additions at the end (``reference_model_path``, ``warmup_steps``, ``api_key``,
+    ``show_progress``). Cookbook fields whose feature tinkerlite lacks are accepted at their defaults;
+    any other value is refused up front, naming the field. ``num_replicas`` and ``reference_model_name``
+    are accepted and unused, as in the cookbook.
+    """
+
+    log_path: str = field(munger=lambda _, s: str(Path(s).expanduser()))
     model_name: str
+    recipe_name: str
     dataset_builder: SupervisedDatasetBuilder
-    recipe_name: str = "dpo"
     load_checkpoint_path: str | None = None
-    reference_model_path: str | None = None
-    """A sampler checkpoint (``tinker://.../sampler_weights/...``) to score against; default: the initial policy."""
     renderer_name: str | None = None
     learning_rate: float = 1e-5
     lr_schedule: LRSchedule = "linear"
-    warmup_steps: int = 0
     num_epochs: int = 1
     dpo_beta: float = 0.1
     lora_rank: int = 32
+    num_replicas: int = 8
     base_url: str | None = None
-    api_key: str | None = None
     evaluator_builders: list[EvaluatorBuilder] = field(default_factory=list)
+    infrequent_evaluator_builders: list[EvaluatorBuilder] = field(default_factory=list)
     save_every: int = 20
     eval_every: int = 10
+    infrequent_eval_every: int = 100
     ttl_seconds: int | None = 604800
+    rolling_save_every: int = 0
+    rolling_ttl_seconds: int = 7200
     adam_beta1: float = 0.9
     adam_beta2: float = 0.95
     adam_eps: float = 1e-8
+    wandb_project: str | None = None
+    wandb_name: str | None = None
+    session_name: str | None = None
+    enable_trace: bool = False
+    span_chart_every: int = 0
+    reference_model_name: str | None = None
     max_steps: int | None = None
+    # tinkerlite additions
+    reference_model_path: str | None = None
+    """A sampler checkpoint (``tinker://.../sampler_weights/...``) to score against; default: the initial policy."""
+    warmup_steps: int = 0
+    api_key: str | None = None
     show_progress: bool = True
+
+    @validate
+    def _check_supported(self) -> None:
+        refuse_unsupported(self, rolling_save_every=0, enable_trace=False, span_chart_every=0)
 
 
 def _result(x: Any) -> Any:
@@ -155,16 +177,22 @@ def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
     if not config.dpo_beta > 0:
         raise ValidationError(f"must be > 0, got {config.dpo_beta}", field="dpo_beta")
     resume = get_last_checkpoint(config.log_path)
-    ml = MetricsLogger(config.log_path)
-    ml.log_hparams(config)
+    ml = setup_logging(
+        config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
+    )
     owns_client = service_client is None
     if service_client is None:
         from ..client.service_client import ServiceClient
 
-        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+        service_client = ServiceClient(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
+        )
     try:
         return _train(config, service_client, resume, ml)
     finally:
+        ml.close()
         if owns_client:
             service_client.close()
 
@@ -189,7 +217,7 @@ def _reference_client(config: Config, service_client: Any, training_client: Any,
     return _result(service_client.create_sampling_client(model_path=path)), path
 
 
-def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger) -> dict[str, Any]:
+def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger) -> dict[str, Any]:
     dataset, test_dataset = config.dataset_builder()  # bad rows fail here, before a model is created
     user_metadata = {"recipe": config.recipe_name}
     if config.renderer_name:
@@ -224,14 +252,20 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger) 
         test_data = [d for i in range(len(test_dataset)) for d in test_dataset.get_batch(i)]
         _check_pairs(test_data, "test_dataset")
     evaluators = [b() for b in config.evaluator_builders]
+    infrequent_evaluators = [b() for b in config.infrequent_evaluator_builders]
 
-    def run_evals() -> dict[str, float]:
+    def run_evals(infrequent: bool = False) -> dict[str, float]:
         metrics: dict[str, float] = {}
+        if infrequent:
+            return run_evaluators(infrequent_evaluators, metrics)
         if test_data:
             ev = evaluate_pairs(training_client, test_data, scorer(test_data), config.dpo_beta)
             metrics.update({f"test/{k}": v for k, v in ev.items()})
+        return run_evaluators(evaluators, metrics)
+
+    def run_evaluators(which: list[Any], metrics: dict[str, float]) -> dict[str, float]:
         sampling_client = None
-        for ev_fn in evaluators:
+        for ev_fn in which:
             if isinstance(ev_fn, SamplingClientEvaluator):
                 if sampling_client is None:
                     sampling_client = _result(training_client.save_weights_and_get_sampling_client())
@@ -280,6 +314,8 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger) 
         metrics: dict[str, Any] = {"epoch": epoch, "learning_rate": lr, **static_metrics}
         if config.eval_every > 0 and step % config.eval_every == 0:
             metrics.update(run_evals())
+        if infrequent_evaluators and config.infrequent_eval_every > 0 and step % config.infrequent_eval_every == 0:
+            metrics.update(run_evals(infrequent=True))
         ref = scorer.collect(data, handles)
         fwd = training_client.forward_backward_custom(data, make_dpo_loss_fn(ref, config.dpo_beta))
         opt = training_client.optim_step(
@@ -316,6 +352,8 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger) 
     final: dict[str, Any] = {}
     if positions:
         eval_final = run_evals() if (test_data or evaluators) else {}
+        if infrequent_evaluators:
+            eval_final.update(run_evals(infrequent=True))
         if eval_final:
             ml.log_metrics(eval_final, step=total_steps)
         rec = ckpt.save_final({"epoch": config.num_epochs, "batch": 0, "step": total_steps})
@@ -332,6 +370,6 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger) 
     }
 
 
-async def main(config: Config) -> dict[str, Any]:
-    """``asyncio.run(train_dpo.main(config))``; the loop itself runs on a worker thread."""
-    return await asyncio.to_thread(run, config)
+def main(config: Config) -> dict[str, Any]:
+    """Train (a plain function, as the cookbook's ``train_dpo.main``: call ``main(config)``, not ``asyncio.run``)."""
+    return run(config)

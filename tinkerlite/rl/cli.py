@@ -87,12 +87,22 @@ def build_dataset_builder(v: dict[str, Any]) -> Any:
     if env == "digits":
         from .envs.digits import DigitsDatasetBuilder
 
-        return DigitsDatasetBuilder(v["batch_size"], v["group_size"], v["n_batches"], v["model_name"])
+        return DigitsDatasetBuilder(
+            batch_size=v["batch_size"],
+            group_size=v["group_size"],
+            n_batches=v["n_batches"],
+            model_name_for_tokenizer=v["model_name"],
+        )
     if env == "arithmetic":
         from .envs.arithmetic import ArithmeticDatasetBuilder
 
         return ArithmeticDatasetBuilder(
-            v["batch_size"], v["model_name"], renderer_name, v["n_batches"], v["group_size"], seed=v["seed"] or 0
+            batch_size=v["batch_size"],
+            model_name_for_tokenizer=v["model_name"],
+            renderer_name=renderer_name,
+            n_batches=v["n_batches"],
+            group_size=v["group_size"],
+            seed=v["seed"] or 0,
         )
     if env == "gsm8k":
         from .envs.gsm8k import Gsm8kJsonlDatasetBuilder
@@ -100,17 +110,23 @@ def build_dataset_builder(v: dict[str, Any]) -> Any:
         if not v["file_path"]:
             raise ValidationError("env=gsm8k needs file_path=<problems.jsonl>", field="file_path")
         return Gsm8kJsonlDatasetBuilder(
-            v["file_path"],
-            v["batch_size"],
-            v["group_size"],
-            v["model_name"],
-            renderer_name,
+            file_path=v["file_path"],
+            batch_size=v["batch_size"],
+            group_size=v["group_size"],
+            model_name_for_tokenizer=v["model_name"],
+            renderer_name=renderer_name,
             test_size=v["test_size"],
             seed=v["seed"] or 0,
         )
     from .envs.guess_number import GuessNumberDatasetBuilder
 
-    return GuessNumberDatasetBuilder(v["batch_size"], v["group_size"], v["n_batches"], v["model_name"], v["seed"] or 0)
+    return GuessNumberDatasetBuilder(
+        batch_size=v["batch_size"],
+        group_size=v["group_size"],
+        n_batches=v["n_batches"],
+        model_name_for_tokenizer=v["model_name"],
+        seed=v["seed"] or 0,
+    )
 
 
 def _run(v: dict[str, Any]) -> int:
@@ -124,9 +140,14 @@ def _run(v: dict[str, Any]) -> int:
         lr = 2e-2 if v["model_name"] == DEMO_MODEL else 4e-5
     async_config = None
     if v["max_steps_off_policy"] is not None:
-        async_config = AsyncConfig(v["max_steps_off_policy"], v["groups_per_batch"] or v["batch_size"])
+        async_config = AsyncConfig(
+            max_steps_off_policy=v["max_steps_off_policy"],
+            groups_per_batch=v["groups_per_batch"] or v["batch_size"],
+            loss_fn=v["loss_fn"],
+        )
     with endpoint(v["base_url"], log_path, v["api_key"]) as (base_url, api_key):
         config = Config(
+            recipe_name="rl",
             log_path=log_path,
             model_name=v["model_name"],
             dataset_builder=builder,

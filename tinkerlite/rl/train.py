@@ -158,6 +158,10 @@ class Config:
         """The loss this run trains with: ``async_config.loss_fn`` for async runs, ``loss_fn`` otherwise."""
         return self.async_config.loss_fn if self.async_config is not None else self.loss_fn
 
+    def records_stability_info(self) -> bool:
+        """Whether sampling must record the information ``stable_reinforce`` trains on."""
+        return self.training_loss_fn() == "stable_reinforce"
+
     def kl_reference_base_model(self) -> str:
         """Base model of the KL reference: ``kl_reference_config``, ``kl_reference_model``, else ``model_name``."""
         if self.kl_reference_config is not None:

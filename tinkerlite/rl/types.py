@@ -11,6 +11,7 @@ from typing import TypeAlias, TypedDict
 from ..completers import StopCondition, TokensWithLogprobs
 from ..errors import ValidationError
 from ..types import ModelInput
+from ..utils.config import configclass
 
 __all__ = [
     "PARSE_ERROR_MASKED_METRIC_KEY",
@@ -170,6 +171,13 @@ class RLDataset(ABC):
     def __len__(self) -> int: ...
 
 
-class RLDatasetBuilder(ABC):
+@configclass
+class RLDatasetBuilder:
+    """A config class (chz when installed, see :mod:`tinkerlite.utils.config`) that builds ``(train, test | None)``.
+
+    As in the cookbook, subclasses are ``@chz.chz`` (or ``@configclass``) classes and implement ``__call__``.
+    """
+
     @abstractmethod
-    async def __call__(self) -> tuple[RLDataset, RLDataset | None]: ...
+    async def __call__(self) -> tuple[RLDataset, RLDataset | None]:
+        raise NotImplementedError

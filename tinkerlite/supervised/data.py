@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
 from ..types import Datum
+from ..utils.config import configclass
 from .common import Reduction, datum_from_model_input_weights
 from .streaming import StreamingSupervisedDatasetFromHFDataset
 from .types import ChatDatasetBuilder, SupervisedDataset
@@ -282,7 +283,7 @@ class SupervisedDatasetFromHFDataset(_ShuffledBatches):
         return [d for r in rows for d in self._flatmap(r)]
 
 
-@dataclass(frozen=True)
+@configclass
 class FromConversationFileBuilder(ChatDatasetBuilder):
     """JSONL of ``{"messages": [...]}``: shuffled with ``shuffle_seed``, first ``test_size`` rows held out.
 
@@ -291,7 +292,7 @@ class FromConversationFileBuilder(ChatDatasetBuilder):
     ``max_length`` are truncated from the right (cookbook semantics); their count is logged.
     """
 
-    file_path: str = ""
+    file_path: str
     test_size: int = 0
     shuffle_seed: int | None = 0
     prevalidate: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ..eval.evaluators import TrainingClientEvaluator
@@ -26,8 +27,10 @@ class NLLEvaluator(TrainingClientEvaluator):
         data = [d for i in range(len(dataset)) for d in dataset.get_batch(i)]
         return cls(data, name, tokenizer)
 
-    def __call__(self, training_client: Any) -> dict[str, float]:
-        out = training_client.forward(self.data, loss_fn="cross_entropy").result()
+    async def __call__(self, training_client: Any) -> dict[str, float]:
+        future = training_client.forward(self.data, loss_fn="cross_entropy")
+        result_async = getattr(future, "result_async", None)
+        out = await result_async() if result_async is not None else await asyncio.to_thread(future.result)
         logprobs = [o["logprobs"] for o in out.loss_fn_outputs]
         weights = [d.loss_fn_inputs["weights"] for d in self.data]
         metrics = {f"{self.name}/nll": compute_mean_nll(logprobs, weights)}

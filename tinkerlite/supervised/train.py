@@ -13,15 +13,18 @@ import collections
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..checkpoint_utils import CheckpointManager, PendingSave, get_last_checkpoint
 from ..errors import ValidationError
 from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, TrainingClientEvaluator, resolve_metrics
 from ..types import AdamParams, Datum
+from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
-from ..utils.ml_log import MetricsLogger, ProgressLine
+from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.session_naming import resolve_session_display_name
 from .common import compute_bpb, compute_mean_nll
 from .nll_evaluator import NLLEvaluator
 from .types import SupervisedDatasetBuilder
@@ -31,35 +34,65 @@ __all__ = ["Config", "main", "run"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@configclass
 class Config:
-    """The cookbook's ``supervised.train.Config`` surface (names and defaults), minus wandb."""
+    """The cookbook's ``supervised.train.Config``: same fields, order and defaults (a chz class with chz).
 
-    log_path: str
+    tinkerlite additions at the end: ``warmup_steps``, ``api_key``, ``show_progress``. Cookbook fields
+    whose feature tinkerlite lacks are accepted at their defaults; any other value is refused up front
+    (see :func:`tinkerlite.utils.config.refuse_unsupported`).
+    """
+
+    log_path: str = field(munger=lambda _, s: str(Path(s).expanduser()))
     model_name: str
-    dataset_builder: SupervisedDatasetBuilder
-    recipe_name: str = "sl"
+    recipe_name: str
     load_checkpoint_path: str | None = None
     renderer_name: str | None = None
-    learning_rate: float | None = None
-    """``None``: ``hyperparam_utils.get_lr(model_name)`` when the model is known, else 1e-4."""
+    dataset_builder: SupervisedDatasetBuilder
+    learning_rate: float = 1e-4
     lr_schedule: LRSchedule = "linear"
-    warmup_steps: int = 0
     num_epochs: int = 1
     lora_rank: int = 32
     base_url: str | None = None
-    api_key: str | None = None
     evaluator_builders: list[EvaluatorBuilder] = field(default_factory=list)
+    infrequent_evaluator_builders: list[EvaluatorBuilder] = field(default_factory=list)
     save_every: int = 20
+    save_every_tokens: int = 0
+    save_every_seconds: float = 0.0
     eval_every: int = 10
+    infrequent_eval_every: int = 100
     ttl_seconds: int | None = 604800
+    rolling_save_every: int = 0
+    rolling_ttl_seconds: int = 7200
+    async_periodic_saves: bool = False
     adam_beta1: float = 0.9
     adam_beta2: float = 0.95
     adam_eps: float = 1e-8
+    wandb_project: str | None = None
+    wandb_name: str | None = None
+    session_name: str | None = None
+    """Display name of the Tinker session; falls back to ``wandb_name``."""
+    enable_trace: bool = False
+    span_chart_every: int = 0
     max_steps: int | None = None
     submit_ahead: int = 1
     """Batches submitted ahead of the one being awaited (0 disables pipelining)."""
+    # tinkerlite additions
+    warmup_steps: int = 0
+    api_key: str | None = None
     show_progress: bool = True
+
+    @validate
+    def _check_supported(self) -> None:
+        refuse_unsupported(
+            self,
+            save_every_tokens=0,
+            save_every_seconds=0.0,
+            rolling_save_every=0,
+            async_periodic_saves=False,
+            enable_trace=False,
+            span_chart_every=0,
+        )
 
 
 @dataclass
@@ -97,23 +130,31 @@ def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
     if config.num_epochs < 1:
         raise ValidationError(f"must be >= 1, got {config.num_epochs}", field="num_epochs")
     resume = get_last_checkpoint(config.log_path)
-    ml = MetricsLogger(config.log_path)
-    ml.log_hparams(config)
+    ml = setup_logging(
+        config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
+    )
     learning_rate = _resolve_lr(config)
 
     owns_client = service_client is None
     if service_client is None:
         from ..client.service_client import ServiceClient
 
-        service_client = ServiceClient(base_url=config.base_url, api_key=config.api_key)
+        service_client = ServiceClient(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
+        )
     try:
         return _train(config, service_client, resume, ml, learning_rate)
     finally:
+        ml.close()
         if owns_client:
             service_client.close()
 
 
-def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, learning_rate: float) -> dict[str, Any]:
+def _train(
+    config: Config, service_client: Any, resume: Any, ml: MultiplexLogger, learning_rate: float
+) -> dict[str, Any]:
     # The dataset is built and validated before the first request: a bad file costs no server work.
     dataset, test_dataset = config.dataset_builder()
     n_batches = len(dataset)
@@ -154,6 +195,7 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
     evaluators = [b() for b in config.evaluator_builders]
     if test_data is not None:
         evaluators.append(NLLEvaluator(test_data, tokenizer=tokenizer))
+    infrequent_evaluators = [b() for b in config.infrequent_evaluator_builders]
     ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
     progress = ProgressLine(total_steps) if config.show_progress else None
     pending: collections.deque[_Submitted] = collections.deque()
@@ -161,10 +203,10 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
     submitted_tokens = elapsed_tokens  # tokens in every step submitted so far: what a save submitted now contains
     nll_history: list[float] = []
 
-    def run_evals(step: int) -> dict[str, float]:
+    def run_evals(step: int, which: list[Any] | None = None) -> dict[str, float]:
         metrics: dict[str, float] = {}
         sampling_client = None
-        for ev in evaluators:
+        for ev in evaluators if which is None else which:
             if isinstance(ev, SamplingClientEvaluator):
                 if sampling_client is None:
                     sampling_client = training_client.save_weights_and_get_sampling_client().result()
@@ -180,6 +222,8 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
         data = dataset.get_batch(batch)
         if evaluators and config.eval_every > 0 and step % config.eval_every == 0:
             metrics.update(run_evals(step))  # sequenced after every earlier step: sees pre-step weights
+        if infrequent_evaluators and config.infrequent_eval_every > 0 and step % config.infrequent_eval_every == 0:
+            metrics.update(run_evals(step, infrequent_evaluators))
         fwd = training_client.forward_backward(data, loss_fn="cross_entropy")
         opt = training_client.optim_step(
             AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
@@ -253,6 +297,8 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MetricsLogger, 
     eval_final: dict[str, float] = {}
     if steps_run:
         eval_final = run_evals(total_steps) if evaluators else {}
+        if infrequent_evaluators:
+            eval_final.update(run_evals(total_steps, infrequent_evaluators))
         if eval_final:
             ml.log_metrics(eval_final, step=total_steps)
         final_record = ckpt.save_final(

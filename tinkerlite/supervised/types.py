@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..renderers import TrainOnWhat  # runtime: chz blueprints resolve field annotations
 from ..types import Datum
+from ..utils.config import configclass
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..renderers import Renderer, TrainOnWhat
+    from ..renderers import Renderer
     from ..tokenizers.base import Tokenizer
 
 __all__ = [
@@ -35,15 +36,18 @@ class SupervisedDataset:
         logger.warning("set_epoch called, but %s does not shuffle", type(self).__name__)
 
 
+@configclass
 class SupervisedDatasetBuilder:
-    """A config object that builds ``(train, test | None)``."""
+    """A config class (chz when installed, see :mod:`tinkerlite.utils.config`) that builds ``(train, test | None)``."""
 
     def __call__(self) -> tuple[SupervisedDataset, SupervisedDataset | None]:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@configclass
 class ChatDatasetBuilderCommonConfig:
+    """Tokenizer, renderer, length and batch settings shared by every chat dataset builder."""
+
     model_name_for_tokenizer: str
     renderer_name: str
     max_length: int | None
@@ -51,8 +55,10 @@ class ChatDatasetBuilderCommonConfig:
     train_on_what: TrainOnWhat | str | None = None
 
 
-@dataclass(frozen=True)
+@configclass
 class ChatDatasetBuilder(SupervisedDatasetBuilder):
+    """A builder that renders message lists with ``common_config``'s renderer; subclasses add sources."""
+
     common_config: ChatDatasetBuilderCommonConfig
 
     def __call__(self) -> tuple[SupervisedDataset, SupervisedDataset | None]:

@@ -57,6 +57,7 @@ __all__ = [
     "configclass",
     "field",
     "is_config",
+    "refuse_unsupported",
     "replace",
     "validate",
 ]
@@ -177,3 +178,18 @@ def replace(obj: _T, /, **changes: Any) -> _T:
         made: _T = dataclasses.replace(obj, **changes)
         return made
     raise TypeError(f"{type(obj).__name__} is not a config class instance")
+
+
+def refuse_unsupported(obj: object, /, **defaults: Any) -> None:
+    """Refuse cookbook fields whose feature tinkerlite lacks, unless left at their cookbook default.
+
+    The field exists so cookbook code that names it keeps working; a value that asks for the missing
+    feature is a clear error naming the field, never a silent no-op.
+    """
+    for name, default in defaults.items():
+        value = getattr(obj, name)
+        if value != default:
+            raise ValidationError(
+                f"{value!r} asks for a cookbook feature tinkerlite does not implement; leave it at {default!r}",
+                field=f"{type(obj).__name__}.{name}",
+            )

@@ -1,11 +1,14 @@
 """Run logs in the cookbook's formats: ``config.json`` once, ``metrics.jsonl`` one row per step.
 
-Plus what the cookbook leaves to wandb: a one-line progress display that needs no third-party package.
+The cookbook's logger surface: :class:`Logger` (abstract), the JSON logger (:class:`MetricsLogger`, also
+``JsonLogger``), :class:`WandbLogger` and :class:`MultiplexLogger`, built by :func:`setup_logging`.
+wandb is optional: asked for (``wandb_project`` set) and not installed is one clear error naming the
+``wandb`` extra (the cookbook prints a warning and skips, which loses the run's dashboard silently).
+Plus what the cookbook leaves to rich/wandb: a one-line progress display with no third-party package.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -13,13 +16,28 @@ import os
 import shutil
 import sys
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from .._optional import require
 from ..errors import ValidationError
+from .config import config_fields, is_config
 from .files import append_jsonl, atomic_write_json, read_jsonl
 
-__all__ = ["LogdirBehavior", "MetricsLogger", "ProgressLine", "check_log_dir", "dump_config"]
+__all__ = [
+    "JsonLogger",
+    "LogdirBehavior",
+    "Logger",
+    "MetricsLogger",
+    "MultiplexLogger",
+    "ProgressLine",
+    "WandbLogger",
+    "check_log_dir",
+    "configure_logging_module",
+    "dump_config",
+    "setup_logging",
+]
 
 logger = logging.getLogger(__name__)
 LogdirBehavior = Literal["ask", "resume", "delete", "raise"]
@@ -64,9 +82,9 @@ def check_log_dir(log_dir: str | os.PathLike[str], behavior_if_exists: LogdirBeh
 
 
 def dump_config(config: Any) -> Any:
-    """A JSON-able view of a config dataclass (nested dataclasses, paths and enums included)."""
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        out = {f.name: dump_config(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    """A JSON-able view of a config (chz class or dataclass; nested configs, paths and enums included)."""
+    if is_config(config):
+        out = {name: dump_config(value) for name, value in config_fields(config).items()}
         out["__class__"] = f"{type(config).__module__}.{type(config).__qualname__}"
         return out
     if isinstance(config, dict):
@@ -80,7 +98,47 @@ def dump_config(config: Any) -> Any:
     return repr(config)
 
 
-class MetricsLogger:
+class Logger(ABC):
+    """The cookbook's logger interface: hparams and metrics required, the rest optional no-ops."""
+
+    @abstractmethod
+    def log_hparams(self, config: Any) -> None: ...
+
+    @abstractmethod
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None: ...
+
+    def enable_event_steps(self) -> None:
+        """Switch to arrival-order history with explicit coordinates (no-op where unsupported)."""
+        return None
+
+    def log_metrics_event(
+        self, metrics: dict[str, Any], step: int, step_metric: str, metric_axes: dict[str, str] | None = None
+    ) -> None:
+        """Metrics about model coordinate ``step`` (possibly an earlier step), recorded under ``step_metric``."""
+        self.log_metrics(metrics | {step_metric: step}, step=step)
+
+    def log_summary(self, metrics: dict[str, Any]) -> None:
+        """Latest value of running totals, outside the step history (no-op where unsupported)."""
+        return None
+
+    def log_long_text(self, key: str, text: str) -> None:
+        """Long text such as a transcript (no-op where unsupported)."""
+        return None
+
+    def close(self) -> None:
+        """Flush and release resources."""
+        return None
+
+    def sync(self) -> None:
+        """Force buffered data out."""
+        return None
+
+    def get_logger_url(self) -> str | None:
+        """A link to the run's dashboard, when the backend has one."""
+        return None
+
+
+class MetricsLogger(Logger):
     """Writes ``config.json`` and appends ``{"step": n, ...}`` rows to ``metrics.jsonl``."""
 
     def __init__(self, log_dir: str | os.PathLike[str]) -> None:
@@ -108,6 +166,144 @@ class MetricsLogger:
 
             atomic_write_bytes(self.metrics_path, data)
         return dropped
+
+
+JsonLogger = MetricsLogger
+"""The cookbook's name for the ``metrics.jsonl`` logger."""
+
+
+class WandbLogger(Logger):
+    """Streams config and metrics to Weights & Biases (needs the ``wandb`` extra)."""
+
+    def __init__(
+        self,
+        project: str | None = None,
+        config: Any | None = None,
+        log_dir: str | Path | None = None,
+        wandb_name: str | None = None,
+    ) -> None:
+        self._wandb = require("wandb", "W&B logging (wandb_project=...)", "wandb")
+        self.run = self._wandb.init(
+            project=project,
+            config=dump_config(config) if config is not None else None,
+            dir=str(log_dir) if log_dir else None,
+            name=wandb_name,
+        )
+
+    def log_hparams(self, config: Any) -> None:
+        if self.run is not None:
+            self._wandb.config.update(dump_config(config))
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        if self.run is not None:
+            self._wandb.log(metrics, step=step)
+
+    def log_summary(self, metrics: dict[str, Any]) -> None:
+        if self.run is not None:
+            self.run.summary.update(metrics)
+
+    def close(self) -> None:
+        if self.run is not None:
+            self._wandb.finish()
+            self.run = None
+
+    def get_logger_url(self) -> str | None:
+        url = getattr(self.run, "url", None)
+        return str(url) if url else None
+
+
+class MultiplexLogger(Logger):
+    """Fans every call out to several loggers (JSON always, wandb when asked for)."""
+
+    def __init__(self, loggers: list[Logger]) -> None:
+        self.loggers = loggers
+
+    def log_hparams(self, config: Any) -> None:
+        for lg in self.loggers:
+            lg.log_hparams(config)
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        for lg in self.loggers:
+            lg.log_metrics(metrics, step=step)
+
+    def enable_event_steps(self) -> None:
+        for lg in self.loggers:
+            lg.enable_event_steps()
+
+    def log_metrics_event(
+        self, metrics: dict[str, Any], step: int, step_metric: str, metric_axes: dict[str, str] | None = None
+    ) -> None:
+        for lg in self.loggers:
+            lg.log_metrics_event(metrics, step, step_metric, metric_axes)
+
+    def log_summary(self, metrics: dict[str, Any]) -> None:
+        for lg in self.loggers:
+            lg.log_summary(metrics)
+
+    def log_long_text(self, key: str, text: str) -> None:
+        for lg in self.loggers:
+            lg.log_long_text(key, text)
+
+    def close(self) -> None:
+        for lg in self.loggers:
+            lg.close()
+
+    def sync(self) -> None:
+        for lg in self.loggers:
+            lg.sync()
+
+    def get_logger_url(self) -> str | None:
+        for lg in self.loggers:
+            url = lg.get_logger_url()
+            if url:
+                return url
+        return None
+
+    def truncate_metrics(self, from_step: int) -> int:
+        """Drop ``metrics.jsonl`` rows that a resume will re-run (the JSON logger's rows)."""
+        return sum(lg.truncate_metrics(from_step) for lg in self.loggers if isinstance(lg, MetricsLogger))
+
+
+def setup_logging(
+    log_dir: str,
+    wandb_project: str | None = None,
+    wandb_name: str | None = None,
+    config: Any | None = None,
+    do_configure_logging_module: bool = True,
+) -> MultiplexLogger:
+    """The cookbook's entry point: a JSON logger, plus wandb when ``wandb_project`` is set.
+
+    ``config`` (when given) is written to ``config.json`` (and wandb); with
+    ``do_configure_logging_module`` the root logger also writes ``logs.log`` in ``log_dir``.
+    """
+    loggers: list[Logger] = [MetricsLogger(log_dir)]
+    if wandb_project:
+        loggers.append(WandbLogger(project=wandb_project, config=config, log_dir=log_dir, wandb_name=wandb_name))
+    ml = MultiplexLogger(loggers)
+    if config is not None:
+        ml.log_hparams(config)
+    if do_configure_logging_module:
+        configure_logging_module(str(Path(log_dir) / "logs.log"))
+    logger.info("Logging to: %s", log_dir)
+    return ml
+
+
+def configure_logging_module(path: str, level: int = logging.INFO) -> logging.Logger:
+    """Root logger to stderr and to ``path`` (appended), replacing earlier root handlers."""
+    fmt = logging.Formatter("%(name)s:%(lineno)d [%(levelname)s] %(message)s")
+    console = logging.StreamHandler()
+    console.setFormatter(fmt)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    file_handler.setFormatter(fmt)
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+        handler.close()
+    root.addHandler(console)
+    root.addHandler(file_handler)
+    return root
 
 
 class ProgressLine:

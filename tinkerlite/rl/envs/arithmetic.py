@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ...utils.config import configclass
 from ..problem_env import ProblemEnv, ProblemGroupBuilder
 from ..types import EnvGroupBuilder, RLDataset, RLDatasetBuilder
 
@@ -79,7 +79,7 @@ class ArithmeticDataset(RLDataset):
         return self.n_batches
 
 
-@dataclass
+@configclass
 class ArithmeticDatasetBuilder(RLDatasetBuilder):
     batch_size: int
     model_name_for_tokenizer: str

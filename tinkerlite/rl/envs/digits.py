@@ -11,11 +11,11 @@ new sampler each step) with a reward anyone can check by eye.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from ...types import ModelInput
+from ...utils.config import configclass
 from ..problem_env import ProblemGroupBuilder
 from ..types import (
     Action,
@@ -75,7 +75,7 @@ class DigitsDataset(RLDataset):
         return self.n_batches
 
 
-@dataclass
+@configclass
 class DigitsDatasetBuilder(RLDatasetBuilder):
     batch_size: int
     group_size: int

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from ...errors import ValidationError
+from ...utils.config import configclass
 from ..grading import extract_boxed, grade_numeric
 from ..problem_env import ProblemEnv, ProblemGroupBuilder
 from ..types import EnvGroupBuilder, RLDataset, RLDatasetBuilder
@@ -130,7 +130,7 @@ class ProblemListDataset(RLDataset):
         return -(-len(self.problems) // self.batch_size)
 
 
-@dataclass
+@configclass
 class Gsm8kJsonlDatasetBuilder(RLDatasetBuilder):
     file_path: str
     batch_size: int

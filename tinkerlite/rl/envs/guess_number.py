@@ -11,11 +11,11 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from ...types import ModelInput
+from ...utils.config import configclass
 from .. import types as rl_types
 from ..problem_env import ProblemGroupBuilder
 from ..types import (
@@ -98,7 +98,7 @@ class GuessNumberDataset(RLDataset):
         return self.n_batches
 
 
-@dataclass
+@configclass
 class GuessNumberDatasetBuilder(RLDatasetBuilder):
     batch_size: int
     group_size: int
