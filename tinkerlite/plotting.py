@@ -126,9 +126,13 @@ def plot_run(log_dir: str | Path, keys: Sequence[str] = DEFAULT_KEYS, out: str |
 
 def main(argv: Sequence[str]) -> int:
     args = list(argv)
-    if not args or args[0] in ("-h", "--help"):
-        print("usage: tinkerlite plot LOG_DIR [metric ...]\nwrites LOG_DIR/metrics.svg (default: the loss curves)")
-        return 0 if args else 2
+    usage = "usage: tinkerlite plot LOG_DIR [metric ...]"
+    if args and args[0] in ("-h", "--help"):
+        print(f"{usage}\nwrites LOG_DIR/metrics.svg (default: the loss curves)")
+        return 0
+    if not args:
+        print(f"tinkerlite plot: which run? pass its log_path ({usage})", file=sys.stderr)
+        return 2
     log_dir = Path(args[0])
     metrics = log_dir / "metrics.jsonl"
     if not metrics.is_file():

@@ -120,3 +120,8 @@ def test_debug_shows_the_traceback(tmp_path: Path, env: dict[str, str]) -> None:
     env = {**env, "TINKERLITE_DEBUG": "1"}
     done = run_cli(["sl", f"file_path={tmp_path / 'nope.jsonl'}", f"log_path={tmp_path / 'r'}"], tmp_path, env)
     assert "Traceback" in done.stderr
+
+
+def test_serve_unknown_flag_and_plot_without_a_run(tmp_path: Path, env: dict[str, str]) -> None:
+    assert "--bogus" in one_error_line(run_cli(["serve", "--bogus"], tmp_path, env))
+    assert "log_path" in one_error_line(run_cli(["plot"], tmp_path, env))

@@ -7,12 +7,20 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 __all__ = ["build_parser", "main"]
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one stderr line (exit 2) instead of the usage block plus the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    p = parser or argparse.ArgumentParser(
+    p = parser or _OneLineParser(
         prog="tinkerlite serve", description="Run a local Tinker-compatible server that trains a tiny numpy model."
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --api-key)")
