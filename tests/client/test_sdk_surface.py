@@ -216,3 +216,42 @@ def test_raise_if_tinker_not_accessible_against_a_server(
     with pytest.raises(tinkerlite.BillingError):
         tinkerlite.auth.raise_if_tinker_not_accessible()
     assert len(server.calls("/api/v1/get_server_capabilities")) == 2  # not retried
+
+
+class _SlowSecondChunk:
+    """Reports the second forward_backward POST as sent, then holds it back: requests on separate
+    connections can overtake each other in flight, which is what a pipelining client must not rely on."""
+
+    def __init__(self) -> None:
+        from tinkerlite.client.transport import PooledTransport
+
+        self.inner = PooledTransport()
+        self.fwdbwd = 0
+
+    def request(self, method: str, url: str, headers: Any, body: bytes | None, timeout: float) -> Any:
+        import time
+
+        from tinkerlite.client.transport import notify_sent
+
+        if url.endswith("/api/v1/forward_backward"):
+            self.fwdbwd += 1
+            if self.fwdbwd == 2:
+                notify_sent()
+                time.sleep(0.3)
+        return self.inner.request(method, url, headers, body, timeout)
+
+
+def test_serial_chunks_arrive_in_order_even_when_one_is_slow_in_flight() -> None:
+    """Regression: with parallel_fwdbwd_chunks off, chunk 3 once arrived before chunk 2 ([1, 3, 2])."""
+    from tinkerlite.client.service_client import ServiceClient
+
+    from .test_loopback import datum, seq_ids
+
+    with RecordingServer(client_config={"fwdbwd_max_chunk_len": 1, "parallel_fwdbwd_chunks": False}) as srv:
+        sc = ServiceClient(
+            base_url=srv.url, api_key=API_KEY, transport=_SlowSecondChunk(), _holder_options={"heartbeat_period_s": 0}
+        )
+        tc = sc.create_lora_training_client("Base/Model").result(timeout=10)
+        tc.forward([datum([1]), datum([2]), datum([3])], "cross_entropy").result(timeout=10)
+        assert seq_ids(srv, "/api/v1/forward_backward") == [1, 2, 3]
+        sc.close().result(timeout=10)
