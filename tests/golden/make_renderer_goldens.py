@@ -283,6 +283,80 @@ CONVERSATIONS: list[dict[str, Any]] = [
             {"role": "assistant", "content": "R2", "trainable": True},
         ],
     },
+    # Inputs the cookbook renders by dropping or defaulting something (tinkerlite's strict mode raises).
+    {
+        "id": "unknown_role",
+        "messages": [
+            {"role": "system", "content": "You host a guessing game."},
+            {"role": "user", "content": "Start."},
+            {"role": "player", "content": "I guess 5."},
+            {"role": "assistant", "content": "Too low."},
+        ],
+    },
+    {
+        "id": "tool_calls_without_declarations",
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": "Checking.",
+                "tool_calls": [_call("get_weather", {"city": "Paris"}, "functions.get_weather:0")],
+            },
+            {"role": "tool", "content": "sunny", "tool_call_id": "functions.get_weather:0", "name": "get_weather"},
+            {"role": "assistant", "content": "Sunny."},
+        ],
+    },
+    {
+        "id": "malformed_tool_arguments",
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "type": "function",
+                        "id": "functions.get_weather:0",
+                        "function": {"name": "get_weather", "arguments": '{"city": Paris'},
+                    }
+                ],
+            },
+            {"role": "tool", "content": "error", "tool_call_id": "functions.get_weather:0", "name": "get_weather"},
+            {"role": "assistant", "content": "The tool failed."},
+        ],
+    },
+    {
+        "id": "non_object_tool_arguments",
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "type": "function",
+                        "id": "functions.get_weather:0",
+                        "function": {"name": "get_weather", "arguments": '["Paris"]'},
+                    }
+                ],
+            },
+            {"role": "tool", "content": "sunny", "tool_call_id": "functions.get_weather:0", "name": "get_weather"},
+            {"role": "assistant", "content": "Sunny."},
+        ],
+    },
+    {
+        "id": "tool_result_without_name",
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [_call("get_weather", {"city": "Paris"}, "functions.get_weather:0")],
+            },
+            {"role": "tool", "content": "sunny", "tool_call_id": "functions.get_weather:0"},
+            {"role": "assistant", "content": "Sunny."},
+        ],
+    },
     {
         "id": "numbers_and_code",
         "messages": [

@@ -70,6 +70,11 @@ def r(name: str) -> Renderer:
     return make_renderer(name, load(FAMILY[name]), current_date="2026-01-15")
 
 
+def strict(name: str) -> Renderer:
+    """Strict mode: raises where the cookbook (and tinkerlite's default) drops or defaults data."""
+    return make_renderer(name, load(FAMILY[name]), current_date="2026-01-15", strict=True)
+
+
 def _field(exc: pytest.ExceptionInfo[RendererError]) -> str | None:
     return exc.value.field
 
@@ -91,22 +96,22 @@ def test_unknown_renderer_name() -> None:
 
 
 @pytest.mark.parametrize("name", ["llama3", "qwen3", "deepseekv3", "gpt_oss_no_sysprompt", "kimi_k2", "role_colon"])
-def test_unknown_role(name: str) -> None:
+def test_strict_unknown_role(name: str) -> None:
     msgs: Any = [{"role": "user", "content": "hi"}, {"role": "robot", "content": "beep"}]
     with pytest.raises(RendererError) as exc:
-        r(name).build_supervised_example(msgs)
+        strict(name).build_supervised_example(msgs)
     assert _field(exc) == "messages[1].role"
     assert "robot" in str(exc.value)
 
 
-def test_gpt_oss_tool_result_without_name() -> None:
+def test_strict_gpt_oss_tool_result_without_name() -> None:
     msgs: Any = [
         {"role": "user", "content": "weather?"},
         {"role": "assistant", "content": "", "tool_calls": [_call('{"city": "Oslo"}')]},
         {"role": "tool", "content": "cold"},
     ]
     with pytest.raises(RendererError) as exc:
-        r("gpt_oss_no_sysprompt").build_generation_prompt(msgs)
+        strict("gpt_oss_no_sysprompt").build_generation_prompt(msgs)
     assert _field(exc) == "messages[2].name"
 
 
@@ -139,13 +144,13 @@ def test_customized_weights_follow_trainable() -> None:
 
 @pytest.mark.parametrize("name", ["qwen3_disable_thinking", "deepseekv3", "deepseekv3_disable_thinking"])
 @pytest.mark.parametrize("mode", list(TrainOnWhat))
-def test_thinking_in_disable_thinking_renderer(name: str, mode: TrainOnWhat) -> None:
+def test_strict_thinking_in_disable_thinking_renderer(name: str, mode: TrainOnWhat) -> None:
     reply = {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "4"}]}
     msgs: Any = [{"role": "user", "content": "2+2?"}, reply]
     if mode is TrainOnWhat.CUSTOMIZED:
         msgs = [{**m, "trainable": True} for m in msgs]
     with pytest.raises(RendererError) as exc:
-        r(name).build_supervised_example(msgs, mode)
+        strict(name).build_supervised_example(msgs, mode)
     assert _field(exc) == "messages[1].content"
 
 
@@ -168,24 +173,24 @@ def _call(arguments: str, name: str = "get_weather") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", TOOL_RENDERERS)
-def test_malformed_tool_call_json(name: str) -> None:
+def test_strict_malformed_tool_call_json(name: str) -> None:
     msgs: Any = [
         {"role": "user", "content": "weather?"},
         {"role": "assistant", "content": "", "tool_calls": [_call('{"city": "Oslo"}'), _call('{"city": ')]},
     ]
     with pytest.raises(RendererError) as exc:
-        r(name).build_supervised_example(msgs)
+        strict(name).build_supervised_example(msgs)
     assert _field(exc) == "messages[1].tool_calls[1].arguments"
 
 
 @pytest.mark.parametrize("name", TOOL_RENDERERS)
-def test_tool_call_arguments_must_be_an_object(name: str) -> None:
+def test_strict_tool_call_arguments_must_be_an_object(name: str) -> None:
     msgs: Any = [
         {"role": "user", "content": "x"},
         {"role": "assistant", "content": "", "tool_calls": [_call("[1, 2]")]},
     ]
     with pytest.raises(RendererError) as exc:
-        r(name).build_generation_prompt(msgs)
+        strict(name).build_generation_prompt(msgs)
     assert _field(exc) == "messages[1].tool_calls[0].arguments"
 
 
@@ -208,10 +213,10 @@ def test_openai_dict_and_toolcall_render_identically(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["llama3", "role_colon"])
-def test_tool_calls_refused_where_the_format_has_none(name: str) -> None:
+def test_strict_tool_calls_refused_where_the_format_has_none(name: str) -> None:
     msgs: Any = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "", "tool_calls": [_call("{}")]}]
     with pytest.raises(RendererError) as exc:
-        r(name).build_supervised_example(msgs)
+        strict(name).build_supervised_example(msgs)
     assert _field(exc) == "messages[1].tool_calls"
     with pytest.raises(NotImplementedError):
         r(name).create_conversation_prefix_with_tools([])
@@ -373,3 +378,70 @@ def test_multipart_text_names_the_callers_index(name: str) -> None:
     with pytest.raises(RendererError) as exc:
         r(name).build_generation_prompt(msgs)
     assert _field(exc) == "messages[0].content"
+
+
+# ---- default mode: the cookbook's behaviour, one warning per renderer and kind of drop -------------------
+
+
+def _drop_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [rec.getMessage() for rec in caplog.records if "logged once per renderer" in rec.getMessage()]
+
+
+@pytest.mark.parametrize("name", ["llama3", "qwen3", "gpt_oss_no_sysprompt", "kimi_k2", "role_colon", "qwen3_5"])
+def test_any_role_renders_by_default(name: str) -> None:
+    msgs: Any = [{"role": "user", "content": "hi"}, {"role": "player", "content": "I guess 5"}]
+    renderer = r(name)
+    text = renderer.tokenizer.decode(renderer.build_generation_prompt(msgs).to_ints())
+    assert ("Player" if name == "role_colon" else "player") in text
+
+
+@pytest.mark.parametrize("name", ["llama3", "role_colon"])
+def test_tool_calls_dropped_with_one_warning(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    renderer = r(name)
+    with_calls: Any = [
+        {"role": "user", "content": "x"},
+        {"role": "assistant", "content": "ok", "tool_calls": [_call('{"city": "Oslo"}')]},
+    ]
+    plain: Any = [with_calls[0], {"role": "assistant", "content": "ok"}]
+    with caplog.at_level("WARNING", logger="tinkerlite.renderers"):
+        for _ in range(3):
+            got = renderer.build_supervised_example(with_calls)
+    assert got[0].to_ints() == renderer.build_supervised_example(plain)[0].to_ints()
+    warnings_seen = _drop_warnings(caplog)
+    assert len(warnings_seen) == 1 and "tool calls" in warnings_seen[0]
+
+
+def test_gpt_oss_tool_result_without_name_is_functions_unknown(caplog: pytest.LogCaptureFixture) -> None:
+    msgs: Any = [
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": "", "tool_calls": [_call('{"city": "Oslo"}')]},
+        {"role": "tool", "content": "cold"},
+    ]
+    renderer = r("gpt_oss_no_sysprompt")
+    with caplog.at_level("WARNING", logger="tinkerlite.renderers"):
+        text = renderer.tokenizer.decode(renderer.build_generation_prompt(msgs).to_ints())
+        renderer.build_generation_prompt(msgs)
+    assert "<|start|>functions.unknown to=assistant" in text
+    assert len(_drop_warnings(caplog)) == 1
+
+
+def test_deepseek_drops_last_reasoning_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    reply = {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "4"}]}
+    msgs: Any = [{"role": "user", "content": "2+2?"}, reply]
+    renderer = r("deepseekv3")
+    with caplog.at_level("WARNING", logger="tinkerlite.renderers"):
+        tokens, _ = renderer.build_supervised_example(msgs)
+        renderer.build_supervised_example(msgs)
+    assert "hmm" not in renderer.tokenizer.decode(tokens.to_ints())
+    assert len(_drop_warnings(caplog)) == 1
+
+
+def test_strict_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    msgs: Any = [{"role": "user", "content": "hi"}, {"role": "robot", "content": "beep"}]
+    monkeypatch.setenv("TINKERLITE_RENDERER_STRICT", "1")
+    with pytest.raises(RendererError):
+        r("qwen3").build_generation_prompt(msgs)
+    assert make_renderer("qwen3", load("qwen3"), strict=False).build_generation_prompt(msgs).length > 0
+    monkeypatch.setenv("TINKERLITE_RENDERER_STRICT", "0")
+    assert r("qwen3").build_generation_prompt(msgs).length > 0
+

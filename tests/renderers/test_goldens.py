@@ -1,10 +1,11 @@
 """tinkerlite's renderers against goldens produced by the official tinker-cookbook 0.6.1 renderers.
 
 The goldens (``goldens/{renderer}@{family}.json``) come from ``tests/golden/make_renderer_goldens.py``
-run in a throwaway venv with the same pinned tokenizer files. Every generation prompt, supervised
-example (all seven TrainOnWhat modes), split example list, tool prefix and parse must match token for
-token -- except the deliberate divergences listed in DIVERGENCES, where tinkerlite raises (or emits
-less) on purpose and the test checks exactly that.
+run in a throwaway venv with the same pinned tokenizer files. In the default mode every generation
+prompt, supervised example (all seven TrainOnWhat modes), split example list, tool prefix and parse must
+match token for token, and wherever the cookbook raised tinkerlite must raise too. In strict mode
+(``make_renderer(..., strict=True)``) the same holds except for STRICT_DIVERGENCES, where tinkerlite
+raises (or emits less) instead of dropping data as the cookbook does, and the test checks exactly that.
 """
 
 from __future__ import annotations
@@ -22,16 +23,40 @@ from .tokenizers_for_tests import load
 GOLDEN_DIR = Path(__file__).parent / "goldens"
 GOLDEN_FILES = sorted(GOLDEN_DIR.glob("*.json"))
 
-# Deliberate divergences: (renderer names, conversation ids, record-key prefixes, kind, why).
+# Strict-mode divergences: (renderer names, conversation ids, record-key prefixes, kind, why).
 # Record keys: "generation", "generation_prefill", "supervised.<mode>", "examples.<mode>", "parse".
-RAISES = "raises"  # tinkerlite raises RendererError where the cookbook renders
-DROPS_SUFFIX = "drops_suffix"  # tinkerlite's tokens/weights are the cookbook's minus a junk tail
-RENDERS = "renders"  # the cookbook fails on its own input; tinkerlite renders it
+RAISES = "raises"  # strict tinkerlite raises RendererError where the cookbook renders
+DROPS_SUFFIX = "drops_suffix"  # strict tinkerlite's tokens/weights are the cookbook's minus a junk tail
 _THINKING_CONVS = frozenset(
     {"thinking_last", "thinking_multi_turn", "thinking_inline_string", "tools_then_new_user_turn"}
 )
 _EXAMPLES = ("supervised.", "examples.")
-DIVERGENCES: list[tuple[frozenset[str], frozenset[str], tuple[str, ...], str, str]] = [
+_RENDERS = ("generation", "supervised.", "examples.")
+_ALL = frozenset(json.loads(f.read_text(encoding="utf-8"))["renderer"] for f in GOLDEN_FILES)
+_NO_TOOL_FORMAT_CONVS = frozenset(
+    {
+        "tool_calls_without_declarations",
+        "malformed_tool_arguments",
+        "non_object_tool_arguments",
+        "tool_result_without_name",
+    }
+)
+STRICT_DIVERGENCES: list[tuple[frozenset[str], frozenset[str], tuple[str, ...], str, str]] = [
+    (_ALL, frozenset({"unknown_role"}), _RENDERS, RAISES, "a role the format was not made for is refused"),
+    (
+        _ALL,
+        frozenset({"malformed_tool_arguments", "non_object_tool_arguments"}),
+        _RENDERS,
+        RAISES,
+        "tool-call arguments that are not a JSON object are refused up front, by every renderer",
+    ),
+    (
+        frozenset({"role_colon", "llama3"}),
+        _NO_TOOL_FORMAT_CONVS,
+        _RENDERS,
+        RAISES,
+        "tool calls given to a format without tool-call syntax are refused instead of dropped",
+    ),
     (
         frozenset({"role_colon"}),
         frozenset({"ends_with_user"}),
@@ -40,9 +65,17 @@ DIVERGENCES: list[tuple[frozenset[str], frozenset[str], tuple[str, ...], str, st
         "the cookbook appends the placeholder text '<UNUSED>' after a last non-assistant message",
     ),
     (
-        frozenset({"qwen3_disable_thinking"}),
+        frozenset(
+            {
+                "qwen3_disable_thinking",
+                "qwen3_5_disable_thinking",
+                "qwen3_8_disable_thinking",
+                "kimi_k25_disable_thinking",
+                "kimi_k26_disable_thinking",
+            }
+        ),
         _THINKING_CONVS,
-        ("supervised.",),
+        _EXAMPLES,
         RAISES,
         "a produced turn that reasons is refused in every mode, not only the last-turn modes",
     ),
@@ -54,17 +87,19 @@ DIVERGENCES: list[tuple[frozenset[str], frozenset[str], tuple[str, ...], str, st
         "reasoning on the last assistant message is refused instead of silently dropped",
     ),
     (
-        frozenset({"gpt_oss_low_reasoning", "gpt_oss_medium_reasoning", "gpt_oss_high_reasoning"}),
-        frozenset({"customized"}),
-        ("supervised.customized",),
-        RENDERS,
-        "the cookbook asserts: its own prepended system message has no 'trainable'; tinkerlite gives it weight 0",
+        frozenset({n for n in _ALL if n.startswith("gpt_oss")}),
+        frozenset({"tool_result_without_name"}),
+        _RENDERS,
+        RAISES,
+        "a tool result without 'name' is refused instead of written as 'functions.unknown'",
     ),
 ]
 
 
-def _divergence(renderer: str, conv: str, key: str) -> tuple[str, str] | None:
-    for renderers, convs, key_prefixes, kind, why in DIVERGENCES:
+def _divergence(renderer: str, conv: str, key: str, strict: bool) -> tuple[str, str] | None:
+    if not strict:
+        return None
+    for renderers, convs, key_prefixes, kind, why in STRICT_DIVERGENCES:
         if renderer in renderers and conv in convs and key.startswith(key_prefixes):
             return kind, why
     return None
@@ -99,20 +134,30 @@ def _cases() -> list[Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
         convs = {c["id"]: c for c in doc["conversations"]}
         for rec in doc["records"]:
-            cases.append(pytest.param(doc, convs[rec["id"]], rec, id=f"{path.stem}-{rec['id']}"))
+            for strict in (False, True):
+                mode = "strict" if strict else "default"
+                cases.append(pytest.param(doc, convs[rec["id"]], rec, strict, id=f"{path.stem}-{rec['id']}-{mode}"))
     return cases
 
 
-def _renderer(doc: dict[str, Any]) -> Renderer:
-    return make_renderer(doc["renderer"], load(doc["tokenizer_family"]), current_date=doc["gpt_oss_current_date"])
+def _renderer(doc: dict[str, Any], strict: bool) -> Renderer:
+    return make_renderer(
+        doc["renderer"], load(doc["tokenizer_family"]), current_date=doc["gpt_oss_current_date"], strict=strict
+    )
 
 
 def _check(
-    failures: list[str], renderer_name: str, conv_id: str, key: str, expected: dict[str, Any], produce: Any
+    failures: list[str],
+    renderer_name: str,
+    conv_id: str,
+    key: str,
+    expected: dict[str, Any],
+    produce: Any,
+    strict: bool = False,
 ) -> None:
     """Compare one record; mismatches are collected so a case reports all of them at once."""
     where = f"{renderer_name}/{conv_id}/{key}"
-    why = _divergence(renderer_name, conv_id, key)
+    why = _divergence(renderer_name, conv_id, key, strict)
     try:
         got = produce()
     except (RendererError, NotImplementedError, ValueError) as e:
@@ -123,8 +168,6 @@ def _check(
         failures.append(f"{where}: raised {type(e).__name__}: {e} (cookbook rendered it)")
         return
     if "error" in expected:
-        if why is not None and why[0] == RENDERS:
-            return
         failures.append(f"{where}: rendered, but the cookbook raised {expected['error']}: {expected['message']}")
     elif why is not None:
         kind, reason = why
@@ -137,11 +180,15 @@ def _check(
 
 
 @pytest.mark.skipif(not GOLDEN_FILES, reason="no golden files")
-@pytest.mark.parametrize(("doc", "conv", "rec"), _cases())
-def test_matches_cookbook(doc: dict[str, Any], conv: dict[str, Any], rec: dict[str, Any]) -> None:
-    renderer = _renderer(doc)
+@pytest.mark.parametrize(("doc", "conv", "rec", "strict"), _cases())
+def test_matches_cookbook(doc: dict[str, Any], conv: dict[str, Any], rec: dict[str, Any], strict: bool) -> None:
+    renderer = _renderer(doc, strict)
     failures: list[str] = []
     name, cid = doc["renderer"], conv["id"]
+
+    def check(key: str, expected: dict[str, Any], produce: Any) -> None:
+        _check(failures, name, cid, key, expected, produce, strict)
+
     messages = list(conv["messages"])
     if "tools" in conv:
         expected_prefix = rec["tool_prefix"]
@@ -165,32 +212,21 @@ def test_matches_cookbook(doc: dict[str, Any], conv: dict[str, Any], rec: dict[s
     def expect_example(e: dict[str, Any]) -> dict[str, Any]:
         return e if "error" in e else {"tokens": e["tokens"], "weights": _unrle(e["weights"])}
 
-    _check(
-        failures, name, cid, "generation", rec["generation"], lambda: tokens(renderer.build_generation_prompt(history))
-    )
-    _check(
-        failures,
-        name,
-        cid,
+    check("generation", rec["generation"], lambda: tokens(renderer.build_generation_prompt(history)))
+    check(
         "generation_prefill",
         rec["generation_prefill"],
         lambda: tokens(renderer.build_generation_prompt(history, prefill="Sure")),
     )
     for mode, expected in rec["supervised"].items():
-        _check(
-            failures,
-            name,
-            cid,
+        check(
             f"supervised.{mode}",
             expect_example(expected),
             lambda mode=mode: example(renderer.build_supervised_example(messages, TrainOnWhat(mode))),
         )
     for mode, expected in rec["examples"].items():
         exp = expected if isinstance(expected, dict) else {"list": [expect_example(e) for e in expected]}
-        _check(
-            failures,
-            name,
-            cid,
+        check(
             f"examples.{mode}",
             exp,
             lambda mode=mode: {
@@ -205,5 +241,5 @@ def test_matches_cookbook(doc: dict[str, Any], conv: dict[str, Any], rec: dict[s
             msg, term = renderer.parse_response(parsed["response"])
             return {"message": message_to_jsonable(msg), "termination": str(term)}
 
-        _check(failures, name, cid, "parse", exp, parse)
+        check("parse", exp, parse)
     assert not failures, "\n".join(failures)

@@ -1,25 +1,29 @@
 """Chat renderers: conversations to tokens and weights, token-exact with tinker-cookbook 0.6.1.
 
 Porting from the cookbook is an import change: ``from tinker_cookbook import renderers`` becomes
-``from tinkerlite import renderers``. Renderers: role_colon, llama3, qwen3, qwen3_disable_thinking,
-qwen3_instruct, deepseekv3 (= deepseekv3_disable_thinking), deepseekv3_thinking, gpt_oss_no_sysprompt,
-gpt_oss_{low,medium,high}_reasoning (``get_renderer(..., current_date="YYYY-MM-DD")`` pins the date),
-kimi_k2. Every output is checked against goldens made by the cookbook itself (tests/renderers).
+``from tinkerlite import renderers``; module paths match (``renderers.qwen3_5.Qwen3_5Renderer``, ...).
+``get_renderer`` knows every name the cookbook 0.6.1 registers; ``BUILTIN_RENDERER_NAMES`` lists the ones
+tinkerlite builds, and the others raise a ``RendererError`` saying why. Every output is checked against
+goldens made by the cookbook itself (tests/renderers), in every TrainOnWhat mode.
+
+By default a renderer behaves as the cookbook's on every input, including the inputs where the cookbook
+drops or defaults data silently (tool calls given to role_colon/llama3, reasoning on the last assistant
+turn of deepseekv3, a gpt-oss tool result without ``name``, any role string, tool-call arguments it never
+decodes); tinkerlite then logs one warning per renderer and kind of drop. **Strict mode** raises
+:class:`RendererError` (naming ``messages[i].field``) on all of those instead, and also refuses reasoning
+on the produced turn of a thinking-disabled renderer in every training mode: pass
+``make_renderer(name, tokenizer, strict=True)``, set ``renderer.strict = True``, or set the environment
+variable ``TINKERLITE_RENDERER_STRICT=1``.
 
 Differences from the cookbook, all deliberate:
 
 * weights are a float32 :class:`~tinkerlite.types.TensorData` (``.tolist()``, ``.to_torch()``), not a torch tensor;
-* bad input raises :class:`RendererError` (a ``ValidationError``/``ValueError`` naming ``messages[i].field``)
-  where the cookbook asserted, warned or silently dropped data: unknown roles; ``trainable`` outside
-  CUSTOMIZED (or missing in it); tool calls given to llama3/role_colon; malformed or non-object tool-call
-  arguments (any renderer); image/audio parts (no vision renderers here); a gpt-oss tool result without
-  ``name``; reasoning on the last assistant message for qwen3_disable_thinking (in every training mode)
-  and for deepseekv3 / deepseekv3_disable_thinking (the cookbook drops it silently);
-* role_colon does not append the cookbook's placeholder text ``<UNUSED>`` after a supervised example that
-  ends on a non-assistant message;
-* gpt_oss_*_reasoning accept CUSTOMIZED (the cookbook asserts on the system message it prepends itself);
+* image/audio parts are refused with a clear error (no image processor in tinkerlite; the VL renderers
+  render text exactly), and tml_v0 / kimi_k31_pro_* are not available (the proprietary ``tml_renderers``);
+* where the cookbook fails with an ``AssertionError``/``AttributeError`` tinkerlite raises a ``RendererError``;
 * tool calls may be OpenAI-style dicts as well as :class:`ToolCall` objects;
-* not ported: vision/audio renderers and renderer families beyond those listed above.
+* ``get_renderer`` has the cookbook's exact signature; tinkerlite's options (``strict``, gpt-oss's
+  ``current_date``) are keywords of :func:`make_renderer`.
 """
 
 from tinkerlite.renderers.base import (

@@ -43,7 +43,7 @@ from tinkerlite.renderers.encoding import (
     encode,
     tokens_weights_from_strings_weights,
 )
-from tinkerlite.renderers.errors import RendererError, _where, strict_from_env
+from tinkerlite.renderers.errors import RendererError, _where, strict_from_env, warn_drop
 from tinkerlite.renderers.parsing import (
     ParseFailureKind,
     ParseTermination,
@@ -130,9 +130,9 @@ class Renderer(SupervisedBuilder, ABC):
     refuses_produced_reasoning: bool = False
     """A last assistant message that reasons is refused: the format would drop or contradict its reasoning."""
     allowed_roles: frozenset[str] | None = None
-    """Roles this format can write; None accepts any."""
+    """Roles the format was made for (None: any); only ``strict`` renderers refuse the others."""
     supports_tool_calls: bool = True
-    """False where the format has no tool-call syntax: tool calls are then refused, not dropped."""
+    """False where the format has no tool-call syntax: tool calls are dropped (refused when ``strict``)."""
     text_only_roles: frozenset[str] | None = None
     """Roles whose content must be plain text (a string or one text part); None means every role."""
 
@@ -217,7 +217,9 @@ class Renderer(SupervisedBuilder, ABC):
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise RendererError("messages must be a list of message dicts", field="messages")
         for idx, message in enumerate(messages):
-            _validate_message(message, idx, self.allowed_roles)
+            # The cookbook writes any role string and leaves tool-call JSON to the formats that decode it.
+            roles = self.allowed_roles if self.strict else None
+            _validate_message(message, idx, roles, check_tool_arguments=self.strict)
             if train_on_what is TrainOnWhat.CUSTOMIZED:
                 if not isinstance(message.get("trainable"), bool):
                     raise RendererError(
@@ -231,10 +233,12 @@ class Renderer(SupervisedBuilder, ABC):
                     field=_where(idx, "trainable"),
                 )
             if not self.supports_tool_calls and message.get("tool_calls"):
-                raise RendererError(
-                    f"{type(self).__name__} has no tool-call format; the tool calls would be dropped",
-                    field=_where(idx, "tool_calls"),
-                )
+                if self.strict:
+                    raise RendererError(
+                        f"{type(self).__name__} has no tool-call format; the tool calls would be dropped",
+                        field=_where(idx, "tool_calls"),
+                    )
+                warn_drop(self, "tool_calls", f"has no tool-call format: drops the tool calls (first: messages[{idx}])")
             self._check_text_only(message, idx)
             self._validate_family(message, idx, messages)
         return list(messages)

@@ -22,7 +22,7 @@ from tinkerlite.renderers.content import (
     split_thinking_and_text,
 )
 from tinkerlite.renderers.encoding import chunk, encode, single_token
-from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.errors import RendererError, warn_drop
 from tinkerlite.renderers.parsing import UNTERMINATED_TOOL_BLOCK_ERROR, ParseTermination
 from tinkerlite.renderers.tool_calls import (
     ToolCall,
@@ -155,8 +155,8 @@ class GptOssRenderer(Renderer):
     ``use_system_prompt`` (iff ``reasoning_effort``) prepends OpenAI's system prompt; its date is
     ``current_date`` or today's. Reasoning is rendered on history messages too, as the cookbook does.
 
-    Deliberate divergence: a tool result without ``name`` is refused (the cookbook warns and writes
-    ``functions.unknown``).
+    A tool result without ``name`` is written ``functions.unknown`` with one warning, as the cookbook
+    does (``strict``: refused).
     """
 
     allowed_roles = frozenset({"system", "developer", "user", "assistant", "tool", _INTERNAL_SYSTEM_ROLE})
@@ -178,7 +178,7 @@ class GptOssRenderer(Renderer):
         self.current_date = current_date
 
     def _validate_family(self, message: Message, idx: int, messages: Sequence[Message]) -> None:
-        if message["role"] == "tool" and not message.get("name"):
+        if self.strict and message["role"] == "tool" and not message.get("name"):
             raise RendererError(
                 "gpt-oss writes tool results as '<|start|>functions.NAME to=assistant'; give the tool message "
                 "the called function's name",
@@ -235,7 +235,8 @@ class GptOssRenderer(Renderer):
     def _render_tool_result(self, message: Message, ctx: RenderContext) -> RenderedMessage:
         name = message.get("name") or ""
         if not name:
-            raise RendererError("a gpt-oss tool result needs 'name'", field=f"messages[{ctx.idx}].name")
+            warn_drop(self, "tool_name", "got a tool result without 'name': it is written as 'functions.unknown'")
+            name = "unknown"
         if not name.startswith("functions."):
             name = f"functions.{name}"
         header = encode(self.tokenizer, f"<|start|>{name} to=assistant")

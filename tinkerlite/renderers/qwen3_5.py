@@ -25,6 +25,7 @@ from tinkerlite.renderers.content import (
     openai_message,
 )
 from tinkerlite.renderers.encoding import encode, single_token
+from tinkerlite.renderers.errors import RendererError
 from tinkerlite.renderers.parsing import UNTERMINATED_TOOL_BLOCK_ERROR, ParseTermination
 from tinkerlite.renderers.qwen3 import Qwen3VLRenderer
 from tinkerlite.renderers.tool_calls import (
@@ -152,6 +153,10 @@ class Qwen3_5Renderer(Qwen3VLRenderer):
         calls = []
         for j, tc in enumerate(tool_calls_of(message, idx)):
             args = tool_call_arguments(tc, where=f"tool_calls[{j}]") if tc.function.arguments else {}
+            if not isinstance(args, dict):  # the template iterates over the arguments' items
+                raise RendererError(
+                    "tool call arguments must be a JSON object", field=f"messages[{idx}].tool_calls[{j}].arguments"
+                )
             lines = [f"<tool_call>\n<function={tc.function.name}>"]
             lines += [f"<parameter={k}>\n{self._format_tool_call_argument(v)}\n</parameter>" for k, v in args.items()]
             lines.append("</function>\n</tool_call>")

@@ -9,6 +9,7 @@ from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage
 from tinkerlite.renderers.encoding import chunk, encode
 from tinkerlite.renderers.parsing import ParseTermination
 from tinkerlite.renderers.tool_calls import ToolSpec
+from tinkerlite.types import EncodedTextChunk
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,9 @@ class RoleColonRenderer(Renderer):
     An assistant output ends ``\\n\\n``; the ``User:`` that completes the stop sequence is the
     ``stop_overlap``, added only after the last message of a supervised example.
 
-    Deliberate divergence from the cookbook: for a last message that is *not* from the assistant the
-    cookbook appends the placeholder text ``<UNUSED>`` as its stop overlap (it only shows up when a
-    supervised example ends on a user/system message); tinkerlite appends nothing there.
+    For a last message that is *not* from the assistant the cookbook appends the placeholder text
+    ``<UNUSED>`` as its stop overlap (it shows up when a supervised example ends on a user/system
+    message); so does tinkerlite, except in ``strict`` mode, which appends nothing there.
     """
 
     supports_tool_calls = False
@@ -45,7 +46,11 @@ class RoleColonRenderer(Renderer):
         text = ensure_text(message["content"])
         header = chunk(encode(self.tokenizer, message["role"].capitalize() + ":"))
         output = [chunk(encode(self.tokenizer, _CONTENT_PREFIX + text + _CONTENT_SUFFIX))]
-        overlap = chunk(encode(self.tokenizer, "User:")) if message["role"] == "assistant" else None
+        if message["role"] == "assistant":
+            overlap: EncodedTextChunk | None = chunk(encode(self.tokenizer, "User:"))
+        else:
+            # The cookbook's placeholder, which shows up when an example ends on a non-assistant message.
+            overlap = None if self.strict else chunk(encode(self.tokenizer, "<UNUSED>"))
         return RenderedMessage(header=header, output=output, stop_overlap=overlap)
 
     def get_stop_sequences(self) -> list[str]:

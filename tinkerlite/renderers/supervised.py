@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage, has_thinking
 from tinkerlite.renderers.encoding import chunk, encode_memo
-from tinkerlite.renderers.errors import RendererError, _where
+from tinkerlite.renderers.errors import RendererError, _where, warn_drop
 from tinkerlite.types import EncodedTextChunk, ModelInput, TensorData
 
 if TYPE_CHECKING:
@@ -109,6 +109,14 @@ class SupervisedBuilder:
                 type(self).__name__,
             )
         messages = self._prepare_conversation(messages)
+        if train_on_what is TrainOnWhat.CUSTOMIZED:
+            for idx, message in enumerate(messages):
+                if not isinstance(message.get("trainable"), bool):  # one the format added itself
+                    raise RendererError(
+                        f"train_on_what=CUSTOMIZED needs 'trainable' on every message, but {type(self).__name__} "
+                        f"adds a {message['role']!r} message of its own without it (the cookbook asserts here too)",
+                        field=f"messages[{idx}].trainable",
+                    )
         pieces: list[tuple[EncodedTextChunk, float]] = []
         if self._bos_tokens:
             pieces.append((chunk(self._bos_tokens), 0.0))
@@ -129,16 +137,27 @@ class SupervisedBuilder:
         return model_input, TensorData.from_list(weights, "float32")
 
     def _check_produced_turn(self, messages: list[Message], train_on_what: TrainOnWhat) -> None:
-        """A renderer whose prompt closes the think block refuses a last assistant turn that reasoned."""
+        """A last assistant message that reasons, where the format cannot keep the reasoning.
+
+        Strict renderers refuse it (in every mode). Otherwise, as the cookbook: formats that drop it
+        (``refuses_produced_reasoning``) drop it with one warning; formats whose prompt closes the think
+        block render it, and the prefix check below refuses it in the last-turn modes.
+        """
         if not (self.disables_thinking or self.refuses_produced_reasoning) or not messages:
             return
         last = messages[-1]
-        if last["role"] == "assistant" and has_thinking(last["content"]):
+        if last["role"] != "assistant" or not has_thinking(last["content"]):
+            return
+        if self.strict:
             raise RendererError(
                 f"{type(self).__name__} has thinking turned off: its generation prompt closes the think "
                 "block, so training on a turn that reasons would teach the model to reason after being "
                 "told not to. Use the thinking variant of this renderer or remove the reasoning.",
                 field=_where(len(messages) - 1, "content"),
+            )
+        if self.refuses_produced_reasoning:
+            warn_drop(
+                self, "produced_reasoning", "has thinking turned off: drops the reasoning of the last assistant message"
             )
 
     def _train_after_the_generation_prompt(

@@ -14,7 +14,10 @@ __all__: list[str] = []
 _PART_FIELDS = {"text": "text", "thinking": "thinking", "image": "image", "audio": "audio"}
 
 
-def _validate_message(message: Any, idx: int, allowed_roles: frozenset[str] | None) -> None:
+def _validate_message(
+    message: Any, idx: int, allowed_roles: frozenset[str] | None, *, check_tool_arguments: bool = True
+) -> None:
+    """Structure always; roles only when ``allowed_roles``; tool-call JSON only when ``check_tool_arguments``."""
     if not isinstance(message, Mapping):
         raise RendererError(f"expected a message dict, got {type(message).__name__}", field=f"messages[{idx}]")
     role = message.get("role")
@@ -51,7 +54,10 @@ def _validate_message(message: Any, idx: int, allowed_roles: frozenset[str] | No
             raise RendererError("tool_calls must be a list", field=_where(idx, "tool_calls"))
         for j, tc in enumerate(calls):
             where = _where(idx, f"tool_calls[{j}]")
-            args = tool_call_arguments(as_tool_call(tc, where=where), where=where)
+            call = as_tool_call(tc, where=where)
+            if not check_tool_arguments:
+                continue
+            args = tool_call_arguments(call, where=where)
             if not isinstance(args, dict):
                 raise RendererError("tool call arguments must be a JSON object", field=f"{where}.arguments")
     for key in ("name", "tool_call_id"):
