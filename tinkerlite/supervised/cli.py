@@ -174,10 +174,14 @@ def _report(
     from ..plotting import report_files
 
     print()
-    print(
-        f"steps {summary['steps_run']}  train NLL {summary['first_train_nll']:.4f} -> {summary['last_train_nll']:.4f}"
-        + (f"  final test/nll {summary['test/nll']:.4f}" if "test/nll" in summary else "")
-    )
+    if summary["steps_run"] == 0:
+        print(f"{log_path} already holds this run's final checkpoint: nothing left to train")
+    else:
+        print(
+            f"steps {summary['steps_run']}  train NLL {summary['first_train_nll']:.4f} -> "
+            f"{summary['last_train_nll']:.4f}"
+            + (f"  final test/nll {summary['test/nll']:.4f}" if "test/nll" in summary else "")
+        )
     for conv, b, a in zip(prompts, before, after, strict=False):
         question = conv[-1].get("content", "")
         print(f"\nprompt: {question!r}\n  before: {_clip(b)!r}\n  after:  {_clip(a)!r}")
