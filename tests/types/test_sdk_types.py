@@ -170,3 +170,19 @@ def test_timeout_follows_httpx_rules() -> None:
         tinkerlite.Timeout(connect=1.0)
     with pytest.raises(ValueError, match="read"):
         tinkerlite.Timeout(5.0, read=-1)
+
+
+def test_wire_records_check_field_types_and_name_the_field() -> None:
+    from tinkerlite.types.session_search_request import SessionSearchRequest
+    from tinkerlite.types.session_search_response import SessionSearchResponse
+
+    with pytest.raises(ValidationError, match=r"SessionSearchRequest\.limit: expected int"):
+        SessionSearchRequest(limit="50")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"SessionSearchRequest\.owner"):
+        SessionSearchRequest(owner={"type": "nobody"})  # type: ignore[arg-type]
+    req = SessionSearchRequest(owner={"type": "user", "owner_urns": ["u"]})  # type: ignore[arg-type]
+    assert type(req.owner).__name__ == "UserSearchOwner"  # a JSON object is parsed, as pydantic does
+    with pytest.raises(ValidationError, match=r"CopyWeightsRequest\.ttl_seconds"):
+        T.copy_weights_request.CopyWeightsRequest(source_path="p", destination_project_id="d", ttl_seconds=1.5)
+    with pytest.raises(ProtocolError, match="SessionSearchCursor"):
+        SessionSearchResponse.from_json({"sessions": [], "next_cursor": 3})

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["AuditLogEntry"]
 
 
 @dataclass(kw_only=True)
-class AuditLogEntry(JsonRecord):
+class AuditLogEntry(WireRecord):
     timestamp: datetime
     event: str
     event_details: dict[str, object] = field(default_factory=dict)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .audit_log_entry import AuditLogEntry
 
 __all__ = ["AuditLogResponse"]
 
 
 @dataclass(kw_only=True)
-class AuditLogResponse(JsonRecord):
+class AuditLogResponse(WireRecord):
     entries: list[AuditLogEntry]
     _nested_list = {"entries": AuditLogEntry}  # noqa: RUF012

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["GetBillingUsageRequest"]
 
 
 @dataclass(kw_only=True)
-class GetBillingUsageRequest(JsonRecord):
+class GetBillingUsageRequest(WireRecord):
     starting_on: datetime
     ending_before: datetime
     _datetimes = ("starting_on", "ending_before")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = [
     "BillingEventInfo",
@@ -22,32 +22,32 @@ __all__ = [
 
 
 @dataclass(kw_only=True)
-class TrainingBillingEvent(JsonRecord):
+class TrainingBillingEvent(WireRecord):
     type: Literal["training"] = "training"
     token_count: int
 
 
 @dataclass(kw_only=True)
-class SamplingPrefillBillingEvent(JsonRecord):
+class SamplingPrefillBillingEvent(WireRecord):
     type: Literal["sampling_prefill"] = "sampling_prefill"
     cached: bool
     token_count: int
 
 
 @dataclass(kw_only=True)
-class SamplingSampleBillingEvent(JsonRecord):
+class SamplingSampleBillingEvent(WireRecord):
     type: Literal["sampling_sample"] = "sampling_sample"
     token_count: int
 
 
 @dataclass(kw_only=True)
-class CheckpointBillingEvent(JsonRecord):
+class CheckpointBillingEvent(WireRecord):
     type: Literal["checkpoint"] = "checkpoint"
     count: int
 
 
 @dataclass(kw_only=True)
-class StorageBillingEvent(JsonRecord):
+class StorageBillingEvent(WireRecord):
     type: Literal["storage"] = "storage"
     free: bool = False
     gigabyte_hours: float
@@ -63,7 +63,7 @@ BillingEventInfo: TypeAlias = (
 
 
 @dataclass(kw_only=True)
-class BillingUsageEvent(JsonRecord):
+class BillingUsageEvent(WireRecord):
     bucket_start: datetime
     bucket_end: datetime
     base_model: str | None = None
@@ -80,12 +80,12 @@ class BillingUsageEvent(JsonRecord):
 
 
 @dataclass(kw_only=True)
-class BillingUsageSession(JsonRecord):
+class BillingUsageSession(WireRecord):
     user_metadata: dict[str, str] | None = None
 
 
 @dataclass(kw_only=True)
-class BillingUsageResponse(JsonRecord):
+class BillingUsageResponse(WireRecord):
     data: list[BillingUsageEvent]
     sessions: dict[str, BillingUsageSession] = field(default_factory=dict)
     cost_data_through: datetime | None = None

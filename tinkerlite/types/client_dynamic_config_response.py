@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["ClientDynamicConfigResponse"]
 
 
 @dataclass(kw_only=True)
-class ClientDynamicConfigResponse(JsonRecord):
+class ClientDynamicConfigResponse(WireRecord):
     refresh_interval_sec: int = 300
     sample_cancel_enabled: bool = False
     sample_cancel_max_batch_size: int = 64

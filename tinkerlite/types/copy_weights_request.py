@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CopyWeightsRequest"]
 
 
 @dataclass(kw_only=True)
-class CopyWeightsRequest(JsonRecord):
+class CopyWeightsRequest(WireRecord):
     session_id: str | None = None
     model_seq_id: int | None = None
     destination_project_id: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .custom_loss_graph import CustomLossGraph
 from .custom_loss_input import CustomLossInput
 
@@ -13,7 +13,7 @@ __all__ = ["CreateCustomLossRequest"]
 
 
 @dataclass(kw_only=True)
-class CreateCustomLossRequest(JsonRecord):
+class CreateCustomLossRequest(WireRecord):
     session_id: str
     custom_loss_seq_id: int
     name: str

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CreateCustomLossResponse"]
 
 
 @dataclass(kw_only=True)
-class CreateCustomLossResponse(JsonRecord):
+class CreateCustomLossResponse(WireRecord):
     loss_id: str
     type: Literal["create_custom_loss"] = "create_custom_loss"

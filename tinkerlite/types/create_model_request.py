@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .optimizer import AdamOptimizerConfig, OptimizerConfig
 from .params import LoraConfig
 
@@ -13,7 +13,7 @@ __all__ = ["CreateModelRequest"]
 
 
 @dataclass(kw_only=True)
-class CreateModelRequest(JsonRecord):
+class CreateModelRequest(WireRecord):
     session_id: str
     model_seq_id: int
     base_model: str

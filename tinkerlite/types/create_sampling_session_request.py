@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CreateSamplingSessionRequest"]
 
 
 @dataclass(kw_only=True)
-class CreateSamplingSessionRequest(JsonRecord):
+class CreateSamplingSessionRequest(WireRecord):
     session_id: str
     sampling_session_seq_id: int
     base_model: str | None = None

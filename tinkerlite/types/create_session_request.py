@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CreateSessionRequest"]
 
 
 @dataclass(kw_only=True)
-class CreateSessionRequest(JsonRecord):
+class CreateSessionRequest(WireRecord):
     tags: list[str]
     user_metadata: dict[str, Any] | None
     sdk_version: str

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["GetCurrentCheckpointStorageUsageRequest"]
 
 
 @dataclass(kw_only=True)
-class GetCurrentCheckpointStorageUsageRequest(JsonRecord):
+class GetCurrentCheckpointStorageUsageRequest(WireRecord):
     project_id: str | None = None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CurrentCheckpointStorageUsageItem", "CurrentCheckpointStorageUsageResponse"]
 
 
 @dataclass(kw_only=True)
-class CurrentCheckpointStorageUsageItem(JsonRecord):
+class CurrentCheckpointStorageUsageItem(WireRecord):
     project_id: str | None = None
     org_user_urn: str | None = None
     user_email: str | None = None
@@ -22,7 +22,7 @@ class CurrentCheckpointStorageUsageItem(JsonRecord):
 
 
 @dataclass(kw_only=True)
-class CurrentCheckpointStorageUsageResponse(JsonRecord):
+class CurrentCheckpointStorageUsageResponse(WireRecord):
     effective_rate_usd_per_gigabyte_month: float | None = None
     data: list[CurrentCheckpointStorageUsageItem]
     _nested_list = {"data": CurrentCheckpointStorageUsageItem}  # noqa: RUF012

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CustomLossGraph", "CustomLossNode", "CustomLossNodeOp"]
 
@@ -16,7 +16,7 @@ CustomLossNodeOp: TypeAlias = Literal[
 
 
 @dataclass(kw_only=True)
-class CustomLossNode(JsonRecord):
+class CustomLossNode(WireRecord):
     op: CustomLossNodeOp
     name: str
     target: str
@@ -25,7 +25,7 @@ class CustomLossNode(JsonRecord):
 
 
 @dataclass(kw_only=True)
-class CustomLossGraph(JsonRecord):
+class CustomLossGraph(WireRecord):
     format: Literal[1] = 1
     nodes: list[CustomLossNode]
     _nested_list = {"nodes": CustomLossNode}  # noqa: RUF012

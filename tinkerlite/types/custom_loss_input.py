@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["CustomLossInput", "CustomLossInputRank"]
 
@@ -13,7 +13,7 @@ CustomLossInputRank: TypeAlias = Literal[0, 1, 2]
 
 
 @dataclass(kw_only=True)
-class CustomLossInput(JsonRecord):
+class CustomLossInput(WireRecord):
     name: str
     rank: CustomLossInputRank
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["ExternalWeightsUrlsResponse"]
 
 
 @dataclass(kw_only=True)
-class ExternalWeightsUrlsResponse(JsonRecord):
+class ExternalWeightsUrlsResponse(WireRecord):
     urls: dict[str, str]
     expires: datetime
     _datetimes = ("expires",)

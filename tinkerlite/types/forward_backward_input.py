@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .datum import Datum
 from .params import LossFnType
 
@@ -12,7 +12,7 @@ __all__ = ["ForwardBackwardInput"]
 
 
 @dataclass(kw_only=True)
-class ForwardBackwardInput(JsonRecord):
+class ForwardBackwardInput(WireRecord):
     data: list[Datum]
     loss_fn: LossFnType
     loss_fn_config: dict[str, float | str] | None = field(default=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .forward_backward_input import ForwardBackwardInput
 from .model_id import ModelID
 
@@ -12,7 +12,7 @@ __all__ = ["ForwardRequest"]
 
 
 @dataclass(kw_only=True)
-class ForwardRequest(JsonRecord):
+class ForwardRequest(WireRecord):
     forward_input: ForwardBackwardInput
     model_id: ModelID
     seq_id: int | None = None

@@ -5,21 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .request_id import RequestID
 
 __all__ = ["FutureCompletion", "FutureFailed", "FutureFinished"]
 
 
 @dataclass(kw_only=True)
-class FutureFinished(JsonRecord):
+class FutureFinished(WireRecord):
     state: Literal["finished"] = "finished"
     request_id: RequestID
     response_payload_uncompressed_size: int | None = None
 
 
 @dataclass(kw_only=True)
-class FutureFailed(JsonRecord):
+class FutureFailed(WireRecord):
     state: Literal["failed"] = "failed"
     request_id: RequestID
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .request_id import RequestID
 
 __all__ = ["FutureRetrieveRequest"]
 
 
 @dataclass(kw_only=True)
-class FutureRetrieveRequest(JsonRecord):
+class FutureRetrieveRequest(WireRecord):
     request_id: RequestID
     allow_metadata_only: bool = False

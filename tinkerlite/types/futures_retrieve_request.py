@@ -5,20 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["FuturesRetrieveRequest", "SamplingSessionFuturesTarget"]
 
 
 @dataclass(kw_only=True)
-class SamplingSessionFuturesTarget(JsonRecord):
+class SamplingSessionFuturesTarget(WireRecord):
     type: Literal["sampling_session"] = "sampling_session"
     sampling_session_id: str
     cloned_sampler_id: int = 0
 
 
 @dataclass(kw_only=True)
-class FuturesRetrieveRequest(JsonRecord):
+class FuturesRetrieveRequest(WireRecord):
     target: SamplingSessionFuturesTarget
     prev_cursor: int = 0
     timeout: float | None = None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .future_completion import FutureCompletion
 
 __all__ = ["FuturesRetrieveResponse"]
 
 
 @dataclass(kw_only=True)
-class FuturesRetrieveResponse(JsonRecord):
+class FuturesRetrieveResponse(WireRecord):
     completions: list[FutureCompletion]
     cursor: int
     _nested_list = {"completions": FutureCompletion}  # noqa: RUF012

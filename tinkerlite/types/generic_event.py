@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .event_type import EventType
 from .severity import Severity
 
@@ -13,7 +13,7 @@ __all__ = ["GenericEvent"]
 
 
 @dataclass(kw_only=True)
-class GenericEvent(JsonRecord):
+class GenericEvent(WireRecord):
     event: EventType
     event_id: str
     event_name: str

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["JoinSamplingSessionRequest"]
 
 
 @dataclass(kw_only=True)
-class JoinSamplingSessionRequest(JsonRecord):
+class JoinSamplingSessionRequest(WireRecord):
     sampling_session_id: str
     type: Literal["join_sampling_session"] = "join_sampling_session"

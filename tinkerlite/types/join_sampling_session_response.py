@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["JoinSamplingSessionResponse"]
 
 
 @dataclass(kw_only=True)
-class JoinSamplingSessionResponse(JsonRecord):
+class JoinSamplingSessionResponse(WireRecord):
     type: Literal["join_sampling_session"] = "join_sampling_session"
     client_counter: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .model_id import ModelID
 from .optimizer import OptimizerConfig
 
@@ -13,7 +13,7 @@ __all__ = ["LoadWeightsRequest"]
 
 
 @dataclass(kw_only=True)
-class LoadWeightsRequest(JsonRecord):
+class LoadWeightsRequest(WireRecord):
     model_id: ModelID | None = None
     seq_id: int | None = None
     session_id: str | None = None

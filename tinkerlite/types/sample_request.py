@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .model_input import ModelInput
 from .params import SamplingParams
 from .tensor_data import TensorData
@@ -14,7 +14,7 @@ __all__ = ["SampleRequest"]
 
 
 @dataclass(kw_only=True)
-class SampleRequest(JsonRecord):
+class SampleRequest(WireRecord):
     num_samples: int = 1
     prompt: ModelInput
     sampling_params: SamplingParams

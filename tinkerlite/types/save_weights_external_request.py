@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .model_id import ModelID
 
 __all__ = ["SaveWeightsExternalRequest"]
 
 
 @dataclass(kw_only=True)
-class SaveWeightsExternalRequest(JsonRecord):
+class SaveWeightsExternalRequest(WireRecord):
     model_id: ModelID
     path: str
     seq_id: int | None = None

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["SaveWeightsExternalResponse", "SaveWeightsExternalResponseInternal"]
 
 
 @dataclass(kw_only=True)
-class SaveWeightsExternalResponseInternal(JsonRecord):
+class SaveWeightsExternalResponseInternal(WireRecord):
     path: str | None = None
     size_bytes: int | None = None
     type: Literal["save_weights_external"] | None = None
 
 
 @dataclass(kw_only=True)
-class SaveWeightsExternalResponse(JsonRecord):
+class SaveWeightsExternalResponse(WireRecord):
     path: str
     type: Literal["save_weights_external"] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .model_id import ModelID
 from .sampling_client_kind import SamplingClientKind
 
@@ -13,7 +13,7 @@ __all__ = ["SaveWeightsForSamplerRequest"]
 
 
 @dataclass(kw_only=True)
-class SaveWeightsForSamplerRequest(JsonRecord):
+class SaveWeightsForSamplerRequest(WireRecord):
     model_id: ModelID
     path: str | None = None
     sampling_session_seq_id: int | None = None

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .records import SaveWeightsForSamplerResponse as SaveWeightsForSamplerResponse
 
 __all__ = ["SaveWeightsForSamplerResponse", "SaveWeightsForSamplerResponseInternal"]
 
 
 @dataclass(kw_only=True)
-class SaveWeightsForSamplerResponseInternal(JsonRecord):
+class SaveWeightsForSamplerResponseInternal(WireRecord):
     path: str | None = None
     sampling_session_id: str | None = None
     type: Literal["save_weights_for_sampler"] | None = None

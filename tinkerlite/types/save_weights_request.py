@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .model_id import ModelID
 
 __all__ = ["SaveWeightsRequest"]
 
 
 @dataclass(kw_only=True)
-class SaveWeightsRequest(JsonRecord):
+class SaveWeightsRequest(WireRecord):
     model_id: ModelID
     path: str | None = None
     seq_id: int | None = None

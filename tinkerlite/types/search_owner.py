@@ -5,23 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["AccessibleSearchOwner", "OwnSearchOwner", "SearchOwner", "UserSearchOwner"]
 
 
 @dataclass(kw_only=True)
-class OwnSearchOwner(JsonRecord):
+class OwnSearchOwner(WireRecord):
     type: Literal["own"] = "own"
 
 
 @dataclass(kw_only=True)
-class AccessibleSearchOwner(JsonRecord):
+class AccessibleSearchOwner(WireRecord):
     type: Literal["accessible"] = "accessible"
 
 
 @dataclass(kw_only=True)
-class UserSearchOwner(JsonRecord):
+class UserSearchOwner(WireRecord):
     type: Literal["user"] = "user"
     owner_urns: list[str]
 

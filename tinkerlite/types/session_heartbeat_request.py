@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["SessionHeartbeatRequest"]
 
 
 @dataclass(kw_only=True)
-class SessionHeartbeatRequest(JsonRecord):
+class SessionHeartbeatRequest(WireRecord):
     session_id: str
     type: Literal["session_heartbeat"] = "session_heartbeat"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["SessionHeartbeatResponse"]
 
 
 @dataclass(kw_only=True)
-class SessionHeartbeatResponse(JsonRecord):
+class SessionHeartbeatResponse(WireRecord):
     type: Literal["session_heartbeat"] = "session_heartbeat"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["SessionSearchCursor"]
 
 
 @dataclass(kw_only=True)
-class SessionSearchCursor(JsonRecord):
+class SessionSearchCursor(WireRecord):
     last_created_at: datetime
     last_session_id: str
     _datetimes = ("last_created_at",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .search_owner import OwnSearchOwner, SearchOwner
 from .session_search_cursor import SessionSearchCursor
 from .session_status_query import SessionStatusQuery
@@ -13,7 +13,7 @@ __all__ = ["SessionSearchRequest"]
 
 
 @dataclass(kw_only=True)
-class SessionSearchRequest(JsonRecord):
+class SessionSearchRequest(WireRecord):
     session_id: str | None = None
     project_ids: list[str] | None = None
     user_metadata: dict[str, str] = field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .session_search_cursor import SessionSearchCursor
 from .session_summary import SessionSummary
 
@@ -12,7 +12,7 @@ __all__ = ["SessionSearchResponse"]
 
 
 @dataclass(kw_only=True)
-class SessionSearchResponse(JsonRecord):
+class SessionSearchResponse(WireRecord):
     sessions: list[SessionSummary]
     next_cursor: SessionSearchCursor | None = None
     _nested = {"next_cursor": SessionSearchCursor}  # noqa: RUF012

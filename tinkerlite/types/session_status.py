@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = [
     "ClientSessionFinishErrored",
@@ -25,20 +25,20 @@ __all__ = [
 
 
 @dataclass(kw_only=True)
-class SessionFailedRequestReason(JsonRecord):
+class SessionFailedRequestReason(WireRecord):
     type: Literal["request"] = "request"
     request_id: str
     request_type: str
 
 
 @dataclass(kw_only=True)
-class SessionFailedTrainingRunReason(JsonRecord):
+class SessionFailedTrainingRunReason(WireRecord):
     type: Literal["training_run"] = "training_run"
     training_run_id: str
 
 
 @dataclass(kw_only=True)
-class SessionFailedSamplingSessionReason(JsonRecord):
+class SessionFailedSamplingSessionReason(WireRecord):
     type: Literal["sampling_session"] = "sampling_session"
     sampling_session_id: str
 
@@ -49,7 +49,7 @@ SessionFailedReason: TypeAlias = (
 
 
 @dataclass(kw_only=True)
-class SessionFailed(JsonRecord):
+class SessionFailed(WireRecord):
     type: Literal["failed"] = "failed"
     category: Literal["user", "internal"]
     reason: SessionFailedReason
@@ -58,23 +58,23 @@ class SessionFailed(JsonRecord):
 
 
 @dataclass(kw_only=True)
-class SessionCancelled(JsonRecord):
+class SessionCancelled(WireRecord):
     type: Literal["cancelled"] = "cancelled"
     detail: str | None = None
 
 
 @dataclass(kw_only=True)
-class ClientSessionFinishSuccess(JsonRecord):
+class ClientSessionFinishSuccess(WireRecord):
     type: Literal["success"] = "success"
 
 
 @dataclass(kw_only=True)
-class ClientSessionFinishErrored(JsonRecord):
+class ClientSessionFinishErrored(WireRecord):
     type: Literal["errored"] = "errored"
 
 
 @dataclass(kw_only=True)
-class ClientSessionFinishInterrupted(JsonRecord):
+class ClientSessionFinishInterrupted(WireRecord):
     type: Literal["interrupted"] = "interrupted"
 
 
@@ -84,7 +84,7 @@ ClientSessionFinishReason: TypeAlias = (
 
 
 @dataclass(kw_only=True)
-class ClientSessionFinished(JsonRecord):
+class ClientSessionFinished(WireRecord):
     type: Literal["client_finished"] = "client_finished"
     reason: ClientSessionFinishReason
     detail: str | None = None
@@ -92,7 +92,7 @@ class ClientSessionFinished(JsonRecord):
 
 
 @dataclass(kw_only=True)
-class SessionActive(JsonRecord):
+class SessionActive(WireRecord):
     type: Literal["active"] = "active"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = [
     "ActiveSessionStatusQuery",
@@ -21,22 +21,22 @@ ClientSessionFinishReasonType: TypeAlias = Literal["success", "errored", "interr
 
 
 @dataclass(kw_only=True)
-class ActiveSessionStatusQuery(JsonRecord):
+class ActiveSessionStatusQuery(WireRecord):
     type: Literal["active"] = "active"
 
 
 @dataclass(kw_only=True)
-class CancelledSessionStatusQuery(JsonRecord):
+class CancelledSessionStatusQuery(WireRecord):
     type: Literal["cancelled"] = "cancelled"
 
 
 @dataclass(kw_only=True)
-class FailedSessionStatusQuery(JsonRecord):
+class FailedSessionStatusQuery(WireRecord):
     type: Literal["failed"] = "failed"
 
 
 @dataclass(kw_only=True)
-class ClientFinishedSessionStatusQuery(JsonRecord):
+class ClientFinishedSessionStatusQuery(WireRecord):
     type: Literal["client_finished"] = "client_finished"
     reasons: list[ClientSessionFinishReasonType] | None = None
     _nested_list = {"reasons": ClientSessionFinishReasonType}  # noqa: RUF012

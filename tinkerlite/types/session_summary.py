@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .session_status import SessionStatus
 
 __all__ = ["SessionSummary"]
 
 
 @dataclass(kw_only=True)
-class SessionSummary(JsonRecord):
+class SessionSummary(WireRecord):
     session_id: str
     created_at: datetime
     owner: str

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .telemetry_event import TelemetryEvent
 
 __all__ = ["TelemetryBatch"]
 
 
 @dataclass(kw_only=True)
-class TelemetryBatch(JsonRecord):
+class TelemetryBatch(WireRecord):
     events: list[TelemetryEvent]
     platform: str
     sdk_version: str

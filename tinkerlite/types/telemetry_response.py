@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["TelemetryResponse"]
 
 
 @dataclass(kw_only=True)
-class TelemetryResponse(JsonRecord):
+class TelemetryResponse(WireRecord):
     status: Literal["accepted"]

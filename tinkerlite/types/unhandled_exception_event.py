@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .event_type import EventType
 from .severity import Severity
 
@@ -13,7 +13,7 @@ __all__ = ["UnhandledExceptionEvent"]
 
 
 @dataclass(kw_only=True)
-class UnhandledExceptionEvent(JsonRecord):
+class UnhandledExceptionEvent(WireRecord):
     error_message: str
     error_type: str
     event: EventType

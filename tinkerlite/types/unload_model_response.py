@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 from .model_id import ModelID
 
 __all__ = ["UnloadModelResponse"]
 
 
 @dataclass(kw_only=True)
-class UnloadModelResponse(JsonRecord):
+class UnloadModelResponse(WireRecord):
     model_id: ModelID
     type: Literal["unload_model"] | None = None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._record import JsonRecord
+from ._wire_record import WireRecord
 
 __all__ = ["WhoamiResponse"]
 
 
 @dataclass(kw_only=True)
-class WhoamiResponse(JsonRecord):
+class WhoamiResponse(WireRecord):
     user_urn: str
     org_urn: str
     email: str | None = None
