@@ -18,9 +18,7 @@ np = pytest.importorskip("numpy", reason="the local server and the merge need nu
 import tinkerlite as tinker  # noqa: E402
 from tinkerlite import types, weights  # noqa: E402
 from tinkerlite.local import serve  # noqa: E402
-from tinkerlite.local.base_models import default_registry  # noqa: E402
-from tinkerlite.local.hf_format import forward_logits, save_base_model  # noqa: E402
-from tinkerlite.local.model import TinyTransformer  # noqa: E402
+from tinkerlite.local.hf_format import export_base_model, forward_logits  # noqa: E402
 from tinkerlite.weights._safetensors import load_file, read_header  # noqa: E402
 
 KEY = "tml-weights-test"
@@ -55,8 +53,7 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _base_dir(base_model: str, out: Path) -> Path:
-    spec = default_registry()[base_model]
-    return save_base_model(TinyTransformer(spec.model_config()), base_model, out)  # type: ignore[arg-type]
+    return export_base_model(base_model, out)
 
 
 def _roundtrip(

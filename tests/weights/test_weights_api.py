@@ -167,7 +167,7 @@ def test_merge_errors_are_clear(tmp_path: Path) -> None:
         weights.build_hf_model(base_model=str(base), adapter_path=str(adapter), output_path=str(base))
     with pytest.raises(FileNotFoundError, match=r"adapter_model\.safetensors"):
         weights.build_hf_model(base_model=str(base), adapter_path=str(tmp_path), output_path=str(tmp_path / "o4"))
-    with pytest.raises(FileNotFoundError, match="save_base_model"):
+    with pytest.raises(FileNotFoundError, match="export_base_model"):
         weights.build_hf_model(
             base_model="acme/not-cached", adapter_path=str(adapter), output_path=str(tmp_path / "o5")
         )

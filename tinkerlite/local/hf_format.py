@@ -4,8 +4,8 @@ This is what lets the weights tools (:mod:`tinkerlite.weights`) treat a LoRA tra
 like one trained on Tinker: ``save_weights_external`` writes ``adapter_model.safetensors`` plus
 ``adapter_config.json`` with Tinker's adapter naming (``base_model.model.model.layers.N.self_attn.q_proj``,
 ``base_model.model.model.unembed_tokens``; PEFT shapes ``lora_A`` [r, in], ``lora_B`` [out, r]), and
-:func:`save_base_model` writes the frozen base as an HF-style model directory (``config.json`` +
-``model.safetensors``) for the merge to start from.
+:func:`export_base_model` / :func:`save_base_model` write the frozen base as an HF-style model directory
+(``config.json`` + ``model.safetensors``) for the merge to start from.
 
 HF names of :class:`~tinkerlite.local.model.TinyTransformer`'s weights (HF stores ``[out, in]``, the model
 keeps ``[in, out]``, so every matrix is transposed)::
@@ -36,6 +36,7 @@ __all__ = [
     "ARCHITECTURE",
     "adapter_files",
     "base_state_dict",
+    "export_base_model",
     "forward_logits",
     "hf_config",
     "save_base_model",
@@ -133,6 +134,21 @@ def save_base_model(model: Any, base_model: str, output_dir: str | os.PathLike[s
     save_file(base_state_dict(model), out / "model.safetensors", {"format": "pt"})
     atomic_write_bytes(out / "config.json", (json.dumps(hf_config(model, base_model), indent=2) + "\n").encode())
     return out
+
+
+def export_base_model(base_model: str, output_dir: str | os.PathLike[str]) -> Path:
+    """Write the local server's stand-in for ``base_model`` (any served name) as an HF model directory.
+
+    The weights are the ones the server uses (drawn from the same seed), so
+    ``weights.build_hf_model(base_model=output_dir, ...)`` merges an adapter trained on the server exactly.
+    """
+    from .base_models import default_registry, lookup
+    from .model import TinyTransformer
+
+    spec = lookup(default_registry(), base_model)
+    if spec is None:
+        raise KeyError(f"the local server serves no model {base_model!r}")
+    return save_base_model(TinyTransformer(spec.model_config()), spec.name, output_dir)  # type: ignore[arg-type]
 
 
 def _rms(x: Any) -> Any:

@@ -3,8 +3,8 @@
 A base model is a local directory, or an HF cache entry (``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else
 ``~/.cache/huggingface/hub``: ``models--org--name/snapshots/<refs/main>``). tinkerlite never downloads
 base weights: the hub is not reachable from every machine it runs on, and the message says where to put
-them. For a stand-in trained on the local server, ``tinkerlite.local.hf_format.save_base_model`` writes
-its base directory.
+them. For a stand-in trained on the local server, ``tinkerlite.local.hf_format.export_base_model(name, dir)``
+writes its base directory.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def resolve_model_dir(base_model: str) -> Path:
     raise FileNotFoundError(
         f"base model {base_model!r} is neither a local directory nor in the HF cache ({repo}); tinkerlite does "
         "not download base weights: pass a local HF model directory (config.json + *.safetensors). For a LoRA "
-        "trained on tinkerlite's local server, write the stand-in's base with "
-        "tinkerlite.local.hf_format.save_base_model(...)"
+        "trained on tinkerlite's local server, write the stand-in's base first with "
+        f"tinkerlite.local.hf_format.export_base_model({base_model!r}, DIR)"
     )
 
 
