@@ -1,0 +1,76 @@
+"""The SDK 0.38 surface against the local server over loopback HTTP: Dimuon end to end, the REST
+methods (and their async twins) the server has routes for, and clear errors for those it lacks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+import tinkerlite as tinker
+from tinkerlite import types
+from tinkerlite.local import serve
+
+KEY = "tml-e2e-surface"
+MODEL = "tinkerlite/tiny-chat"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(api_key=KEY, state_dir=str(tmp_path_factory.mktemp("state"))) as u:
+        yield u
+
+
+def _datum(tokens: list[int]) -> types.Datum:
+    return types.Datum(
+        model_input=types.ModelInput.from_ints(tokens[:-1]),
+        loss_fn_inputs={"target_tokens": tokens[1:], "weights": [1.0] * (len(tokens) - 1)},
+    )
+
+
+DATA = [_datum(list(b"dimuon keeps momentum")), _datum(list(b"orthogonal updates"))]
+
+
+def test_dimuon_run_trains_through_the_sdk_surface(url: str) -> None:
+    sc = tinker.ServiceClient(base_url=url, api_key=KEY)
+    tc = sc.create_lora_training_client(MODEL, rank=8, seed=3, optimizer=tinker.DimuonOptimizerConfig()).result(60)
+    assert tc.get_info().optimizer_config == {"type": "dimuon", "version": 1}
+    first = tc.forward_backward(DATA, "cross_entropy").result(timeout=60).metrics["loss:sum"]
+    tc.optim_step(tinker.DimuonParams(learning_rate=0.02)).result(timeout=60)
+    for _ in range(4):
+        tc.forward_backward(DATA, "cross_entropy")
+        tc.optim_step(tinker.DimuonParams(learning_rate=0.02)).result(timeout=60)
+    last = tc.forward(DATA, "cross_entropy").result(timeout=60).metrics["loss:sum"]
+    assert last < first
+    with pytest.raises(tinker.RequestFailedError):  # a Dimuon run takes no Adam step
+        tc.optim_step(tinker.AdamParams(learning_rate=1e-3)).result(timeout=60)
+    sc.close("success").result(timeout=30)
+
+
+def test_rest_methods_and_async_twins_against_the_local_server(url: str) -> None:
+    sc = tinker.ServiceClient(base_url=url, api_key=KEY)
+    tc = sc.create_lora_training_client(MODEL, rank=8, seed=4).result(timeout=60)
+    path = tc.save_state("s1").result(timeout=60).path
+    rest = sc.create_rest_client()
+
+    async def twins() -> None:
+        run = await rest.get_training_run_by_tinker_path_async(path)
+        assert run.training_run_id == tc.model_id
+        assert (await rest.list_training_runs_async(limit=5)).cursor.limit == 5
+        assert any(c.tinker_path == path for c in (await rest.list_user_checkpoints_async()).checkpoints)
+        session = sc.holder.session_id
+        assert session is not None
+        assert tc.model_id in (await rest.get_session_async(session)).training_run_ids
+        assert session in (await rest.list_sessions_async()).sessions
+        await rest.set_checkpoint_ttl_from_tinker_path_async(path, 7200)
+        await rest.publish_checkpoint_from_tinker_path_async(path)
+        await rest.unpublish_checkpoint_from_tinker_path_async(path)
+        await rest.delete_checkpoint_from_tinker_path_async(path)
+
+    asyncio.run(twins())
+    with pytest.raises(RuntimeError, match="whoami requires JWT auth"):
+        rest.whoami().result(timeout=30)  # the local server runs without JWT auth, like the SDK says
+    with pytest.raises(tinker.NotFoundError):
+        rest.copy_weights(path, "proj").result(timeout=30)  # no such route on the local server
+    sc.close("success").result(timeout=30)
