@@ -234,3 +234,18 @@ def test_publish_and_download_errors(tmp_path: Path) -> None:
         weights.download(tinker_path="tinker://run/sampler_weights/x", output_dir=str(tmp_path))
     with pytest.raises(WeightsDownloadError, match="Invalid tinker path"):
         weights.download(tinker_path="s3://nope", output_dir=str(tmp_path))
+
+
+def test_without_numpy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merging says which extra brings numpy; safetensors and the PEFT conversion need none."""
+    base = _tiny_model(tmp_path)
+    adapter = _adapter(tmp_path, {"model.layers.0.self_attn.q_proj": (4, 4)})
+    monkeypatch.setitem(__import__("sys").modules, "numpy", None)  # makes `import numpy` fail
+    from tinkerlite.errors import MissingExtraError
+
+    with pytest.raises(MissingExtraError, match=r"tinkerlite\[local\].*|fast"):
+        weights.build_hf_model(base_model=str(base), adapter_path=str(adapter), output_path=str(tmp_path / "m"))
+    weights.build_lora_adapter(base_model=str(base), adapter_path=str(adapter), output_path=str(tmp_path / "peft"))
+    tensors, _ = load_raw(tmp_path / "peft" / "adapter_model.safetensors")
+    assert tensors["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].shape == (2, 4)
+    assert len(tensors["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].tolist()) == 8

@@ -36,7 +36,7 @@ __all__ = [
 
 def numpy() -> Any:
     """numpy, or an error naming the extras that bring it."""
-    return require("numpy", "merging LoRA weights (tinkerlite.weights)", extra="local")
+    return require("numpy", "merging LoRA weights (tinkerlite.weights; numpy also comes with 'fast')", extra="local")
 
 
 @dataclass(frozen=True)
