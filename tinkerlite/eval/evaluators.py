@@ -11,7 +11,14 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["Evaluator", "EvaluatorBuilder", "SamplingClientEvaluator", "TrainingClientEvaluator", "resolve_metrics"]
+__all__ = [
+    "Evaluator",
+    "EvaluatorBuilder",
+    "SamplingClientEvaluator",
+    "SamplingClientEvaluatorBuilder",
+    "TrainingClientEvaluator",
+    "resolve_metrics",
+]
 
 
 class TrainingClientEvaluator:
@@ -30,6 +37,7 @@ class SamplingClientEvaluator:
 
 Evaluator = TrainingClientEvaluator | SamplingClientEvaluator
 EvaluatorBuilder = Callable[[], Evaluator]
+SamplingClientEvaluatorBuilder = Callable[[], SamplingClientEvaluator]
 
 
 def resolve_metrics(value: dict[str, float] | Awaitable[dict[str, float]]) -> dict[str, float]:

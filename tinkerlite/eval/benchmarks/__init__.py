@@ -1,0 +1,63 @@
+"""Benchmark evaluation on the RL ``Env`` protocol (the cookbook's ``eval.benchmarks``).
+
+A benchmark is a :class:`BenchmarkBuilder` that makes one env per example; ``step`` grades the response.
+The runner handles concurrency, timeouts, trajectory storage, resuming and pass@k::
+
+    register(MyBenchmark())
+    result = await run_benchmark("my_benchmark", sampling_client, renderer, BenchmarkConfig(save_dir="evals"))
+
+``run_benchmark("name", ...)`` also imports ``tinkerlite.eval.benchmarks.<name>`` on first use, so a
+benchmark module registers itself when it is named. tinkerlite ships the framework; the cookbook's
+dataset-backed benchmark modules (gsm8k, mmlu_pro, ...) load HF hub datasets and are not bundled.
+"""
+
+from ._results import load_result, load_summary, load_trajectories, print_trajectory, regrade_trajectories
+from ._runner import run_benchmark, run_benchmarks
+from ._types import (
+    BenchmarkBuilder,
+    BenchmarkConfig,
+    BenchmarkResult,
+    BenchmarkResultDict,
+    Logs,
+    Metrics,
+    PassAtKScores,
+    StoredTrajectory,
+    StoredTrajectoryDict,
+    StoredTurn,
+    StoredTurnDict,
+    TurnRole,
+)
+
+#: Registered benchmarks by name (benchmark modules add themselves with :func:`register`).
+REGISTRY: dict[str, BenchmarkBuilder] = {}
+
+
+def register(builder: BenchmarkBuilder) -> BenchmarkBuilder:
+    """Add ``builder`` to :data:`REGISTRY` under its ``name`` (returns it, so it works as a one-liner)."""
+    REGISTRY[builder.name] = builder
+    return builder
+
+
+__all__ = [
+    "REGISTRY",
+    "BenchmarkBuilder",
+    "BenchmarkConfig",
+    "BenchmarkResult",
+    "BenchmarkResultDict",
+    "Logs",
+    "Metrics",
+    "PassAtKScores",
+    "StoredTrajectory",
+    "StoredTrajectoryDict",
+    "StoredTurn",
+    "StoredTurnDict",
+    "TurnRole",
+    "load_result",
+    "load_summary",
+    "load_trajectories",
+    "print_trajectory",
+    "register",
+    "regrade_trajectories",
+    "run_benchmark",
+    "run_benchmarks",
+]
