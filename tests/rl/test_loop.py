@@ -77,7 +77,10 @@ def test_sync_loop_learns(url: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_async_loop_learns(url: str, tmp_path: Path) -> None:
-    cfg = _config(url, tmp_path, n_batches=12, async_config=AsyncConfig(max_steps_off_policy=1, groups_per_batch=8))
+    # importance_sampling learns this toy fastest; the async default, stable_reinforce, is covered (with
+    # more steps) in test_new_losses_loop.py.
+    async_config = AsyncConfig(max_steps_off_policy=1, groups_per_batch=8, loss_fn="importance_sampling")
+    cfg = _config(url, tmp_path, n_batches=12, async_config=async_config)
     out = run(cfg)
     rewards = out["reward_history"]
     assert len(rewards) == 12 and rewards[0] < 0.1

@@ -22,7 +22,7 @@ import tinkerlite.local
 from tinkerlite.errors import ValidationError
 from tinkerlite.rl.envs.arithmetic import ArithmeticDatasetBuilder
 from tinkerlite.rl.envs.digits import DigitsDatasetBuilder
-from tinkerlite.rl.train import Config, run
+from tinkerlite.rl.train import AsyncConfig, Config, run
 
 KEY = "tml-local"
 MODEL = "tinkerlite/tiny-chat"
@@ -70,6 +70,19 @@ def test_new_losses_learn(url: str, tmp_path: Path, loss_fn: str, loss_fn_config
     assert rewards[0] < 0.1
     assert sum(rewards[-2:]) / 2 > rewards[0] + 0.5, rewards
     assert all(math.isfinite(r["optim/kl_sample_train_v1"]) for r in _rows(tmp_path) if "optim/kl_sample_train_v1" in r)
+
+
+def test_async_runs_default_to_stable_reinforce_and_learn(url: str, tmp_path: Path) -> None:
+    """AsyncConfig.loss_fn defaults to stable_reinforce (cookbook 0.6.1); groups train one step stale."""
+    builder = DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=16)
+    async_config = AsyncConfig(max_steps_off_policy=1, groups_per_batch=8)
+    assert async_config.loss_fn == "stable_reinforce"
+    out = run(_config(url, tmp_path, builder, async_config=async_config))
+    rewards = out["reward_history"]
+    assert len(rewards) == 16 and rewards[0] < 0.1
+    assert sum(rewards[-3:]) / 3 > rewards[0] + 0.6, rewards
+    rows = [r for r in _rows(tmp_path) if "env/all/reward/total" in r]
+    assert any(r["sampling_client/step_max"] < r["step"] for r in rows)  # some groups really were off-policy
 
 
 @pytest.mark.parametrize("loss_fn", ["stable_reinforce", "gspo"])
