@@ -80,6 +80,15 @@ RENDERERS: list[tuple[str, str]] = [
     ("kimi_k26", "kimi_k2"),
     ("kimi_k26_disable_thinking", "kimi_k2"),
     ("kimi_k26_preserve_thinking", "kimi_k2"),
+    # Nemotron 3 / 3.5 use the <|im_start|>/<think>/<tool_call> strings Qwen3's tokenizer has as tokens.
+    ("nemotron3", "qwen3"),
+    ("nemotron3_low_thinking", "qwen3"),
+    ("nemotron3_disable_thinking", "qwen3"),
+    ("nemotron3_preserve_thinking", "qwen3"),
+    ("nemotron3_ultra", "qwen3"),
+    ("nemotron3_ultra_disable_thinking", "qwen3"),
+    ("nemotron3_ultra_medium_thinking", "qwen3"),
+    ("nemotron3_ultra_preserve_thinking", "qwen3"),
 ]
 
 MODES = [

@@ -65,15 +65,7 @@ STRICT_DIVERGENCES: list[tuple[frozenset[str], frozenset[str], tuple[str, ...], 
         "the cookbook appends the placeholder text '<UNUSED>' after a last non-assistant message",
     ),
     (
-        frozenset(
-            {
-                "qwen3_disable_thinking",
-                "qwen3_5_disable_thinking",
-                "qwen3_8_disable_thinking",
-                "kimi_k25_disable_thinking",
-                "kimi_k26_disable_thinking",
-            }
-        ),
+        frozenset({n for n in _ALL if "disable_thinking" in n}),
         _THINKING_CONVS,
         _EXAMPLES,
         RAISES,

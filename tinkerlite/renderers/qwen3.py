@@ -248,6 +248,8 @@ class Qwen3VLRenderer(Qwen3Renderer):
     def _tool_response_continuation_header(self) -> str:
         return "\n"
 
+    _tool_response_closing = "\n</tool_response>"
+
     def _generation_suffix_in_header(self, message: Message, ctx: RenderContext) -> str:
         """How much of this message's header the generation prompt already wrote (usually nothing)."""
         return ""
@@ -290,7 +292,7 @@ class Qwen3VLRenderer(Qwen3Renderer):
         parts = self._parts(message, ctx)
         if is_tool:
             opening = {"type": "text", "text": "<tool_response>\n"}
-            parts = [opening, *parts, {"type": "text", "text": "\n</tool_response>"}]
+            parts = [opening, *parts, {"type": "text", "text": self._tool_response_closing}]
         if "tool_calls" in message:
             parts.append({"type": "text", "text": self._format_tool_calls_text(message, ctx.idx)})
         if not (is_tool and next_is_tool):

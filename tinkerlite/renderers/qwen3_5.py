@@ -115,10 +115,12 @@ class Qwen3_5Renderer(Qwen3VLRenderer):
         # A turn sampled after ``<think>\n`` continues with a lone ``\n``; history writes ``\n\n`` (one token).
         return False
 
+    def _trim_content(self, content: str | list[ContentPart]) -> str | list[ContentPart]:
+        """The template's ``content|trim``."""
+        return content.strip() if isinstance(content, str) else _trim_parts(content)
+
     def render_message(self, message: Message, ctx: RenderContext) -> RenderedMessage:
-        content = message["content"]
-        trimmed = content.strip() if isinstance(content, str) else _trim_parts(content)
-        return super().render_message({**message, "content": trimmed}, ctx)
+        return super().render_message({**message, "content": self._trim_content(message["content"])}, ctx)
 
     def _generation_suffix_str(self, role: Role, ctx: RenderContext) -> str:
         return ("\n" if ctx.idx > 0 else "") + f"<|im_start|>{role}\n<think>\n"
@@ -150,18 +152,20 @@ class Qwen3_5Renderer(Qwen3VLRenderer):
             visible = bool(content.strip())
         else:
             visible = any((p["type"] == "text" and p["text"].strip()) or p["type"] == "image" for p in content)
-        calls = []
-        for j, tc in enumerate(tool_calls_of(message, idx)):
-            args = tool_call_arguments(tc, where=f"tool_calls[{j}]") if tc.function.arguments else {}
-            if not isinstance(args, dict):  # the template iterates over the arguments' items
-                raise RendererError(
-                    "tool call arguments must be a JSON object", field=f"messages[{idx}].tool_calls[{j}].arguments"
-                )
-            lines = [f"<tool_call>\n<function={tc.function.name}>"]
-            lines += [f"<parameter={k}>\n{self._format_tool_call_argument(v)}\n</parameter>" for k, v in args.items()]
-            lines.append("</function>\n</tool_call>")
-            calls.append("\n".join(lines))
+        calls = [self._format_tool_call_xml(tc, idx, j) for j, tc in enumerate(tool_calls_of(message, idx))]
         return ("\n\n" if visible else "") + "\n".join(calls)
+
+    def _format_tool_call_xml(self, tc: ToolCall, idx: int, j: int) -> str:
+        """``<tool_call>\\n<function=NAME>`` + one ``<parameter=K>\\nV\\n</parameter>`` per argument."""
+        args = tool_call_arguments(tc, where=f"tool_calls[{j}]") if tc.function.arguments else {}
+        if not isinstance(args, dict):  # the template iterates over the arguments' items
+            raise RendererError(
+                "tool call arguments must be a JSON object", field=f"messages[{idx}].tool_calls[{j}].arguments"
+            )
+        lines = [f"<tool_call>\n<function={tc.function.name}>"]
+        lines += [f"<parameter={k}>\n{self._format_tool_call_argument(v)}\n</parameter>" for k, v in args.items()]
+        lines.append("</function>\n</tool_call>")
+        return "\n".join(lines)
 
     # ---- parsing ---------------------------------------------------------------------------------
 

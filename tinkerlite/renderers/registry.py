@@ -46,6 +46,14 @@ BUILTIN_RENDERER_NAMES = (
     "kimi_k26",
     "kimi_k26_disable_thinking",
     "kimi_k26_preserve_thinking",
+    "nemotron3",
+    "nemotron3_low_thinking",
+    "nemotron3_disable_thinking",
+    "nemotron3_preserve_thinking",
+    "nemotron3_ultra",
+    "nemotron3_ultra_disable_thinking",
+    "nemotron3_ultra_medium_thinking",
+    "nemotron3_ultra_preserve_thinking",
 )
 """Names ``get_renderer`` builds; it names the cookbook's others (kimi_k31_pro_*, tml_v0) in its error."""
 
@@ -86,6 +94,16 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
         from tinkerlite.renderers.kimi_k25 import KimiK25DisableThinkingRenderer, KimiK25Renderer
         from tinkerlite.renderers.kimi_k26 import KimiK26PreserveThinkingRenderer
         from tinkerlite.renderers.llama3 import Llama3Renderer
+        from tinkerlite.renderers.nemotron3 import (
+            Nemotron3DisableThinkingRenderer,
+            Nemotron3LowThinkingRenderer,
+            Nemotron3PreserveThinkingRenderer,
+            Nemotron3Renderer,
+            Nemotron3UltraDisableThinkingRenderer,
+            Nemotron3UltraMediumThinkingRenderer,
+            Nemotron3UltraPreserveThinkingRenderer,
+            Nemotron3UltraRenderer,
+        )
         from tinkerlite.renderers.qwen3 import (
             Qwen3DisableThinkingRenderer,
             Qwen3InstructRenderer,
@@ -126,6 +144,16 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "kimi_k26": lambda: KimiK25Renderer(tok, image_processor=ip),
             "kimi_k26_disable_thinking": lambda: KimiK25DisableThinkingRenderer(tok, image_processor=ip),
             "kimi_k26_preserve_thinking": lambda: KimiK26PreserveThinkingRenderer(tok, image_processor=ip),
+            "nemotron3": lambda: Nemotron3Renderer(tok),
+            "nemotron3_low_thinking": lambda: Nemotron3LowThinkingRenderer(tok),
+            "nemotron3_disable_thinking": lambda: Nemotron3DisableThinkingRenderer(tok),
+            "nemotron3_preserve_thinking": lambda: Nemotron3PreserveThinkingRenderer(tok),
+            "nemotron3_ultra": lambda: Nemotron3UltraRenderer(tok, image_processor=ip),
+            "nemotron3_ultra_disable_thinking": lambda: Nemotron3UltraDisableThinkingRenderer(tok, image_processor=ip),
+            "nemotron3_ultra_medium_thinking": lambda: Nemotron3UltraMediumThinkingRenderer(tok, image_processor=ip),
+            "nemotron3_ultra_preserve_thinking": lambda: Nemotron3UltraPreserveThinkingRenderer(
+                tok, image_processor=ip
+            ),
             "gpt_oss_no_sysprompt": lambda: GptOssRenderer(tok, use_system_prompt=False),
             "gpt_oss_low_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="low"),
             "gpt_oss_medium_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="medium"),
@@ -151,14 +179,6 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "glm5_3_max_reasoning": "not ported yet",
             "glm5_3_low_reasoning": "not ported yet",
             "glm5_3_high_reasoning": "not ported yet",
-            "nemotron3": "not ported yet",
-            "nemotron3_low_thinking": "not ported yet",
-            "nemotron3_disable_thinking": "not ported yet",
-            "nemotron3_preserve_thinking": "not ported yet",
-            "nemotron3_ultra": "not ported yet",
-            "nemotron3_ultra_disable_thinking": "not ported yet",
-            "nemotron3_ultra_medium_thinking": "not ported yet",
-            "nemotron3_ultra_preserve_thinking": "not ported yet",
         }
         build = builders.get(name)
         if build is None:
