@@ -1,9 +1,10 @@
 """Tinker's built-in losses, as per-token values and their derivatives with respect to the log-prob.
 
-Every built-in loss is applied token-wise (the Tinker docs say so for PPO, and the others are sums of
-per-token terms), so the model only needs, for each target cell, the loss term and ``dloss/dlp`` where
-``lp = log_softmax(logits)[target]``; it backpropagates the rest. Working per token also lets the model
-evaluate the loss chunk by chunk while the logits of a large vocabulary are in memory.
+Every built-in loss is a sum of per-token terms (the Tinker docs say so for PPO), so the model only needs,
+for each target cell, the loss term and ``dloss/dlp`` where ``lp = log_softmax(logits)[target]``; it
+backpropagates the rest. Working per token also lets the model evaluate the loss chunk by chunk while the
+logits of a large vocabulary are in memory. ``gspo``'s terms also depend on a per-datum quantity (its
+sequence ratio), which :func:`sequence_terms` computes from the whole datum's log-probs first.
 
 Definitions (``lp``: the model's target log-probs; ``lp_s``: the sampler's ``logprobs`` input;
 ``A``: ``advantages``; ``r = exp(lp - lp_s)``; ``clip(r) = clamp(r, clip_low_threshold,
