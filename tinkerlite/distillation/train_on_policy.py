@@ -157,9 +157,10 @@ async def _train(
     start = 0
     if resume is not None:
         start = int(resume.batch or 0)
-        dropped = ml.truncate_metrics(start)
-        if dropped:
-            logger.info("resume at batch %d: dropped %d metrics rows that will be re-run", start, dropped)
+    # Rows from the restart point on are re-run, so they go (all of them when no checkpoint exists yet).
+    dropped = ml.truncate_metrics(start)
+    if dropped:
+        logger.info("dropped %d metrics rows of batches that will be re-run from batch %d", dropped, start)
     ckpt = CheckpointManager(training_client, config.log_path, config.save_every, None)
     progress = ProgressLine(end - start) if config.show_progress else None
     counter = RolloutErrorCounter()
@@ -220,10 +221,13 @@ async def _train(
         metrics.update(compute_kl_sample_train(data_D, training_logprobs))
         metrics.update(counter.get_metrics())
         applied = i_batch + 1
+        save = None
         if ckpt.should_save(applied) and applied < end:
-            await asyncio.to_thread(ckpt.submit_periodic(applied, {"batch": applied, "step": applied}).finish_or_warn)
+            save = ckpt.submit_periodic(applied, {"batch": applied, "step": applied})
         metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
         ml.log_metrics(metrics, step=i_batch)
+        if save is not None:  # the record after the step's row: a crash between them re-runs, never skips
+            await asyncio.to_thread(save.finish_or_warn)
         kl = float(metrics.get("teacher_kl", float("nan")))
         history.append(kl)
         if progress is not None:

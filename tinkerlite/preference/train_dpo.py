@@ -274,13 +274,14 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
                 metrics.update(resolve_metrics(ev_fn(training_client)))
         return metrics
 
-    start_epoch, start_batch = 0, 0
+    start_epoch, start_batch, resume_step = 0, 0, 0
     if resume is not None:
         start_epoch, start_batch = int(resume.epoch or 0), int(resume.batch or 0)
         resume_step = int(resume.get("step", start_epoch * n_batches + start_batch))
-        dropped = ml.truncate_metrics(resume_step)
-        if dropped:
-            logger.info("resume at step %d: dropped %d metrics rows that will be re-run", resume_step, dropped)
+    # Rows from the restart point on are re-run, so they go (all of them when no checkpoint exists yet).
+    dropped = ml.truncate_metrics(resume_step)
+    if dropped:
+        logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, resume_step)
 
     ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
     progress = ProgressLine(total_steps) if config.show_progress else None
@@ -340,9 +341,9 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
             progress=applied / total_steps,
         )
         metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
+        ml.log_metrics(metrics, step=step)  # before the save's record: a crash between them re-runs, never skips
         if save is not None:
             save.finish_or_warn()  # a failed periodic save is logged; the run goes on
-        ml.log_metrics(metrics, step=step)
         if progress is not None:
             extra = f"acc {dpo['accuracy']:.2f}  margin {dpo['margin']:.3f}"
             if "test/pref_accuracy" in metrics:

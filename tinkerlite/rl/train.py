@@ -252,9 +252,10 @@ class _Trainer:
         start = 0
         if resume is not None:
             start = int(resume.get("step", resume.batch or 0))
-            dropped = self.ml.truncate_metrics(start)
-            if dropped:
-                logger.info("resume at step %d: dropped %d metrics rows that will be re-run", start, dropped)
+        # Rows from the restart point on are re-run, so they go (all of them when no checkpoint exists yet).
+        dropped = self.ml.truncate_metrics(start)
+        if dropped:
+            logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, start)
         self.ckpt = CheckpointManager(self.training_client, c.log_path, c.save_every, c.ttl_seconds)
         self.sampling_client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
         self.sampler_step = start
@@ -358,10 +359,11 @@ class _Trainer:
         if data:
             metrics.update(compute_kl_sample_train(data, train_logprobs))
         applied = step + 1
+        pending = None
         if self.ckpt.should_save(applied) and applied < total:
             pending = self.ckpt.submit_periodic(applied, {"batch": applied, "step": applied})
-            record = await asyncio.to_thread(pending.finish)
-            client = await _resolved(self.training_client.create_sampling_client(record.sampler_path))
+            saved = await asyncio.to_thread(pending.futures["sampler"].result)
+            client = await _resolved(self.training_client.create_sampling_client(saved.path))
         else:
             client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
         self.sampling_client, self.sampler_step = client, applied
@@ -379,6 +381,8 @@ class _Trainer:
         reward = metrics.get("env/all/reward/total", math.nan)
         self.reward_history.append(float(reward))
         self.ml.log_metrics(metrics, step=step)
+        if pending is not None:  # the record after the step's row: a crash between them re-runs, never skips
+            await asyncio.to_thread(pending.finish)
 
     async def finalize(self, total: int) -> dict[str, Any]:
         assert self.ckpt is not None
