@@ -82,9 +82,10 @@ def _metrics(groups: Sequence[TrajectoryGroup]) -> dict[str, float]:
 
 
 def compute_trajectory_metrics(
-    groups: Sequence[TrajectoryGroup], taglist_P: Sequence[Sequence[str]]
+    trajectory_groups_P: Sequence[TrajectoryGroup], taglist_P: Sequence[Sequence[str]]
 ) -> dict[str, float]:
     """``env/all/...`` always, and ``env/<tag>/...`` for every tag when some tag picks a strict subset."""
+    groups = trajectory_groups_P
     by_tag: dict[str, list[TrajectoryGroup]] = defaultdict(list)
     for tags, group in zip(taglist_P, groups, strict=False):
         for tag in tags:

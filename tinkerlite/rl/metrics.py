@@ -82,9 +82,9 @@ def full_sequence_inputs(data_D: Sequence[Datum]) -> list[ModelInput]:
     return [d.model_input.append_int(int(d.loss_fn_inputs["target_tokens"].dense_flat()[-1])) for d in data_D]
 
 
-async def score_sequences(sampling_client: Any, sequences: Sequence[ModelInput]) -> list[list[float | None]]:
+async def score_sequences(sampling_client: Any, sequence_inputs: Sequence[ModelInput]) -> list[list[float | None]]:
     """Prompt logprobs of each sequence (position 0 is None), requested concurrently."""
-    results = await asyncio.gather(*[sampling_client.compute_logprobs_async(s) for s in sequences])
+    results = await asyncio.gather(*[sampling_client.compute_logprobs_async(s) for s in sequence_inputs])
     return [list(r) for r in results]
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..eval.benchmarks import _results as results
+from ..eval.benchmarks import _results as _res
 from ..eval.benchmarks._types import BenchmarkResult, StoredTrajectory
 from ..utils.files import atomic_write_bytes
 
@@ -59,7 +59,7 @@ class EvalStore:
                 f"EvalStore takes a local path in tinkerlite (got {type(storage_or_path).__name__}); "
                 "object-store backends need fsspec, which tinkerlite does not bundle"
             )
-        self.root = results.storage_dir(str(storage_or_path))
+        self.root = _res.storage_dir(str(storage_or_path))
         self.prefix = prefix
 
     def _path(self, *parts: str) -> Path:
@@ -151,7 +151,7 @@ class EvalStore:
 
     def read_result(self, run_id: str, benchmark: str) -> BenchmarkResult | None:
         try:
-            return results.load_result(self.run_dir(run_id), benchmark)
+            return _res.load_result(self.run_dir(run_id), benchmark)
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
             logger.warning("Failed to parse result %s/%s: %s", run_id, benchmark, e)
             return None
@@ -165,7 +165,7 @@ class EvalStore:
         incorrect_only: bool = False,
         errors_only: bool = False,
     ) -> list[StoredTrajectory]:
-        return results.load_trajectories(self.run_dir(run_id), benchmark, correct_only, incorrect_only, errors_only)
+        return _res.load_trajectories(self.run_dir(run_id), benchmark, correct_only, incorrect_only, errors_only)
 
     def read_single_trajectory(self, run_id: str, benchmark: str, idx: int) -> StoredTrajectory | None:
         return next((t for t in self.read_trajectories(run_id, benchmark) if t.idx == idx), None)
@@ -174,12 +174,12 @@ class EvalStore:
         return self._read_json("runs", run_id, "summary.json")
 
     def write_result(self, run_id: str, result: BenchmarkResult) -> None:
-        results.save_result(self.run_dir(run_id), result)
+        _res.save_result(self.run_dir(run_id), result)
 
     def write_trajectory(self, run_id: str, benchmark: str, traj: StoredTrajectory) -> None:
-        results.append_trajectory(self.run_dir(run_id), dataclasses.replace(traj, benchmark=benchmark))
+        _res.append_trajectory(self.run_dir(run_id), dataclasses.replace(traj, benchmark=benchmark))
 
-    def write_summary(self, run_id: str, results_by_name: dict[str, BenchmarkResult]) -> None:
+    def write_summary(self, run_id: str, results: dict[str, BenchmarkResult]) -> None:
         self._write_json(
             {
                 n: {
@@ -188,7 +188,7 @@ class EvalStore:
                     "num_correct": r.num_correct,
                     "num_errors": r.num_errors,
                 }
-                for n, r in results_by_name.items()
+                for n, r in results.items()
             },
             "runs",
             run_id,

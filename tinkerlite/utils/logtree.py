@@ -74,6 +74,10 @@ class Formatter(Protocol):
 
     def get_css(self) -> str: ...
 
+    def to_data(self) -> dict[str, Any] | None:
+        """Optional structured data for the JSON export (so consumers need not parse the HTML)."""
+        return None
+
 
 @dataclass
 class Node:

@@ -223,9 +223,14 @@ class TraceCollector:
     def get_timestamp(self) -> float:
         return time.perf_counter() * 1e6
 
-    def flush(self) -> None:
+    def get_all_events_immediately_available(self) -> list[TraceEvent]:
+        """Take every buffered event (the flusher writes what this returns)."""
         with self._lock:
             events, self._events = self._events, []
+        return events
+
+    def flush(self) -> None:
+        events = self.get_all_events_immediately_available()
         lines = []
         for e in events:
             e.pid = self._fake_pids.setdefault(e.pid, len(self._fake_pids))
