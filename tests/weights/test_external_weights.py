@@ -21,7 +21,7 @@ KEY = "tml-external"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[tinker.TrainingClient, tinker.RestClient]]:
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[tinker.TrainingClient, tinker.RestClient, str]]:
     with serve(api_key=KEY, state_dir=str(tmp_path_factory.mktemp("state"))) as url:
         sc = tinker.ServiceClient(base_url=url, api_key=KEY)
         tc = sc.create_lora_training_client(base_model="tinkerlite/tiny-chat", rank=4).result(timeout=60)
@@ -31,7 +31,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[tinker.T
         tc.forward_backward([datum], "cross_entropy")
         tc.optim_step(types.AdamParams(learning_rate=1e-2)).result(timeout=60)
         rc = tinker.RestClient(base_url=url, api_key=KEY)
-        yield tc, rc
+        yield tc, rc, url
         rc.close()
         sc.close()
 
@@ -41,8 +41,8 @@ def _fetch(url: str) -> bytes:
         return bytes(r.read())
 
 
-def test_plain_export(trained: tuple[tinker.TrainingClient, tinker.RestClient]) -> None:
-    tc, rc = trained
+def test_plain_export(trained: tuple[tinker.TrainingClient, tinker.RestClient, str]) -> None:
+    tc, rc, _url = trained
     res = tc.save_weights_external("plain", ttl_seconds=3600).result(timeout=60)
     assert res.path.endswith("/external_weights/plain")
     urls = rc.get_external_weights_urls(res.path).result(timeout=60)
@@ -65,8 +65,8 @@ def test_plain_export(trained: tuple[tinker.TrainingClient, tinker.RestClient]) 
     assert err.value.code == 404
 
 
-def test_encrypted_export(trained: tuple[tinker.TrainingClient, tinker.RestClient]) -> None:
-    tc, rc = trained
+def test_encrypted_export(trained: tuple[tinker.TrainingClient, tinker.RestClient, str]) -> None:
+    tc, rc, _url = trained
     ident = age.generate_identity()
     res = tc.save_weights_external("sealed", age_encryption_recipients=[age.recipient_of(ident)]).result(timeout=60)
     urls = rc.get_external_weights_urls(res.path).result(timeout=60).urls
@@ -75,9 +75,37 @@ def test_encrypted_export(trained: tuple[tinker.TrainingClient, tinker.RestClien
     assert config["lora_alpha"] == 4
 
 
-def test_bad_recipients_fail_the_request(trained: tuple[tinker.TrainingClient, tinker.RestClient]) -> None:
-    tc, _ = trained
+def test_bad_recipients_fail_the_request(trained: tuple[tinker.TrainingClient, tinker.RestClient, str]) -> None:
+    tc, _, _ = trained
     with pytest.raises(Exception, match="SSH recipients are not supported"):
         tc.save_weights_external("ssh", age_encryption_recipients=["ssh-ed25519 AAAA"]).result(timeout=60)
     with pytest.raises(ValueError, match="only accepts external weights"):
         trained[1].get_external_weights_urls("tinker://run/weights/x")
+
+
+def test_archive_url_sdk_0_25(trained: tuple[tinker.TrainingClient, tinker.RestClient, str]) -> None:
+    """``GET .../checkpoints/<kind>/<name>/archive`` (SDK 0.25): a signed URL of a tar of the PEFT files."""
+    import io
+    import tarfile
+
+    tc, _, url = trained
+    path = tc.save_state("for-archive").result(timeout=60).path
+    run, kind, name = path.removeprefix("tinker://").split("/")
+    req = urllib.request.Request(
+        f"{url}/api/v1/training_runs/{run}/checkpoints/{kind}/{name}/archive", headers={"X-API-Key": KEY}
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        reply = json.loads(r.read())
+    assert set(reply) == {"url", "expires"}
+    with tarfile.open(fileobj=io.BytesIO(_fetch(reply["url"]))) as tar:
+        assert sorted(tar.getnames()) == ["adapter_config.json", "adapter_model.safetensors"]
+        member = tar.extractfile("adapter_config.json")
+        assert member is not None
+        config = json.loads(member.read())
+    assert config["r"] == 4
+    missing = urllib.request.Request(
+        f"{url}/api/v1/training_runs/{run}/checkpoints/weights/nope/archive", headers={"X-API-Key": KEY}
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(missing, timeout=30)
+    assert err.value.code == 404

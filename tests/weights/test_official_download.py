@@ -81,3 +81,27 @@ def test_cookbook_download_against_the_local_server(tmp_path: Path) -> None:
         assert "external" not in kinds
         rc.close()
         sc.close()
+
+
+def test_sdk_0_25_archive_url(tmp_path: Path) -> None:
+    """SDK 0.25's ``get_checkpoint_archive_url_from_tinker_path`` gets a tar of the adapter from the local server."""
+    py = ensure_venv("tinker-0.25.0-conformance", ["tinker==0.25.0", "zstandard"])
+    with serve(api_key=KEY, state_dir=str(tmp_path / "state")) as url:
+        sc = tinker.ServiceClient(base_url=url, api_key=KEY)
+        tc = sc.create_lora_training_client(base_model="meta-llama/Llama-3.2-1B", rank=2).result(timeout=120)
+        path = tc.save_state("final").result(timeout=120).path
+        env = {**os.environ, "TINKER_BASE_URL": url, "TINKER_API_KEY": KEY, "TINKER_TELEMETRY": "0"}
+        script = (
+            "import sys, tarfile, urllib.request, tinker\n"
+            "rc = tinker.ServiceClient().create_rest_client()\n"
+            "resp = rc.get_checkpoint_archive_url_from_tinker_path(sys.argv[1]).result()\n"
+            "urllib.request.urlretrieve(resp.url, sys.argv[2])\n"
+            "print(sorted(tarfile.open(sys.argv[2]).getnames()))\n"
+        )
+        run = subprocess.run(
+            [str(py), "-c", script, path, str(tmp_path / "a.tar")], env=env, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert run.stdout.strip().splitlines()[-1] == "['adapter_config.json', 'adapter_model.safetensors']"
+        sc.close()
