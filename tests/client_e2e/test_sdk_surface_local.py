@@ -74,3 +74,38 @@ def test_rest_methods_and_async_twins_against_the_local_server(url: str) -> None
     with pytest.raises(tinker.NotFoundError):
         rest.copy_weights(path, "proj").result(timeout=30)  # no such route on the local server
     sc.close("success").result(timeout=30)
+
+
+def test_search_sessions_against_the_local_server(url: str) -> None:
+    from tinkerlite.types.session_search_request import SessionSearchRequest
+    from tinkerlite.types.session_status_query import ActiveSessionStatusQuery, ClientFinishedSessionStatusQuery
+
+    clients = [
+        tinker.ServiceClient({"team": "x"}, display_name=f"Nightly run {i}", base_url=url, api_key=KEY)
+        for i in range(3)
+    ]
+    for c in clients:
+        c.create_lora_training_client(MODEL, rank=8).result(timeout=60)  # starts each session
+    clients[0].close("errored").result(timeout=30)
+    rest = clients[1].create_rest_client()
+
+    page = rest.search_sessions(SessionSearchRequest(display_name="nightly RUN", limit=2)).result(timeout=30)
+    assert len(page.sessions) == 2 and page.next_cursor is not None
+    rest_of = rest.search_sessions(SessionSearchRequest(display_name="nightly run", cursor=page.next_cursor))
+    ids = [s.session_id for s in page.sessions] + [s.session_id for s in rest_of.result(timeout=30).sessions]
+    assert sorted(ids) == sorted(c.holder.session_id for c in clients)  # newest first, each once
+    assert page.sessions[0].created_at >= page.sessions[1].created_at
+
+    active = rest.search_sessions(
+        SessionSearchRequest(user_metadata={"team": "x"}, statuses=[ActiveSessionStatusQuery()])
+    ).result(timeout=30)
+    assert clients[0].holder.session_id not in {s.session_id for s in active.sessions}
+    errored = rest.search_sessions(
+        SessionSearchRequest(
+            session_id=clients[0].holder.session_id, statuses=[ClientFinishedSessionStatusQuery(reasons=["errored"])]
+        )
+    ).result(timeout=30)
+    assert [s.session_id for s in errored.sessions] == [clients[0].holder.session_id]
+    assert type(errored.sessions[0].status).__name__ == "ClientSessionFinished"
+    for c in clients[1:]:
+        c.close("success").result(timeout=30)

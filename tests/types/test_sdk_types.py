@@ -186,3 +186,16 @@ def test_wire_records_check_field_types_and_name_the_field() -> None:
         T.copy_weights_request.CopyWeightsRequest(source_path="p", destination_project_id="d", ttl_seconds=1.5)
     with pytest.raises(ProtocolError, match="SessionSearchCursor"):
         SessionSearchResponse.from_json({"sessions": [], "next_cursor": 3})
+
+
+def test_sdk_field_constraints_are_enforced() -> None:
+    from tinkerlite.types.search_owner import UserSearchOwner
+    from tinkerlite.types.session_search_request import SessionSearchRequest
+
+    with pytest.raises(ValidationError, match=r"SessionSearchRequest\.limit: must be <= 200"):
+        SessionSearchRequest(limit=500)
+    with pytest.raises(ValidationError, match=r"SessionSearchRequest\.display_name: needs at least 1"):
+        SessionSearchRequest(display_name="")
+    with pytest.raises(ValidationError, match=r"UserSearchOwner\.owner_urns: takes at most 10"):
+        UserSearchOwner(owner_urns=[f"u{i}" for i in range(11)])
+    assert SessionSearchRequest(limit=200).limit == 200

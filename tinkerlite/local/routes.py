@@ -92,6 +92,7 @@ class Router:
         add("GET", "checkpoints", self.list_checkpoints)
         add("GET", "sessions", self.list_sessions)
         add("GET", r"sessions/(?P<sid>[^/]+)", self.get_session)
+        add("POST", "sessions/search", self.search_sessions)
         external_weights.add_routes(self)  # save_weights_external, its signed download URLs and files
 
     # ---- dispatch ---------------------------------------------------------------------------------------
@@ -716,6 +717,22 @@ class Router:
         limit, offset = self._page(req, 20)
         ids = [s.session_id for s in self.service.sessions.all()]
         return json_response({"sessions": ids[offset : offset + limit]})
+
+    def search_sessions(self, req: Request, m: re.Match[str]) -> Response:
+        from .session_search import search_sessions
+
+        store = self.service.store
+
+        def checkpoints_of(s: Any) -> int:
+            total = 0
+            for run in s.model_ids:
+                try:
+                    total += len(store.list_checkpoints(run))
+                except OpError:
+                    continue  # not a stored run
+            return total
+
+        return json_response(search_sessions(self.service.sessions.all(), self._json(req), checkpoints_of))
 
     def get_session(self, req: Request, m: re.Match[str]) -> Response:
         s = self.service.sessions.get(m["sid"])

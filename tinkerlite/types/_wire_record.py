@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -22,7 +24,11 @@ _MISMATCH = object()
 
 
 class WireRecord(JsonRecord):
+    """Subclasses may declare the SDK's ``Field`` constraints per field in ``_bounds``:
+    ``{"limit": {"ge": 1, "le": 200}, "owner_urns": {"min_length": 1, "max_length": 10}}``."""
+
     _hints: ClassVar[dict[str, Any] | None] = None
+    _bounds: ClassVar[dict[str, dict[str, float]]] = {}
 
     def __post_init__(self) -> None:
         cls = type(self)
@@ -42,6 +48,28 @@ class WireRecord(JsonRecord):
                 )
             if out is not value:
                 object.__setattr__(self, f.name, out)
+            if f.name in cls._bounds and out is not None:
+                _check_bounds(out, cls._bounds[f.name], f"{cls.__name__}.{f.name}")
+
+
+_BOUND_TESTS: dict[str, tuple[Callable[[Any, float], bool], str]] = {
+    "ge": (operator.ge, ">="),
+    "gt": (operator.gt, ">"),
+    "le": (operator.le, "<="),
+    "lt": (operator.lt, "<"),
+}
+
+
+def _check_bounds(value: Any, bounds: dict[str, float], where: str) -> None:
+    for key, bound in bounds.items():
+        if key in _BOUND_TESTS:
+            test, op = _BOUND_TESTS[key]
+            if not test(value, bound):
+                raise ValidationError(f"must be {op} {bound:g}, got {value!r}", field=where)
+        elif key == "min_length" and len(value) < bound:
+            raise ValidationError(f"needs at least {bound:g} item(s), got {len(value)}", field=where)
+        elif key == "max_length" and len(value) > bound:
+            raise ValidationError(f"takes at most {bound:g} item(s), got {len(value)}", field=where)
 
 
 def _describe(tp: Any) -> str:

@@ -24,6 +24,7 @@ class AccessibleSearchOwner(WireRecord):
 class UserSearchOwner(WireRecord):
     type: Literal["user"] = "user"
     owner_urns: list[str]
+    _bounds = {"owner_urns": {"min_length": 1, "max_length": 10}}  # noqa: RUF012
 
 
 SearchOwner: TypeAlias = OwnSearchOwner | AccessibleSearchOwner | UserSearchOwner

@@ -24,3 +24,4 @@ class SessionSearchRequest(WireRecord):
     cursor: SessionSearchCursor | None = None
     _nested = {"owner": SearchOwner, "cursor": SessionSearchCursor}  # noqa: RUF012
     _nested_list = {"statuses": SessionStatusQuery}  # noqa: RUF012
+    _bounds = {"display_name": {"min_length": 1}, "statuses": {"min_length": 1}, "limit": {"ge": 1, "le": 200}}  # noqa: RUF012

@@ -40,6 +40,7 @@ class ClientFinishedSessionStatusQuery(WireRecord):
     type: Literal["client_finished"] = "client_finished"
     reasons: list[ClientSessionFinishReasonType] | None = None
     _nested_list = {"reasons": ClientSessionFinishReasonType}  # noqa: RUF012
+    _bounds = {"reasons": {"min_length": 1}}  # noqa: RUF012
 
 
 SessionStatusQuery: TypeAlias = (
