@@ -89,6 +89,12 @@ RENDERERS: list[tuple[str, str]] = [
     ("nemotron3_ultra_disable_thinking", "qwen3"),
     ("nemotron3_ultra_medium_thinking", "qwen3"),
     ("nemotron3_ultra_preserve_thinking", "qwen3"),
+    # DeepSeek V4.1: V3.1's tokenizer (<｜User｜>, <｜Assistant｜>, <think>, end-of-sentence are tokens there).
+    ("deepseekv4_1", "deepseek_v3_1"),
+    ("deepseekv4_1_low_reasoning", "deepseek_v3_1"),
+    ("deepseekv4_1_max_reasoning", "deepseek_v3_1"),
+    ("deepseekv4_1_disable_thinking", "deepseek_v3_1"),
+    ("deepseekv4_1_preserve_thinking", "deepseek_v3_1"),
 ]
 
 MODES = [

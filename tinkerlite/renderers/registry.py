@@ -36,6 +36,11 @@ BUILTIN_RENDERER_NAMES = (
     "deepseekv3",
     "deepseekv3_disable_thinking",
     "deepseekv3_thinking",
+    "deepseekv4_1",
+    "deepseekv4_1_low_reasoning",
+    "deepseekv4_1_max_reasoning",
+    "deepseekv4_1_disable_thinking",
+    "deepseekv4_1_preserve_thinking",
     "gpt_oss_no_sysprompt",
     "gpt_oss_low_reasoning",
     "gpt_oss_medium_reasoning",
@@ -89,6 +94,12 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
     else:
         # Imported here so importing the registry stays cheap.
         from tinkerlite.renderers.deepseek_v3 import DeepSeekV3DisableThinkingRenderer, DeepSeekV3ThinkingRenderer
+        from tinkerlite.renderers.deepseek_v4_1 import (
+            DeepSeekV4_1DisableThinkingRenderer,
+            DeepSeekV4_1LowReasoningRenderer,
+            DeepSeekV4_1MaxReasoningRenderer,
+            DeepSeekV4_1Renderer,
+        )
         from tinkerlite.renderers.gpt_oss import GptOssRenderer
         from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
         from tinkerlite.renderers.kimi_k25 import KimiK25DisableThinkingRenderer, KimiK25Renderer
@@ -137,6 +148,11 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "deepseekv3": lambda: DeepSeekV3DisableThinkingRenderer(tok),
             "deepseekv3_disable_thinking": lambda: DeepSeekV3DisableThinkingRenderer(tok),
             "deepseekv3_thinking": lambda: DeepSeekV3ThinkingRenderer(tok),
+            "deepseekv4_1": lambda: DeepSeekV4_1Renderer(tok),
+            "deepseekv4_1_low_reasoning": lambda: DeepSeekV4_1LowReasoningRenderer(tok),
+            "deepseekv4_1_max_reasoning": lambda: DeepSeekV4_1MaxReasoningRenderer(tok),
+            "deepseekv4_1_disable_thinking": lambda: DeepSeekV4_1DisableThinkingRenderer(tok),
+            "deepseekv4_1_preserve_thinking": lambda: DeepSeekV4_1Renderer(tok, strip_thinking_from_history=False),
             "kimi_k2": lambda: KimiK2Renderer(tok),
             "kimi_k25": lambda: KimiK25Renderer(tok, image_processor=ip),
             "kimi_k25_disable_thinking": lambda: KimiK25DisableThinkingRenderer(tok, image_processor=ip),
@@ -171,11 +187,6 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "kimi_k31_pro_disable_thinking": tml,
             "kimi_k31_pro_no_reasoning_effort": tml,
             "tml_v0": tml,
-            "deepseekv4_1": "not ported yet",
-            "deepseekv4_1_low_reasoning": "not ported yet",
-            "deepseekv4_1_max_reasoning": "not ported yet",
-            "deepseekv4_1_disable_thinking": "not ported yet",
-            "deepseekv4_1_preserve_thinking": "not ported yet",
             "glm5_3_max_reasoning": "not ported yet",
             "glm5_3_low_reasoning": "not ported yet",
             "glm5_3_high_reasoning": "not ported yet",
