@@ -278,7 +278,6 @@ def test_wandb_asked_for_and_absent_fails_before_any_request(tmp_path: Path, mon
         sl_train.run(config, service_client=NoCalls())
 
 
-@pytest.mark.slow
 def test_dpo_main_is_a_plain_function_that_trains(tmp_path: Path) -> None:
     pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
     import tinkerlite.local
@@ -315,3 +314,30 @@ def test_dpo_main_is_a_plain_function_that_trains(tmp_path: Path) -> None:
     assert [r["step"] for r in rows] == list(range(8))
     losses = [r["dpo_loss"] for r in rows]
     assert sum(losses[-3:]) / 3 < losses[0] - 0.02, losses  # it trained: the preference loss falls
+
+
+def test_rl_num_epochs_cycles_the_dataset(tmp_path: Path) -> None:
+    pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
+    import tinkerlite.local
+    from tinkerlite.rl import train as rl_train
+    from tinkerlite.rl.envs.digits import DigitsDatasetBuilder
+
+    with tinkerlite.local.serve(api_key="tml-h3") as url:
+        config = rl_train.Config(
+            learning_rate=1e-2,
+            dataset_builder=DigitsDatasetBuilder(batch_size=2, group_size=2, n_batches=2),
+            model_name=MODEL,
+            recipe_name="rl",
+            max_tokens=4,
+            log_path=str(tmp_path),
+            eval_every=0,
+            save_every=0,
+            lora_rank=4,
+            num_epochs=3,
+            base_url=url,
+            api_key="tml-h3",
+            show_progress=False,
+        )
+        out = rl_train.run(config)
+    assert out["total_steps"] == 6 and out["steps_run"] == 6  # num_epochs passes over 2 batches
+    assert [r["step"] for r in read_jsonl(tmp_path / "metrics.jsonl")] == list(range(6))

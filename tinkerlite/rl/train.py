@@ -151,7 +151,8 @@ class Config:
                 field="Config.rollout_error_tolerance",
             )
         refuse_unsupported(self, termination=None, enable_trace=False, span_chart_every=0, rolling_save_every=0)
-        refuse_unsupported(self, num_epochs=1)
+        if self.num_epochs < 1:
+            raise ValidationError(f"must be >= 1, got {self.num_epochs}", field="Config.num_epochs")
         refuse_unsupported(self, stream_minibatch_config=None)  # until the streaming loop exists
 
     def training_loss_fn(self) -> str:
@@ -189,6 +190,23 @@ def _validate(config: Config) -> None:
     if config.async_config is not None:
         if config.async_config.max_steps_off_policy < 0 or config.async_config.groups_per_batch < 1:
             raise ValidationError("max_steps_off_policy must be >= 0 and groups_per_batch >= 1", field="async_config")
+
+
+class _EpochCycled(RLDataset):
+    """``num_epochs`` passes over ``inner``: batch ``i`` is ``inner``'s batch ``i % len(inner)`` (the cookbook's
+    ``EpochCycledRLDataset`` without a shuffle seed)."""
+
+    def __init__(self, inner: RLDataset, num_epochs: int) -> None:
+        self.inner = inner
+        self.num_epochs = num_epochs
+
+    def get_batch(self, index: int) -> Sequence[EnvGroupBuilder]:
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} out of range (dataset has {len(self)} batches)")
+        return self.inner.get_batch(index % len(self.inner))
+
+    def __len__(self) -> int:
+        return len(self.inner) * self.num_epochs
 
 
 def _split(data: list[Datum], n: int) -> list[list[Datum]]:
@@ -244,6 +262,8 @@ class _Trainer:
                 )
             )
         self.dataset, self.test_dataset = await c.dataset_builder()
+        if c.num_epochs > 1:
+            self.dataset = _EpochCycled(self.dataset, c.num_epochs)
         total = len(self.dataset)
         if c.max_steps is not None:
             total = min(total, c.max_steps)
