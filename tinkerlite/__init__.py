@@ -82,10 +82,32 @@ _TYPES = (
     "TensorDtype",
     "TrainingRun",
 )
+# The cookbook's top-level names (``tinker_cookbook.__all__``): its exception hierarchy.
+_COOKBOOK_EXCEPTIONS = (
+    "AllTrajectoriesFailedError",
+    "BenchmarkNotFoundError",
+    "CheckpointError",
+    "ConfigurationError",
+    "DataError",
+    "DataFormatError",
+    "DataValidationError",
+    "EvalError",
+    "EvalGradingError",
+    "EvalTimeoutError",
+    "RendererError",
+    "SandboxError",
+    "TinkerCookbookError",
+    "TrainingError",
+    "WeightsAdapterError",
+    "WeightsDownloadError",
+    "WeightsError",
+    "WeightsMergeError",
+)
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     **_CLIENT,
     **dict.fromkeys(_EXCEPTIONS, "tinkerlite._exceptions"),
+    **dict.fromkeys(_COOKBOOK_EXCEPTIONS, "tinkerlite.exceptions"),
     **dict.fromkeys(_TYPES, "tinkerlite.types"),
 }
 _SUBMODULES = ("types", "auth")
@@ -108,6 +130,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .client.sampling_client import SamplingClient as SamplingClient
     from .client.service_client import ServiceClient as ServiceClient
     from .client.training_client import TrainingClient as TrainingClient
+    from .exceptions import *  # noqa: F403
     from .types import AdamOptimizerConfig as AdamOptimizerConfig
     from .types import AdamParams as AdamParams
     from .types import Checkpoint as Checkpoint

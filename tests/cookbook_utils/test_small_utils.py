@@ -86,3 +86,9 @@ def test_exception_hierarchy_keeps_stdlib_bases_and_pickles() -> None:
         cls = getattr(e, name)
         back = pickle.loads(pickle.dumps(cls("boom")))
         assert type(back) is cls and back.args == ("boom",)
+
+
+def test_top_level_has_the_cookbooks_exception_names() -> None:
+    for name in exceptions.__all__:
+        assert getattr(tinkerlite, name) is getattr(exceptions, name)
+        assert name in tinkerlite.__all__
