@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -125,3 +126,16 @@ def test_debug_shows_the_traceback(tmp_path: Path, env: dict[str, str]) -> None:
 def test_serve_unknown_flag_and_plot_without_a_run(tmp_path: Path, env: dict[str, str]) -> None:
     assert "--bogus" in one_error_line(run_cli(["serve", "--bogus"], tmp_path, env))
     assert "log_path" in one_error_line(run_cli(["plot"], tmp_path, env))
+
+
+def test_existing_log_path_without_a_terminal_to_ask(tmp_path: Path, env: dict[str, str]) -> None:
+    (tmp_path / "run").mkdir()
+    line = one_error_line(run_cli(["sl", f"log_path={tmp_path / 'run'}"], tmp_path, env))
+    assert "already exists" in line and "behavior_if_log_dir_exists=resume" in line
+
+
+@pytest.mark.parametrize("command", ["sl", "rl", "dpo", "distill", "inspect"])
+def test_help_is_plain_text(tmp_path: Path, env: dict[str, str], command: str) -> None:
+    done = run_cli([command, "--help"], tmp_path, env)
+    assert done.returncode == 0 and "usage: tinkerlite" in done.stdout
+    assert "``" not in done.stdout and not re.search(r":(mod|func|class|data|attr):`", done.stdout), done.stdout
