@@ -106,3 +106,13 @@ def test_package_exports_match_the_cookbook() -> None:
         "compute_bpb", "compute_mean_nll", "datum_from_model_input_weights",
     }
     assert all(hasattr(sup, n) for n in sup.__all__)
+
+
+def test_data_format_errors_are_the_cookbooks_too() -> None:
+    from tinkerlite import exceptions
+    from tinkerlite.errors import ValidationError
+    from tinkerlite.supervised.data import DataFormatError
+
+    err = DataFormatError("bad row", path="f.jsonl", line=3)
+    assert isinstance(err, exceptions.DataFormatError) and isinstance(err, ValidationError)
+    assert str(err) == "f.jsonl:3: bad row"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
+from ..exceptions import DataFormatError as _CookbookDataFormatError
 from ..types import Datum
 from ..utils.config import configclass
 from .common import Reduction, datum_from_model_input_weights
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 _CONTENT_PART_TYPES = {"text", "image", "thinking", "image_url"}
 
 
-class DataFormatError(ValidationError):
+class DataFormatError(ValidationError, _CookbookDataFormatError):
     """A dataset row is malformed; ``path`` and ``line`` say where."""
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None):
