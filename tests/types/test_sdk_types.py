@@ -199,3 +199,22 @@ def test_sdk_field_constraints_are_enforced() -> None:
     with pytest.raises(ValidationError, match=r"UserSearchOwner\.owner_urns: takes at most 10"):
         UserSearchOwner(owner_urns=[f"u{i}" for i in range(11)])
     assert SessionSearchRequest(limit=200).limit == 200
+
+
+def test_pydantic_methods_user_code_calls() -> None:
+    from tinkerlite.types.session_search_cursor import SessionSearchCursor
+    from tinkerlite.types.session_search_request import SessionSearchRequest
+
+    req = SessionSearchRequest(display_name="nightly")
+    cur = SessionSearchCursor(last_created_at=datetime(2026, 1, 1, tzinfo=timezone.utc), last_session_id="s")
+    nxt = req.model_copy(update={"cursor": cur})  # the SDK's documented paging idiom
+    assert nxt.cursor == cur and req.cursor is None
+    assert nxt.model_dump(mode="json", exclude_none=True)["cursor"]["last_created_at"].startswith("2026-01-01")
+    assert nxt.model_dump()["cursor"]["last_created_at"] == cur.last_created_at  # python mode keeps objects
+    assert SessionSearchRequest.model_validate_json(nxt.model_dump_json()) == nxt
+    with pytest.raises(ValidationError, match="limit"):
+        req.model_copy(update={"limit": 0})
+    mi = T.ModelInput.from_ints([1, 2])
+    assert T.ModelInput.model_validate(mi.model_dump(mode="json")) == mi
+    assert T.DimuonParams(learning_rate=0.1).model_copy(update={"beta1": 0.5}).beta1 == 0.5
+    assert T.AdamParams().model_dump()["beta2"] == 0.95

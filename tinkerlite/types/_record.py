@@ -6,7 +6,10 @@ add fields) but insists on required ones, raising :class:`ProtocolError` that na
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import enum
+import json
 import types
 import typing
 from datetime import datetime
@@ -67,7 +70,65 @@ def _parse_nested(tp: Any, value: Any, where: str) -> Any:
     raise ProtocolError(f"{where}: no 'type' to tell the variants apart")
 
 
-class JsonRecord:
+def _py(value: Any, json_mode: bool, exclude_none: bool) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json" if json_mode else "python", exclude_none=exclude_none)
+    if json_mode and hasattr(value, "to_json") and callable(value.to_json):
+        return value.to_json()
+    if json_mode and isinstance(value, datetime):
+        return value.isoformat()
+    if json_mode and isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_py(v, json_mode, exclude_none) for v in value]
+    if isinstance(value, dict):
+        return {k: _py(v, json_mode, exclude_none) for k, v in value.items() if not (exclude_none and v is None)}
+    return value
+
+
+class PydanticCompat:
+    """The pydantic ``BaseModel`` methods user code calls on SDK types (``model_dump``, ``model_copy``,
+    ``model_validate``...), for dataclass records. ``mode="json"`` gives the wire form (``to_json``)."""
+
+    def model_dump(self, *, mode: str = "python", exclude_none: bool = False, **_ignored: Any) -> dict[str, Any]:
+        names = [f.name for f in dataclasses.fields(self) if not f.name.startswith("_")]  # type: ignore[arg-type]
+        if mode == "json" and hasattr(self, "to_json"):
+            out: dict[str, Any] = self.to_json()
+            if not exclude_none:
+                for n in names:
+                    if n not in out and getattr(self, n) is None:
+                        out[n] = None
+            return out
+        values = {n: getattr(self, n) for n in names}
+        return {n: _py(v, mode == "json", exclude_none) for n, v in values.items() if not (exclude_none and v is None)}
+
+    def model_dump_json(self, *, indent: int | None = None, exclude_none: bool = False, **_ignored: Any) -> str:
+        return json.dumps(self.model_dump(mode="json", exclude_none=exclude_none), indent=indent)
+
+    def model_copy(self: P, *, update: dict[str, Any] | None = None, deep: bool = False) -> P:
+        base = copy.deepcopy(self) if deep else self
+        return dataclasses.replace(base, **(update or {}))  # type: ignore[type-var]
+
+    @classmethod
+    def model_validate(cls: type[P], obj: Any) -> P:
+        if isinstance(obj, cls):
+            return obj
+        from_json = getattr(cls, "from_json", None)
+        if from_json is not None:
+            return from_json(obj)  # type: ignore[no-any-return]
+        if not isinstance(obj, dict):
+            raise ProtocolError(f"{cls.__name__}: expected a JSON object, got {type(obj).__name__}")
+        return cls(**obj)
+
+    @classmethod
+    def model_validate_json(cls: type[P], data: str | bytes) -> P:
+        return cls.model_validate(json.loads(data))
+
+
+P = TypeVar("P", bound=PydanticCompat)
+
+
+class JsonRecord(PydanticCompat):
     """Mixin for ``@dataclass`` records. Subclasses declare nested record types in ``_nested``
     (a record class, or a union alias of records told apart by their ``type`` field)."""
 

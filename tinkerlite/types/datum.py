@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 
 from ..errors import ValidationError
 from ._frozen import set_frozen
+from ._record import PydanticCompat
 from .model_input import ModelInput
 from .provenance import PromptProvenanceSpan, ProvenanceSpans, SampledProvenanceSpan
 from .tensor_data import TensorData, TensorDtype
@@ -77,7 +78,7 @@ def sparsify(td: TensorData, pad_value: float = 0) -> TensorData:
 
 
 @dataclass(frozen=True)
-class Datum:
+class Datum(PydanticCompat):
     model_input: ModelInput
     loss_fn_inputs: Mapping[str, Any] = field(default_factory=dict)
     model_input_spans: ProvenanceSpans | None = None

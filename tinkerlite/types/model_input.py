@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeAlias
 
 from ..errors import ValidationError
 from ._frozen import set_frozen
+from ._record import PydanticCompat
 
 __all__ = [
     "DmelChunk",
@@ -57,7 +58,7 @@ def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array
 
 
 @dataclass(frozen=True)
-class EncodedTextChunk:
+class EncodedTextChunk(PydanticCompat):
     tokens: Sequence[int]
     type: Literal["encoded_text"] = "encoded_text"
 
@@ -97,7 +98,7 @@ def _check_image_common(fmt: Any, expected_tokens: Any, cls: str) -> None:
 
 
 @dataclass(frozen=True)
-class ImageChunk:
+class ImageChunk(PydanticCompat):
     data: bytes
     format: Literal["png", "jpeg"]
     expected_tokens: int | None = None
@@ -132,7 +133,7 @@ class ImageChunk:
 
 
 @dataclass(frozen=True)
-class ImageAssetPointerChunk:
+class ImageAssetPointerChunk(PydanticCompat):
     format: Literal["png", "jpeg"]
     location: str
     expected_tokens: int | None = None
@@ -158,7 +159,7 @@ class ImageAssetPointerChunk:
 
 
 @dataclass(frozen=True)
-class DmelChunk:
+class DmelChunk(PydanticCompat):
     """A serialized TensorContainer; its length is dimension 0 of the container's header."""
 
     dmel: bytes
@@ -214,7 +215,7 @@ _CHUNK_TYPES = (EncodedTextChunk, ImageChunk, ImageAssetPointerChunk, DmelChunk)
 
 
 @dataclass(frozen=True)
-class ModelInput:
+class ModelInput(PydanticCompat):
     chunks: list[ModelInputChunk]
 
     def __post_init__(self) -> None:

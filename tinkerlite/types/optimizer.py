@@ -9,9 +9,10 @@ travels as ``"adam_params"``; every other family subclasses ``OptimParamsBase`` 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from ..errors import ProtocolError, ValidationError
 from ._record import JsonRecord
@@ -27,6 +28,9 @@ __all__ = [
     "OptimizerConfig",
     "OptimizerConfigBase",
 ]
+
+
+F = TypeVar("F", bound="_Family")
 
 
 class _Family:
@@ -62,6 +66,16 @@ class _Family:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, **self._extra}
+
+    # the pydantic methods user code calls on SDK types
+    def model_dump(self, **_ignored: Any) -> dict[str, Any]:
+        return self.to_json()
+
+    def model_dump_json(self, *, indent: int | None = None, **_ignored: Any) -> str:
+        return json.dumps(self.to_json(), indent=indent)
+
+    def model_copy(self: F, *, update: dict[str, Any] | None = None, deep: bool = False) -> F:
+        return type(self)(**{**self.to_json(), **(update or {})})
 
 
 class OptimizerConfigBase(_Family):

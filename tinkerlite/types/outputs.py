@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ValidationError
+from ._record import PydanticCompat
 from .tensor_data import TensorData
 
 __all__ = [
@@ -26,7 +27,7 @@ TopkRows = list[list[tuple[int, float]] | None]
 
 
 @dataclass(frozen=True)
-class ForwardBackwardOutput:
+class ForwardBackwardOutput(PydanticCompat):
     loss_fn_output_type: str
     loss_fn_outputs: list[dict[str, TensorData]]
     metrics: dict[str, float] = field(default_factory=dict)
@@ -147,7 +148,7 @@ class SampledSequence:
 
 
 @dataclass(frozen=True)
-class SampleResponse:
+class SampleResponse(PydanticCompat):
     sequences: list[SampledSequence]
     prompt_logprobs: list[float | None] | None = None
     topk_prompt_logprobs: TopkRows | None = None
