@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
 from ..renderers import Message  # runtime: chz blueprints resolve field annotations
+from ..rl.problem_env import ProblemEnv
 from ..rl.types import (
     Action,
     ActionExtra,
     Env,
     EnvGroupBuilder,
-    Observation,
     RLDataset,
     RLDatasetBuilder,
     StepResult,
-    StopCondition,
 )
 from ..types import ModelInput
 from ..utils.config import configclass
@@ -40,23 +39,24 @@ __all__ = [
 ]
 
 
-class PromptOnlyEnv(Env):
-    """One user prompt, one sampled reply, reward 0."""
+class PromptOnlyEnv(ProblemEnv):
+    """One user prompt, one sampled reply, reward 0 (a :class:`ProblemEnv` with no format or answer check)."""
 
     def __init__(self, prompt: str, renderer: Renderer, convo_prefix: list[Message] | None = None) -> None:
+        super().__init__(renderer, convo_prefix, format_coef=0.0)
         self.prompt = prompt
-        self.renderer = renderer
-        self.convo_prefix = list(convo_prefix or [])
 
-    @property
-    def stop_condition(self) -> StopCondition:
-        return self.renderer.get_stop_sequences()
+    def get_question(self) -> str:
+        return self.prompt
 
-    async def initial_observation(self) -> tuple[Observation, StopCondition]:
-        from ..renderers import Message
+    def check_format(self, sample_str: str) -> bool:
+        return True
 
-        convo = [*self.convo_prefix, Message(role="user", content=self.prompt)]
-        return self.renderer.build_generation_prompt(convo), self.stop_condition
+    def check_answer(self, sample_str: str) -> bool:
+        return False
+
+    def get_reference_answer(self) -> str:
+        return ""
 
     async def step(self, action: Action, *, extra: ActionExtra | None = None) -> StepResult:
         return StepResult(0.0, True, ModelInput.empty(), self.stop_condition)

@@ -101,7 +101,7 @@ def _split(data: list[Datum], n: int) -> list[list[Datum]]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-async def main(config: Config, service_client: Any | None = None) -> dict[str, Any]:
+async def main(config: Config, *, service_client: Any | None = None) -> dict[str, Any]:
     """Train; returns a summary with the first and last ``teacher_kl`` and the final checkpoint."""
     if config.num_substeps < 1:
         raise ValidationError(f"must be >= 1, got {config.num_substeps}", field="num_substeps")
@@ -251,4 +251,4 @@ async def _train(
 
 
 def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
-    return asyncio.run(main(config, service_client))
+    return asyncio.run(main(config, service_client=service_client))

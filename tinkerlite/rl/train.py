@@ -546,8 +546,18 @@ async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLi
     return steps
 
 
-async def main(config: Config, service_client: Any | None = None) -> dict[str, Any]:
-    """Train; returns a summary (steps run, reward per step, final checkpoint paths)."""
+async def main(
+    config: Config, rollout_executor: Any | None = None, *, service_client: Any | None = None
+) -> dict[str, Any]:
+    """Train; returns a summary (steps run, reward per step, final checkpoint paths).
+
+    ``rollout_executor`` is the cookbook's (rollouts in threads or processes); tinkerlite runs rollouts as
+    asyncio tasks and refuses one. ``service_client`` (tinkerlite) reuses an open client.
+    """
+    if rollout_executor is not None:
+        raise ValidationError(
+            "rollout executors are not implemented; rollouts run as asyncio tasks", field="rollout_executor"
+        )
     _validate(config)
     ml = setup_logging(
         config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
@@ -594,4 +604,4 @@ async def main(config: Config, service_client: Any | None = None) -> dict[str, A
 
 def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
     """Blocking entry point: ``asyncio.run(main(config))``."""
-    return asyncio.run(main(config, service_client))
+    return asyncio.run(main(config, service_client=service_client))
