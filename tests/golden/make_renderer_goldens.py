@@ -45,6 +45,8 @@ FAMILY_SPECIALS: dict[str, tuple[str | None, str | None]] = {
     "deepseek_v3_1": ("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
     "gpt_oss": ("<|startoftext|>", "<|return|>"),
     "kimi_k2": ("[BOS]", "[EOS]"),
+    # Qwen3's tokenizer plus GLM-5.3's control tokens (tests/renderers/tokenizers_for_tests.STANDINS).
+    "glm5_3_standin": (None, "<|endoftext|>"),
 }
 FAMILIES = tuple(FAMILY_SPECIALS)
 
@@ -95,6 +97,9 @@ RENDERERS: list[tuple[str, str]] = [
     ("deepseekv4_1_max_reasoning", "deepseek_v3_1"),
     ("deepseekv4_1_disable_thinking", "deepseek_v3_1"),
     ("deepseekv4_1_preserve_thinking", "deepseek_v3_1"),
+    ("glm5_3_max_reasoning", "glm5_3_standin"),
+    ("glm5_3_low_reasoning", "glm5_3_standin"),
+    ("glm5_3_high_reasoning", "glm5_3_standin"),
 ]
 
 MODES = [

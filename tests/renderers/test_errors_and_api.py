@@ -64,6 +64,7 @@ FAMILY = {
     "kimi_k26_preserve_thinking": "kimi_k2",
     **{n: "qwen3" for n in BUILTIN_RENDERER_NAMES if n.startswith("nemotron3")},
     **{n: "deepseek_v3_1" for n in BUILTIN_RENDERER_NAMES if n.startswith("deepseekv4_1")},
+    **{n: "glm5_3_standin" for n in BUILTIN_RENDERER_NAMES if n.startswith("glm5_3")},
 }
 TOOL_RENDERERS = [n for n in BUILTIN_RENDERER_NAMES if n not in ("role_colon", "llama3")]
 

@@ -41,6 +41,9 @@ BUILTIN_RENDERER_NAMES = (
     "deepseekv4_1_max_reasoning",
     "deepseekv4_1_disable_thinking",
     "deepseekv4_1_preserve_thinking",
+    "glm5_3_max_reasoning",
+    "glm5_3_low_reasoning",
+    "glm5_3_high_reasoning",
     "gpt_oss_no_sysprompt",
     "gpt_oss_low_reasoning",
     "gpt_oss_medium_reasoning",
@@ -100,6 +103,7 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             DeepSeekV4_1MaxReasoningRenderer,
             DeepSeekV4_1Renderer,
         )
+        from tinkerlite.renderers.glm5_3 import Glm5_3HighReasoningRenderer, Glm5_3LowReasoningRenderer, Glm5_3Renderer
         from tinkerlite.renderers.gpt_oss import GptOssRenderer
         from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
         from tinkerlite.renderers.kimi_k25 import KimiK25DisableThinkingRenderer, KimiK25Renderer
@@ -153,6 +157,9 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "deepseekv4_1_max_reasoning": lambda: DeepSeekV4_1MaxReasoningRenderer(tok),
             "deepseekv4_1_disable_thinking": lambda: DeepSeekV4_1DisableThinkingRenderer(tok),
             "deepseekv4_1_preserve_thinking": lambda: DeepSeekV4_1Renderer(tok, strip_thinking_from_history=False),
+            "glm5_3_max_reasoning": lambda: Glm5_3Renderer(tok),
+            "glm5_3_low_reasoning": lambda: Glm5_3LowReasoningRenderer(tok),
+            "glm5_3_high_reasoning": lambda: Glm5_3HighReasoningRenderer(tok),
             "kimi_k2": lambda: KimiK2Renderer(tok),
             "kimi_k25": lambda: KimiK25Renderer(tok, image_processor=ip),
             "kimi_k25_disable_thinking": lambda: KimiK25DisableThinkingRenderer(tok, image_processor=ip),
@@ -187,9 +194,6 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "kimi_k31_pro_disable_thinking": tml,
             "kimi_k31_pro_no_reasoning_effort": tml,
             "tml_v0": tml,
-            "glm5_3_max_reasoning": "not ported yet",
-            "glm5_3_low_reasoning": "not ported yet",
-            "glm5_3_high_reasoning": "not ported yet",
         }
         build = builders.get(name)
         if build is None:
