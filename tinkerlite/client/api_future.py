@@ -124,10 +124,10 @@ class ClientFuture(APIFuture[T]):
             raise AttributeError(name)
         import warnings
 
-        warnings.warn(
+        warnings.warn(  # FutureWarning, as the SDK: shown to end users by default
             f"using the future of a client as the client is deprecated; "
             f"call .result() (or await it) first (accessed {name!r})",
-            DeprecationWarning,
+            FutureWarning,
             stacklevel=2,
         )
         return getattr(self.result(), name)
