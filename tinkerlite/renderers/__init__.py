@@ -4,7 +4,11 @@ Porting from the cookbook is an import change: ``from tinker_cookbook import ren
 ``from tinkerlite import renderers``; module paths match (``renderers.qwen3_5.Qwen3_5Renderer``, ...).
 ``get_renderer`` knows every name the cookbook 0.6.1 registers; ``BUILTIN_RENDERER_NAMES`` lists the ones
 tinkerlite builds, and the others raise a ``RendererError`` saying why. Every output is checked against
-goldens made by the cookbook itself (tests/renderers), in every TrainOnWhat mode.
+goldens made by the cookbook itself (tests/renderers), in every TrainOnWhat mode. No pinned package ships
+the real tokenizers of Qwen3.5/3.6/3.8, Kimi K2.5/K2.6, Nemotron 3, DeepSeek V4.1 or GLM-5.3, so those goldens
+are made (on both sides) with the closest real tokenizer carrying the family's control tokens: Qwen3's,
+Kimi K2's, DeepSeek V3.1's, and Qwen3's plus GLM's role tokens. Load the real ones with
+``tinkerlite.tokenizers`` from a local ``tokenizer.json`` / HF cache directory.
 
 By default a renderer behaves as the cookbook's on every input, including the inputs where the cookbook
 drops or defaults data silently (tool calls given to role_colon/llama3, reasoning on the last assistant
