@@ -65,6 +65,7 @@ class Shape:
 class Diff:
     qualname: str
     message: str
+    extension: bool = False  # ours accepts every official call and more (extra optional parameters/fields)
 
 
 # ----------------------------------------------------------------------------------------------- official
@@ -447,15 +448,26 @@ def _compare_params(q: str, theirs: tuple[Param, ...], ours: tuple[Param, ...], 
         )
         if same:
             return []
-        if theirs != ours:
-            return [Diff(q, f"signature ({', '.join(p.show() for p in theirs)}) != ours "
-                            f"({', '.join(p.show() for p in ours)})")]
-        return []
+        n = len(theirs)
+        prefix_same = len(ours) > n and all(
+            t.name == o.name and t.kind == o.kind and _same_default(t.default, o.default)
+            for t, o in zip(theirs, ours[:n], strict=True)
+        )
+        extra_optional = all(p.default != MISSING or p.kind.startswith("VAR_") for p in ours[n:])
+        return [
+            Diff(
+                q,
+                f"signature ({', '.join(p.show() for p in theirs)}) != ours ({', '.join(p.show() for p in ours)})",
+                extension=prefix_same and extra_optional,
+            )
+        ]
     t = {p.name: p for p in theirs}
     o = {p.name: p for p in ours}
     out = []
     if t.keys() != o.keys():
-        out.append(Diff(q, f"fields missing {sorted(t.keys() - o.keys())}, extra {sorted(o.keys() - t.keys())}"))
+        missing, extra = sorted(t.keys() - o.keys()), sorted(o.keys() - t.keys())
+        ext = not missing and all(o[e].default != MISSING for e in extra)
+        out.append(Diff(q, f"fields missing {missing}, extra {extra}", extension=ext))
     for n in t.keys() & o.keys():
         td, od = t[n].default, o[n].default
         if not _same_default(td, od) and not (td == NONLITERAL and od != MISSING):
@@ -533,10 +545,11 @@ class Report:
 
     def summary(self, label: str) -> str:
         total = self.names_covered + len(self.names_missing)
+        ext = sum(d.extension for d in self.diffs)
         return (
             f"{label}: modules {len(self.modules_both)}/{len(self.modules_both) + len(self.modules_missing)} "
             f"present; public names {self.names_covered}/{total} present; "
-            f"{len(self.diffs)} signature differences"
+            f"{len(self.diffs)} signature differences ({ext} extensions: extra optional parameters/fields)"
         )
 
 

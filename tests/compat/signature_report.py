@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
             for n in rep.names_missing:
                 print(f"  missing name {n}")
             for d in rep.diffs:
-                tag = "deliberate" if d.qualname in DELIBERATE else "DIFF"
+                tag = "deliberate" if d.qualname in DELIBERATE else ("EXTENSION" if d.extension else "DIFF")
                 print(f"  {tag} {d.qualname}: {d.message}")
     return 0
 

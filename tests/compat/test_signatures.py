@@ -49,7 +49,7 @@ DELIBERATE: dict[str, str] = {
 def _check(rep: Report, label: str) -> None:
     print(rep.summary(label))
     print(f"  modules missing here: {len(rep.modules_missing)}; names missing here: {len(rep.names_missing)}")
-    diffs = {d.qualname: d.message for d in rep.diffs}
+    diffs = {d.qualname: ("[extension] " if d.extension else "") + d.message for d in rep.diffs}
     unlisted = {q: m for q, m in diffs.items() if q not in DELIBERATE}
     prefix = "tinker." if label == "sdk" else "tinker_cookbook."
     stale = [q for q in DELIBERATE if q.startswith(prefix) and q not in diffs]
