@@ -139,3 +139,10 @@ def test_help_is_plain_text(tmp_path: Path, env: dict[str, str], command: str) -
     done = run_cli([command, "--help"], tmp_path, env)
     assert done.returncode == 0 and "usage: tinkerlite" in done.stdout
     assert "``" not in done.stdout and not re.search(r":(mod|func|class|data|attr):`", done.stdout), done.stdout
+
+
+def test_api_key_from_the_environment_and_url_from_tinker_base_url(tmp_path: Path, env: dict[str, str]) -> None:
+    port = _closed_port()
+    env = {**env, "TINKER_API_KEY": "tml-from-env", "TINKER_BASE_URL": f"http://127.0.0.1:{port}"}
+    line = _sl(tmp_path, env)  # the key is accepted (no credential error); the URL's source is named
+    assert f"http://127.0.0.1:{port}" in line and "TINKER_BASE_URL" in line
