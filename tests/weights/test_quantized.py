@@ -48,34 +48,38 @@ def test_mxfp4_codes_and_round_trip() -> None:
     np.testing.assert_array_equal(dequantize_mxfp4(blocks, scales, exact.shape), exact)
 
 
-def _kimi_like(tmp_path: Path) -> tuple[Path, Path, np.ndarray]:
+_PREFIX = "language_model.model.layers.1.mlp.experts.{e}.gate_proj"
+
+
+def _kimi_like(tmp_path: Path) -> tuple[Path, Path, list[np.ndarray]]:
+    """A Kimi K2.5-style base: ``language_model.model.*`` names, two INT4 pack-quantized routed experts."""
     rng = np.random.default_rng(3)
     base = tmp_path / "base"
     base.mkdir()
-    w = rng.standard_normal((16, 64)).astype(np.float32)
-    packed, scale = quantize_int4_group(w, 32)
-    prefix = "model.layers.1.mlp.experts.0.gate_proj"
-    save_raw(
-        {
-            f"{prefix}.weight_packed": RawTensor.from_numpy(packed),
-            f"{prefix}.weight_scale": RawTensor.from_numpy(scale, dtype="BF16"),
-            f"{prefix}.weight_shape": RawTensor.from_values([16, 64], (2,), "I32"),
-            "model.embed_tokens.weight": RawTensor.from_numpy(rng.standard_normal((8, 64)), dtype="BF16"),
-        },
-        base / "model.safetensors",
-    )
+    tensors: dict[str, object] = {
+        "language_model.model.embed_tokens.weight": RawTensor.from_numpy(rng.standard_normal((8, 64)), dtype="BF16")
+    }
+    dequantized = []
+    for e in range(2):
+        packed, scale = quantize_int4_group(rng.standard_normal((16, 64)).astype(np.float32), 32)
+        prefix = _PREFIX.format(e=e)
+        tensors[f"{prefix}.weight_packed"] = RawTensor.from_numpy(packed)
+        tensors[f"{prefix}.weight_scale"] = RawTensor.from_numpy(scale, dtype="BF16")
+        tensors[f"{prefix}.weight_shape"] = RawTensor.from_values([16, 64], (2,), "I32")
+        dequantized.append(dequantize_int4_group(packed, scale, (16, 64), 32))
+    save_raw(tensors, base / "model.safetensors")
     quant = {"format": "pack-quantized", "config_groups": {"group_0": {"weights": {"group_size": 32, "num_bits": 4}}}}
-    (base / "config.json").write_text(json.dumps({"model_type": "kimi_k25", "quantization_config": quant}))
+    (base / "config.json").write_text(
+        json.dumps({"model_type": "kimi_k25", "text_config": {"quantization_config": quant}})
+    )
     adapter = tmp_path / "adapter"
     adapter.mkdir()
-    a = rng.standard_normal((2, 64)).astype(np.float32) * 0.1
-    b = rng.standard_normal((16, 2)).astype(np.float32) * 0.1
-    save_raw(
-        {f"base_model.model.{prefix}.lora_A.weight": a, f"base_model.model.{prefix}.lora_B.weight": b},
-        adapter / "adapter_model.safetensors",
-    )
+    a = rng.standard_normal((2, 2, 64)).astype(np.float32) * 0.1  # [experts, rank, in]
+    b = rng.standard_normal((2, 16, 2)).astype(np.float32) * 0.1  # [experts, out, rank]
+    name = "base_model.model.model.layers.1.mlp.experts.w1"  # Tinker's name for the routed experts' gate_proj
+    save_raw({f"{name}.lora_A.weight": a, f"{name}.lora_B.weight": b}, adapter / "adapter_model.safetensors")
     (adapter / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 2}))
-    return base, adapter, dequantize_int4_group(packed, scale, (16, 64), 32) + b @ a
+    return base, adapter, [dequantized[e] + b[e] @ a[e] for e in range(2)]
 
 
 def test_merge_into_a_pack_quantized_base(tmp_path: Path) -> None:
@@ -83,22 +87,18 @@ def test_merge_into_a_pack_quantized_base(tmp_path: Path) -> None:
     out = tmp_path / "merged"
     weights.build_hf_model(base_model=str(base), adapter_path=str(adapter), output_path=str(out))
     merged = load_raw(out / "model.safetensors")[0]
-    prefix = "model.layers.1.mlp.experts.0.gate_proj"
-    assert merged[f"{prefix}.weight_packed"].dtype == "I32" and merged[f"{prefix}.weight_scale"].dtype == "BF16"
-    got = dequantize_int4_group(
-        merged[f"{prefix}.weight_packed"].to_numpy(), merged[f"{prefix}.weight_scale"].to_numpy(), (16, 64), 32
-    )
-    step = np.repeat(merged[f"{prefix}.weight_scale"].to_numpy(), 32, axis=1)
-    assert np.all(np.abs(got - expected) <= step * 0.5 + np.abs(expected) * 2**-7 + 1e-6)
-    assert not np.allclose(
-        got,
-        dequantize_int4_group(  # the delta really went in
-            load_raw(base / "model.safetensors")[0][f"{prefix}.weight_packed"].to_numpy(),
-            load_raw(base / "model.safetensors")[0][f"{prefix}.weight_scale"].to_numpy(),
-            (16, 64),
-            32,
-        ),
-    )
+    before = load_raw(base / "model.safetensors")[0]
+    for e in range(2):
+        prefix = _PREFIX.format(e=e)
+        assert merged[f"{prefix}.weight_packed"].dtype == "I32" and merged[f"{prefix}.weight_scale"].dtype == "BF16"
+        scale = merged[f"{prefix}.weight_scale"].to_numpy()
+        got = dequantize_int4_group(merged[f"{prefix}.weight_packed"].to_numpy(), scale, (16, 64), 32)
+        step = np.repeat(scale, 32, axis=1)
+        assert np.all(np.abs(got - expected[e]) <= step * 0.5 + np.abs(expected[e]) * 2**-7 + 1e-6)
+        unmerged = dequantize_int4_group(
+            before[f"{prefix}.weight_packed"].to_numpy(), before[f"{prefix}.weight_scale"].to_numpy(), (16, 64), 32
+        )
+        assert not np.allclose(got, unmerged)  # the delta really went in
 
 
 def test_other_quantized_bases_say_what_is_missing(tmp_path: Path) -> None:

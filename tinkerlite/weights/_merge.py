@@ -1,15 +1,19 @@
-"""LoRA merge math and adapter-to-model name mapping, in numpy (imported lazily; the ``fast`` or ``local`` extra).
+"""LoRA merge planning and math, in numpy (imported lazily; the ``local`` or ``fast`` extra), as the cookbook does it.
 
-Tinker adapters name each adapted matrix ``base_model.model.<module>.lora_A.weight`` (shape ``[r, in]``) and
+Tinker adapters name each adapted matrix ``base_model.model.<module>.lora_A.weight`` (``[r, in]``) and
 ``...lora_B.weight`` (``[out, r]``); the merged weight is ``W + (lora_alpha / r) · B @ A``, computed in float32
-and cast back to the weight's own dtype. Names map as the cookbook maps them: strip ``base_model.model.``,
-then ``model.unembed_tokens`` -> ``lm_head`` (or ``model.embed_tokens`` when the model has no separate
-``lm_head``), then ``model.`` -> ``model.language_model.`` for models that nest their text model that way.
-Expert adapters (3-D ``[E, r, in]`` / ``[E, out, r]``, one side possibly shared with E = 1) merge into a
-fused 3-D expert weight ``[E, out, in]`` of the same name. INT4 ``pack-quantized`` weights (Kimi K2.x experts)
-are dequantized, merged and re-quantized (:mod:`._packed_int4`). Layouts this does not cover (split or fused
-projections the cookbook remaps per family) raise :class:`~tinkerlite.exceptions.WeightsMergeError` naming
-the adapter key, never a silent partial merge.
+and cast back to the weight's own dtype. Expert adapters are 3-D (``[E, r, in]``, ``[E, out, r]``; a side with
+E = 1 is shared) and named ``...experts.w1/w2/w3``.
+
+A :class:`MergeProfile`, detected from ``config.json`` and the weight names (:func:`detect_merge_profile`),
+says how names map and how experts are laid out, per family as in cookbook 0.6.1: GPT-OSS (``.attn`` ->
+``.self_attn``, interleaved ``gate_up_proj``), DeepSeek V3 (separate experts), Nemotron-H (``backbone.``
+prefix, ``up/down`` experts, ``gate_proj``/``x_proj`` fused into ``in_proj``), Qwen3.5/3.6 (split
+``in_proj_q/k/v`` into the fused ``in_proj_qkv``, ``model.language_model.`` prefix), Kimi K2.5/K2.6
+(``language_model.model.`` prefix) and the default (Qwen3, Llama, ...; concatenated ``gate_up_proj`` when
+fused). Each family's planner lives in ``_merge_<family>.py``. INT4 ``pack-quantized`` targets are merged by
+dequantizing, adding and re-quantizing (:mod:`._packed_int4`). A name that maps to no model weight raises
+:class:`~tinkerlite.exceptions.WeightsMergeError`, never a silent partial merge.
 """
 
 from __future__ import annotations
@@ -25,13 +29,18 @@ from ._safetensors import RawTensor
 
 __all__ = [
     "MergeOp",
+    "MergeProfile",
+    "apply_merge_op",
     "apply_merge_ops",
+    "detect_merge_profile",
     "merge_lora_matrices",
     "numpy",
     "packed_int4_virtual_keys",
     "plan_merge_ops",
     "scaling",
 ]
+
+_VALID_EXPERT_LAYOUTS = frozenset({"separate", "fused_interleaved", "fused_concatenated"})
 
 
 def numpy() -> Any:
@@ -40,13 +49,34 @@ def numpy() -> Any:
 
 
 @dataclass(frozen=True)
+class MergeProfile:
+    """How one model family's adapter names map to its weights, and how its experts are stored."""
+
+    expert_layout: str = "separate"
+    extra_key_remaps: tuple[tuple[str, str], ...] = ()
+    has_language_model_prefix: bool = False
+    model_family: str = "default"
+    expert_key_remaps: tuple[tuple[str, str], ...] = (
+        (".w1.weight", ".gate_proj.weight"),
+        (".w3.weight", ".up_proj.weight"),
+        (".w2.weight", ".down_proj.weight"),
+    )
+    fused_projection_map: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    split_qkv_projections: bool = False
+
+
+@dataclass
 class MergeOp:
-    """One adapter to add into one model weight."""
+    """One adapter to add into one model weight (only the rank-sized matrices are kept)."""
 
     target_key: str
-    adapter_name: str
     lora_A: Any  # [r, in] or [E, r, in], float32
     lora_B: Any  # [out, r] or [E, out, r], float32, already multiplied by the scaling
+    is_expert_3d: bool = False
+    fused_proj_idx: int | None = None  # 0 = gate, 1 = up of a fused gate_up_proj
+    fused_proj_interleaved: bool = False  # GPT-OSS: [g0, u0, g1, u1, ...]
+    slice_start: int | None = None  # row offset into a fused target (in_proj_qkv, in_proj)
+    adapter_name: str = ""
 
 
 def scaling(adapter_config: Mapping[str, Any]) -> float:
@@ -57,68 +87,113 @@ def scaling(adapter_config: Mapping[str, Any]) -> float:
 
 
 def merge_lora_matrices(lora_A: Any, lora_B: Any) -> Any:
-    """``B @ A`` (batched over experts for 3-D inputs, broadcasting a shared side)."""
-    np = numpy()
-    if lora_A.ndim == 2 and lora_B.ndim == 2:
-        return lora_B @ lora_A
-    if lora_A.ndim == 3 and lora_B.ndim == 3:
-        if lora_A.shape[0] != lora_B.shape[0] and 1 not in (lora_A.shape[0], lora_B.shape[0]):
-            raise WeightsMergeError(f"Expert count mismatch: lora_A {lora_A.shape} vs lora_B {lora_B.shape}")
-        return np.matmul(lora_B, lora_A)
-    raise WeightsMergeError(f"lora_A {lora_A.shape} and lora_B {lora_B.shape} must both be 2-D or both 3-D")
+    """2-D LoRA delta ``B @ A`` (``[out, in]``)."""
+    return lora_B @ lora_A
 
 
-def _target(adapter_base: str, model_keys: set[str]) -> str:
-    """The model weight an adapter base name (``base_model.model.<module>``) adds into."""
-    name = adapter_base.removeprefix("base_model.model.")
-    if name == "model.unembed_tokens" or name.endswith(".unembed_tokens"):
-        has_lm_head = any(k == "lm_head.weight" or k.endswith(".lm_head.weight") for k in model_keys)
-        name = name.replace("model.unembed_tokens", "lm_head" if has_lm_head else "model.embed_tokens")
-    nested = any(k.startswith("model.language_model.") for k in model_keys)
-    if nested and name.startswith("model.") and not name.startswith("model.language_model."):
-        name = "model.language_model." + name.removeprefix("model.")
-    return name + ".weight"
+def detect_merge_profile(model_config: Mapping[str, Any], model_state_keys: set[str]) -> MergeProfile:
+    """The first family detector that claims the model, else the default profile."""
+    from . import _merge_deepseek, _merge_default, _merge_gpt_oss, _merge_kimi_k25, _merge_nemotron, _merge_qwen3_5
+
+    for module in (_merge_gpt_oss, _merge_deepseek, _merge_nemotron, _merge_qwen3_5, _merge_kimi_k25):
+        profile = module.detect_profile(dict(model_config), model_state_keys)
+        if profile is not None:
+            return profile
+    return _merge_default.detect_profile(dict(model_config), model_state_keys)
 
 
 def plan_merge_ops(
-    adapter_weights: Mapping[str, RawTensor], adapter_config: Mapping[str, Any], model_keys: Iterable[str]
+    adapter_weights: Mapping[str, RawTensor],
+    adapter_config: Mapping[str, Any],
+    model_keys: Iterable[str],
+    profile: MergeProfile | None = None,
+    model_config: Mapping[str, Any] | None = None,
 ) -> dict[str, list[MergeOp]]:
-    """Every merge to perform, keyed by model weight name; unknown targets raise WeightsMergeError."""
-    np = numpy()
+    """Every merge to perform, keyed by model weight name (dispatched on ``profile.model_family``)."""
+    from . import _merge_deepseek, _merge_default, _merge_gpt_oss, _merge_kimi_k25, _merge_qwen3_5
+
     keys = set(model_keys)
-    scale = scaling(adapter_config)
-    ops: dict[str, list[MergeOp]] = {}
-    names = sorted(n for n in adapter_weights if ".lora_A." in n or n.endswith(".lora_A"))
-    for name in names:
-        b_name = name.replace(".lora_A", ".lora_B")
-        if b_name not in adapter_weights:
-            raise WeightsMergeError(f"Adapter weight {name!r} has no matching {b_name!r}")
-        base = name.split(".lora_A", 1)[0]
-        target = _target(base, keys)
-        if target not in keys:
-            raise WeightsMergeError(
-                f"Adapter weight {name!r} mapped to {target!r} which does not exist in the model state dict"
-            )
-        a = adapter_weights[name].to_numpy().astype(np.float32)
-        b = adapter_weights[b_name].to_numpy().astype(np.float32) * np.float32(scale)
-        ops.setdefault(target, []).append(MergeOp(target, name, a, b))
-    return ops
+    if profile is None:
+        profile = detect_merge_profile(model_config or {}, keys)
+    if profile.expert_layout not in _VALID_EXPERT_LAYOUTS:
+        raise WeightsMergeError(f"Invalid expert_layout {profile.expert_layout!r}")
+    planners = {
+        "default": _merge_default.plan_merge_ops,
+        "nemotron": _merge_default.plan_merge_ops,
+        "gpt_oss": _merge_gpt_oss.plan_merge_ops,
+        "deepseek": _merge_deepseek.plan_merge_ops,
+        "qwen3_5": _merge_qwen3_5.plan_merge_ops,
+        "kimi_k25": _merge_kimi_k25.plan_merge_ops,
+    }
+    plan = planners.get(profile.model_family)
+    if plan is None:
+        raise WeightsMergeError(f"Unknown model_family {profile.model_family!r}. Registered: {sorted(planners)}")
+    return plan(adapter_weights, adapter_config, keys, profile)
 
 
-def _add_deltas(key: str, w: Any, key_ops: list[MergeOp]) -> Any:
+# ---- applying -----------------------------------------------------------------------------------------
+
+
+def _detect_fused_axis(target_shape: tuple[int, ...], delta_shape: tuple[int, ...], key: str) -> int:
+    """Axis of a fused ``gate_up_proj`` holding gate|up: 2 for ``(n, hidden, fused)``, 1 for ``(n, fused, hidden)``."""
+    _, t1, t2 = target_shape
+    _, d1, d2 = delta_shape
+    if d1 == t1 and t2 == 2 * d2:
+        return 2
+    if t2 == d1 and t1 == 2 * d2:
+        return 1
+    raise WeightsMergeError(f"Cannot determine fused axis for {key!r}: target {target_shape}, delta {delta_shape}")
+
+
+def _check(view_shape: tuple[int, ...], delta: Any, op: MergeOp) -> None:
+    if tuple(view_shape) != tuple(delta.shape):
+        raise WeightsMergeError(
+            f"Shape mismatch merging {op.adapter_name or op.target_key!r} into {op.target_key!r}: "
+            f"target {tuple(view_shape)} vs merged LoRA {tuple(delta.shape)}"
+        )
+
+
+def apply_merge_op(w: Any, op: MergeOp) -> None:
+    """Add one op's delta into the float32 array ``w`` (the target weight), in place."""
     np = numpy()
-    for op in key_ops:
-        delta = merge_lora_matrices(op.lora_A, op.lora_B)
-        if delta.shape != w.shape:
-            if delta.ndim == 3 and delta.shape[0] == 1 and delta.shape[1:] == w.shape[1:]:
-                delta = np.broadcast_to(delta, w.shape)
+    if op.is_expert_3d:
+        a, b = op.lora_A, op.lora_B
+        if a.shape[0] == 1 and b.shape[0] > 1:
+            a = np.broadcast_to(a, (b.shape[0], *a.shape[1:]))
+        elif b.shape[0] == 1 and a.shape[0] > 1:
+            b = np.broadcast_to(b, (a.shape[0], *b.shape[1:]))
+        delta = np.matmul(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2))  # (E, in, out)
+        if op.fused_proj_idx is not None:
+            axis = _detect_fused_axis(w.shape, delta.shape, op.target_key)
+            if op.fused_proj_interleaved:
+                view = w[:, :, op.fused_proj_idx :: 2]
+            elif axis == 2:
+                width = w.shape[2] // 2
+                view = w[:, :, op.fused_proj_idx * width : (op.fused_proj_idx + 1) * width]
             else:
-                raise WeightsMergeError(
-                    f"Shape mismatch merging {op.adapter_name!r}: target {key!r} is {tuple(w.shape)}, "
-                    f"the LoRA delta is {tuple(delta.shape)}"
-                )
-        w = w + delta
-    return w
+                delta = np.swapaxes(delta, -1, -2)
+                width = w.shape[1] // 2
+                view = w[:, op.fused_proj_idx * width : (op.fused_proj_idx + 1) * width, :]
+            _check(view.shape, delta, op)
+            view += delta
+            return
+        if delta.shape != w.shape:
+            delta = np.swapaxes(delta, -1, -2)
+        _check(w.shape, delta, op)
+        w += delta
+        return
+    delta = merge_lora_matrices(op.lora_A, op.lora_B)
+    if op.slice_start is not None:
+        view = w[op.slice_start : op.slice_start + delta.shape[0]]
+        if view.ndim != 2 or view.shape[0] != delta.shape[0] or view.shape[1] != delta.shape[1]:
+            raise WeightsMergeError(
+                f"Shape mismatch for {op.target_key!r} slice [{op.slice_start}:{op.slice_start + delta.shape[0]}]: "
+                f"merged LoRA {tuple(delta.shape)}, target {tuple(w.shape)}"
+            )
+        view += delta
+        return
+    _check(w.shape, delta, op)
+    w += delta
 
 
 def packed_int4_virtual_keys(keys: Iterable[str]) -> set[str]:
@@ -143,7 +218,9 @@ def _merge_packed_int4(tensors: dict[str, RawTensor], key: str, key_ops: list[Me
     w = dequantize_int4_group(
         tensors[parts["packed"]].to_numpy(), tensors[parts["scale"]].to_numpy(), (shape[0], shape[1]), group_size
     )
-    packed, scale = quantize_int4_group(_add_deltas(key, w, key_ops), group_size)
+    for op in key_ops:
+        apply_merge_op(w, op)
+    packed, scale = quantize_int4_group(w, group_size)
     tensors[parts["packed"]] = RawTensor.from_numpy(packed, dtype=tensors[parts["packed"]].dtype)
     tensors[parts["scale"]] = RawTensor.from_numpy(scale, dtype=tensors[parts["scale"]].dtype)
     return True
@@ -165,7 +242,9 @@ def apply_merge_ops(
             if int4_group_size is not None and _merge_packed_int4(tensors, key, key_ops, int4_group_size):
                 done.append(key)
             continue
-        w = _add_deltas(key, raw.to_numpy().astype(np.float32), key_ops)
+        w = np.array(raw.to_numpy(), dtype=np.float32)
+        for op in key_ops:
+            apply_merge_op(w, op)
         tensors[key] = RawTensor.from_numpy(w, dtype=raw.dtype if raw.dtype != "F32" else None)
         done.append(key)
     return done

@@ -154,7 +154,7 @@ def _merge_into(
     if int4 is not None:
         keys |= packed_int4_virtual_keys(keys)
     try:
-        ops = plan_merge_ops(adapter_weights, adapter_config, keys)
+        ops = plan_merge_ops(adapter_weights, adapter_config, keys, model_config=config)
     except WeightsMergeError as e:
         quant = config.get("quantization_config")
         if isinstance(quant, dict) and int4 is None:
@@ -190,8 +190,12 @@ def _merge_into(
 
 def packed_int4_group_size(config: dict[str, Any]) -> int | None:
     """The group size of a compressed-tensors ``pack-quantized`` model (Kimi K2.x), else None."""
-    quant = config.get("quantization_config")
-    if not isinstance(quant, dict) or quant.get("format") != "pack-quantized":
+    quant = next(
+        (c["quantization_config"] for c in (config, config.get("text_config"))
+         if isinstance(c, dict) and isinstance(c.get("quantization_config"), dict)),
+        None,
+    )  # fmt: skip
+    if quant is None or quant.get("format") != "pack-quantized":
         return None
     for group in (quant.get("config_groups") or {}).values():
         size = ((group or {}).get("weights") or {}).get("group_size") if isinstance(group, dict) else None
