@@ -95,8 +95,15 @@ def detect_merge_profile(model_config: Mapping[str, Any], model_state_keys: set[
     """The first family detector that claims the model, else the default profile."""
     from . import _merge_deepseek, _merge_default, _merge_gpt_oss, _merge_kimi_k25, _merge_nemotron, _merge_qwen3_5
 
-    for module in (_merge_gpt_oss, _merge_deepseek, _merge_nemotron, _merge_qwen3_5, _merge_kimi_k25):
-        profile = module.detect_profile(dict(model_config), model_state_keys)
+    detectors = (
+        _merge_gpt_oss.detect_profile,
+        _merge_deepseek.detect_profile,
+        _merge_nemotron.detect_profile,
+        _merge_qwen3_5.detect_profile,
+        _merge_kimi_k25.detect_profile,
+    )
+    for detect in detectors:
+        profile = detect(dict(model_config), model_state_keys)
         if profile is not None:
             return profile
     return _merge_default.detect_profile(dict(model_config), model_state_keys)
