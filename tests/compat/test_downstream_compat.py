@@ -33,8 +33,8 @@ pytestmark = pytest.mark.network_registry
 
 _SKILLS = "the cookbook repo's own Claude skill files (.claude-plugin/, skills/), not library API"
 _DISTILL = (
-    "tinkerlite.distillation has train_on_policy only: the cookbook's train_off_policy (top-k soft-target "
-    "distillation) and sdft (self-distillation fine-tuning) are not ported, so the package cannot list them"
+    "tinkerlite.distillation has train_on_policy and train_off_policy; the cookbook's third method, sdft "
+    "(self-distillation fine-tuning), is not ported, so the package cannot list it"
 )
 
 #: test id (relative to tests/downstream_compat) -> why it does not pass against tinkerlite.
