@@ -164,3 +164,74 @@ def test_profiles_and_errors() -> None:
     keys = {"model.language_model.layers.0.linear_attn.in_proj_qkv.weight"}
     with pytest.raises(WeightsMergeError, match="requires all three in_proj_q/k/v"):
         plan_merge_ops(adapter, {"r": 2, "lora_alpha": 2}, keys, model_config={"model_type": "qwen3_5"})
+
+
+def _adapter_dir(tmp_path: Path, config: dict, base: dict[str, np.ndarray], adapter: dict[str, np.ndarray]) -> Path:
+    (tmp_path / "base").mkdir()
+    save_raw(base, tmp_path / "base" / "model.safetensors")
+    (tmp_path / "base" / "config.json").write_text(json.dumps(config))
+    (tmp_path / "adapter").mkdir()
+    save_raw(
+        {f"base_model.model.{k}": v for k, v in adapter.items()}, tmp_path / "adapter" / "adapter_model.safetensors"
+    )
+    (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 4}))
+    out = tmp_path / "peft"
+    weights.build_lora_adapter(
+        base_model=str(tmp_path / "base"), adapter_path=str(tmp_path / "adapter"), output_path=str(out)
+    )
+    return out
+
+
+def test_peft_conversion_nemotron_fused_in_proj_and_experts(tmp_path: Path) -> None:
+    h, e = 4, 2
+    base = {
+        "backbone.layers.0.mixer.in_proj.weight": _rand(3 + 5 + 2, h),
+        "backbone.layers.1.mixer.experts.0.up_proj.weight": _rand(3, h),
+        "backbone.layers.1.mixer.experts.1.up_proj.weight": _rand(3, h),
+        "lm_head.weight": _rand(6, h),
+    }
+    ad = {
+        **_ab("model.layers.0.mixer.gate_proj", 3, h),
+        **_ab("model.layers.0.mixer.x_proj", 5, h),
+        **_ab("model.layers.1.mixer.experts.w1", 3, h, e),
+        "model.layers.1.mixer.experts.w3.lora_A.weight": np.zeros((e, 2, 0), np.float32),
+        "model.layers.1.mixer.experts.w3.lora_B.weight": np.zeros((e, 0, 2), np.float32),
+    }
+    out = _adapter_dir(tmp_path, {"architectures": ["NemotronHForCausalLM"], "model_type": "nemotron_h"}, base, ad)
+    peft = {k: v.to_numpy() for k, v in load_raw(out / "adapter_model.safetensors")[0].items()}
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["rank_pattern"] == {"in_proj": 4} and config["alpha_pattern"] == {"in_proj": 8}
+    assert config["target_modules"] == ["in_proj", "up_proj"]
+    fa, fb = (
+        peft["base_model.model.model.layers.0.mixer.in_proj.lora_A.weight"],
+        peft["base_model.model.model.layers.0.mixer.in_proj.lora_B.weight"],
+    )
+    assert fa.shape == (4, h) and fb.shape == (10, 4)
+    g, x = "model.layers.0.mixer.gate_proj", "model.layers.0.mixer.x_proj"
+    want = np.zeros((10, h), np.float32)  # the fused LoRA's delta is the components' deltas in their rows
+    want[0:3] = ad[f"{g}.lora_B.weight"] @ ad[f"{g}.lora_A.weight"]
+    want[3:8] = ad[f"{x}.lora_B.weight"] @ ad[f"{x}.lora_A.weight"]
+    np.testing.assert_allclose(fb @ fa, want, rtol=1e-5, atol=1e-6)
+    # Serving names: backbone. -> model.; the experts are per-expert 2-D keys.
+    a1 = peft["base_model.model.model.layers.1.mixer.experts.1.up_proj.lora_A.weight"]
+    np.testing.assert_array_equal(a1, ad["model.layers.1.mixer.experts.w1.lora_A.weight"][1])
+    assert not any(".w3" in k or "backbone" in k for k in peft)
+
+
+def test_peft_conversion_gpt_oss_shared_expert_side(tmp_path: Path) -> None:
+    h, e = 4, 3
+    base = {"model.layers.0.self_attn.q_proj.weight": _rand(h, h), "lm_head.weight": _rand(5, h)}
+    base.update({f"model.layers.0.mlp.experts.{i}.down_proj.weight": _rand(h, 2) for i in range(e)})
+    ad = {
+        **_ab("model.layers.0.attn.q_proj", h, h),
+        "model.layers.0.mlp.experts.w2.lora_A.weight": _rand(1, 2, 2),
+        "model.layers.0.mlp.experts.w2.lora_B.weight": _rand(e, h, 2),
+    }
+    out = _adapter_dir(tmp_path, {"architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss"}, base, ad)
+    peft = {k: v.to_numpy() for k, v in load_raw(out / "adapter_model.safetensors")[0].items()}
+    assert "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" in peft
+    for i in range(e):
+        np.testing.assert_array_equal(
+            peft[f"base_model.model.model.layers.0.mlp.experts.{i}.down_proj.lora_A.weight"],
+            ad["model.layers.0.mlp.experts.w2.lora_A.weight"][0],
+        )
