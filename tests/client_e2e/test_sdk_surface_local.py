@@ -109,3 +109,21 @@ def test_search_sessions_against_the_local_server(url: str) -> None:
     assert type(errored.sessions[0].status).__name__ == "ClientSessionFinished"
     for c in clients[1:]:
         c.close("success").result(timeout=30)
+
+
+def test_admin_client_against_the_local_server(url: str) -> None:
+    from datetime import date
+
+    sc = tinker.ServiceClient(base_url=url, api_key=KEY)
+    tc = sc.create_lora_training_client(MODEL, rank=8, seed=5).result(timeout=60)
+    tc.save_state("admin-probe").result(timeout=60)
+    admin = tinker.AdminClient(base_url=url, api_key=KEY)
+    usage = admin.get_current_checkpoint_storage_usage().result(timeout=30)
+    assert usage.data[0].checkpoint_count >= 1 and usage.data[0].size_bytes > 0
+    assert usage.data[0].estimated_monthly_cost_usd == 0.0
+    assert admin.get_audit_log(day=date(2026, 1, 2)).result(timeout=30).entries == []
+    billing = admin.get_billing_usage("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z").result(timeout=30)
+    assert billing.data == []
+    rest = sc.create_rest_client()  # the deprecated RestClient spellings reach the same routes
+    assert rest.get_current_checkpoint_storage_usage().result(timeout=30).data[0].checkpoint_count >= 1
+    sc.close("success").result(timeout=30)

@@ -21,7 +21,7 @@ from tinkerlite.codec.json_codec import loads
 from tinkerlite.errors import ProtocolError, ValidationError
 from tinkerlite.types import ClientConfigResponse, Datum, ModelInput, tensor_from_json
 
-from . import external_weights, wire
+from . import admin_routes, external_weights, wire
 from .futures import FutureState
 from .http_types import PROTOBUF, HTTPError, Request, Response, json_response
 from .scheduler import OpError, SeqError
@@ -94,6 +94,7 @@ class Router:
         add("GET", r"sessions/(?P<sid>[^/]+)", self.get_session)
         add("POST", "sessions/search", self.search_sessions)
         external_weights.add_routes(self)  # save_weights_external, its signed download URLs and files
+        admin_routes.add_routes(self)  # AdminClient: audit log, billing events, checkpoint storage usage
 
     # ---- dispatch ---------------------------------------------------------------------------------------
 
