@@ -454,6 +454,14 @@ def _compare_params(q: str, theirs: tuple[Param, ...], ours: tuple[Param, ...], 
             for t, o in zip(theirs, ours[:n], strict=True)
         )
         extra_optional = all(p.default != MISSING or p.kind.startswith("VAR_") for p in ours[n:])
+        # An official pass-through ``(…, *args, **kwargs)`` met by ours spelling out optional parameters.
+        k = next((i for i, p in enumerate(theirs) if p.kind.startswith("VAR_")), None)
+        if k is not None and theirs[-1].kind == "VAR_KEYWORD" and not prefix_same:
+            prefix_same = len(ours) >= k and all(
+                t.name == o.name and t.kind == o.kind and _same_default(t.default, o.default)
+                for t, o in zip(theirs[:k], ours[:k], strict=True)
+            )
+            extra_optional = all(p.default != MISSING or p.kind.startswith("VAR_") for p in ours[k:])
         return [
             Diff(
                 q,
