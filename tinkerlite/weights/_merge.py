@@ -112,14 +112,17 @@ def detect_merge_profile(model_config: Mapping[str, Any], model_state_keys: set[
 def plan_merge_ops(
     adapter_weights: Mapping[str, RawTensor],
     adapter_config: Mapping[str, Any],
-    model_keys: Iterable[str],
+    model_state_keys: Iterable[str],
     profile: MergeProfile | None = None,
     model_config: Mapping[str, Any] | None = None,
 ) -> dict[str, list[MergeOp]]:
-    """Every merge to perform, keyed by model weight name (dispatched on ``profile.model_family``)."""
+    """Every merge to perform, keyed by model weight name (dispatched on ``profile.model_family``).
+
+    Without ``profile`` it is detected from ``model_config`` and the keys.
+    """
     from . import _merge_deepseek, _merge_default, _merge_gpt_oss, _merge_kimi_k25, _merge_qwen3_5
 
-    keys = set(model_keys)
+    keys = set(model_state_keys)
     if profile is None:
         profile = detect_merge_profile(model_config or {}, keys)
     if profile.expert_layout not in _VALID_EXPERT_LAYOUTS:
@@ -160,7 +163,12 @@ def _check(view_shape: tuple[int, ...], delta: Any, op: MergeOp) -> None:
         )
 
 
-def apply_merge_op(w: Any, op: MergeOp) -> None:
+def apply_merge_op(tensors: dict[str, Any], op: MergeOp) -> None:
+    """Add one op's delta into ``tensors[op.target_key]`` (a float numpy array), in place."""
+    _apply_to_array(tensors[op.target_key], op)
+
+
+def _apply_to_array(w: Any, op: MergeOp) -> None:
     """Add one op's delta into the float32 array ``w`` (the target weight), in place."""
     np = numpy()
     if op.is_expert_3d:
@@ -226,7 +234,7 @@ def _merge_packed_int4(tensors: dict[str, RawTensor], key: str, key_ops: list[Me
         tensors[parts["packed"]].to_numpy(), tensors[parts["scale"]].to_numpy(), (shape[0], shape[1]), group_size
     )
     for op in key_ops:
-        apply_merge_op(w, op)
+        _apply_to_array(w, op)
     packed, scale = quantize_int4_group(w, group_size)
     tensors[parts["packed"]] = RawTensor.from_numpy(packed, dtype=tensors[parts["packed"]].dtype)
     tensors[parts["scale"]] = RawTensor.from_numpy(scale, dtype=tensors[parts["scale"]].dtype)
@@ -251,7 +259,7 @@ def apply_merge_ops(
             continue
         w = np.array(raw.to_numpy(), dtype=np.float32)
         for op in key_ops:
-            apply_merge_op(w, op)
+            _apply_to_array(w, op)
         tensors[key] = RawTensor.from_numpy(w, dtype=raw.dtype if raw.dtype != "F32" else None)
         done.append(key)
     return done
