@@ -12,7 +12,10 @@ name of a compared module is reduced to a small comparable shape:
 
 Defaults are compared by value when the official default is a literal; a non-literal default (a module
 constant, ``NOT_GIVEN``, a factory) only requires that ours has a default too, since the expression
-itself is not evaluable without importing the official package.
+itself is not evaluable without importing the official package. Our trailing ``_private`` parameters with
+defaults are internal hooks no official call can reach and are left out. A difference where ours accepts
+every official call and more (extra optional parameters or fields) is flagged ``extension``: still a
+difference to list, but not one that breaks ported code.
 """
 
 from __future__ import annotations
@@ -24,316 +27,14 @@ import importlib
 import importlib.util
 import inspect
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MISSING = "<required>"
-NONLITERAL = "<default>"
-KINDS = ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD", "VAR_POSITIONAL", "KEYWORD_ONLY", "VAR_KEYWORD")
-_MODEL_BASES = {"BaseModel", "StrictBase", "NamedTuple", "TypedDict"}
-_MODEL_DECORATORS = {"dataclass", "chz", "dataclasses.dataclass", "chz.chz"}
-_PYDANTIC_HOOKS = {"field_validator", "field_serializer", "model_validator", "model_serializer", "validator"}
-_ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
+from tests.compat.official_ast import OfficialPackage
+from tests.compat.sigshape import MISSING, NONLITERAL, Diff, Param, Shape
 
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str
-    default: str  # MISSING, NONLITERAL, or repr of a literal value
-
-    def show(self) -> str:
-        d = "" if self.default == MISSING else f"={self.default}"
-        return f"{self.name}{d}[{self.kind}]"
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What one public name looks like. ``kind``: function, model, class, literal, enum, value."""
-
-    kind: str
-    params: tuple[Param, ...] = ()
-    is_async: bool = False
-    ordered: bool = True  # models: whether field order matters
-    values: tuple[str, ...] = ()
-    members: dict[str, Shape] = field(default_factory=dict)  # class methods/properties
-
-
-@dataclass(frozen=True)
-class Diff:
-    qualname: str
-    message: str
-    extension: bool = False  # ours accepts every official call and more (extra optional parameters/fields)
-
-
-# ----------------------------------------------------------------------------------------------- official
-
-
-def _literal(node: ast.expr | None) -> str:
-    if node is None:
-        return MISSING
-    try:
-        return repr(ast.literal_eval(node))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return NONLITERAL
-
-
-def _deco_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Call):
-        node = node.func
-    return ast.unparse(node)
-
-
-def _func_shape(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
-    a = fn.args
-    params: list[Param] = []
-    positional = [*a.posonlyargs, *a.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
-    for i, arg in enumerate(positional):
-        kind = "POSITIONAL_ONLY" if i < len(a.posonlyargs) else "POSITIONAL_OR_KEYWORD"
-        params.append(Param(arg.arg, kind, _literal(defaults[i])))
-    if a.vararg:
-        params.append(Param(a.vararg.arg, "VAR_POSITIONAL", MISSING))
-    for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True):
-        params.append(Param(arg.arg, "KEYWORD_ONLY", _literal(d)))
-    if a.kwarg:
-        params.append(Param(a.kwarg.arg, "VAR_KEYWORD", MISSING))
-    return Shape("function", tuple(params), isinstance(fn, ast.AsyncFunctionDef))
-
-
-def _field_default(value: ast.expr | None) -> str:
-    """Default of a model field: plain value, ``Field(default=...)``, ``field(default_factory=...)``."""
-    if value is None:
-        return MISSING
-    if isinstance(value, ast.Call) and _deco_name(value).split(".")[-1] in {"Field", "field"}:
-        kws = {k.arg: k.value for k in value.keywords if k.arg}
-        if "default" in kws:
-            return _literal(kws["default"])
-        if "default_factory" in kws:
-            return NONLITERAL
-        if value.args and not (isinstance(value.args[0], ast.Constant) and value.args[0].value is Ellipsis):
-            return _literal(value.args[0])
-        return MISSING
-    return _literal(value)
-
-
-class OfficialPackage:
-    """Parsed sources of one official package, with import following for re-exported names."""
-
-    def __init__(self, root: Path, package: str) -> None:
-        self.root = root
-        self.package = package
-        self._trees: dict[str, ast.Module | None] = {}
-
-    def modules(self) -> list[str]:
-        out = []
-        for path in sorted((self.root / self.package).rglob("*.py")):
-            rel = path.relative_to(self.root).with_suffix("")
-            parts = list(rel.parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            out.append(".".join(parts))
-        return out
-
-    def path_of(self, module: str) -> Path | None:
-        base = self.root.joinpath(*module.split("."))
-        for p in (base.with_suffix(".py"), base / "__init__.py"):
-            if p.exists():
-                return p
-        return None
-
-    def tree(self, module: str) -> ast.Module | None:
-        if module not in self._trees:
-            p = self.path_of(module)
-            self._trees[module] = ast.parse(p.read_text(encoding="utf-8")) if p else None
-        return self._trees[module]
-
-    def _absolute(self, module: str, node: ast.ImportFrom) -> str:
-        if not node.level:
-            return node.module or ""
-        is_pkg = (self.path_of(module) or Path()).name == "__init__.py"
-        parts = module.split(".")
-        base = parts if is_pkg else parts[:-1]
-        base = base[: len(base) - (node.level - 1)]
-        return ".".join(base + ([node.module] if node.module else []))
-
-    def _top_level(self, tree: ast.Module) -> Iterator[ast.stmt]:
-        """Module statements, descending into ``if``/``try`` blocks (not ``if TYPE_CHECKING`` else arms)."""
-        for stmt in tree.body:
-            if isinstance(stmt, ast.If):
-                yield from stmt.body
-                yield from stmt.orelse
-            elif isinstance(stmt, ast.Try):
-                yield from stmt.body
-            else:
-                yield stmt
-
-    def public_names(self, module: str) -> list[str]:
-        """``__all__`` when given; else defined names plus explicit ``import X as X`` re-exports."""
-        tree = self.tree(module)
-        if tree is None:
-            return []
-        for stmt in tree.body:
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and stmt.value:
-                    try:
-                        return [n for n in ast.literal_eval(stmt.value) if not n.startswith("__")]
-                    except ValueError:
-                        break
-        names: list[str] = []
-        for stmt in self._top_level(tree):
-            if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                names.append(stmt.name)
-            elif isinstance(stmt, ast.Assign):
-                names += [t.id for t in stmt.targets if isinstance(t, ast.Name)]
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                names.append(stmt.target.id)
-            elif isinstance(stmt, ast.ImportFrom):
-                names += [a.asname for a in stmt.names if a.asname and a.asname == a.name]
-        seen: dict[str, None] = {}
-        for n in names:
-            if not n.startswith("_"):
-                seen[n] = None
-        return list(seen)
-
-    def find(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.stmt | None]:
-        """The statement defining ``name`` as seen from ``module`` (following imports)."""
-        tree = self.tree(module)
-        if tree is None or depth > 12:
-            return module, None
-        found: ast.stmt | None = None
-        for stmt in self._top_level(tree):
-            if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
-                if not any(_deco_name(d).endswith("overload") for d in stmt.decorator_list):
-                    found = stmt
-            elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
-                found = stmt
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
-                found = stmt
-        if found is not None:
-            return module, found
-        for stmt in self._top_level(tree):
-            if isinstance(stmt, ast.ImportFrom):
-                for a in stmt.names:
-                    if (a.asname or a.name) == name:
-                        src = self._absolute(module, stmt)
-                        if src.split(".")[0] != self.package:
-                            return src, None
-                        if self.path_of(f"{src}.{a.name}"):  # a submodule
-                            return f"{src}.{a.name}", ast.Module(body=[], type_ignores=[])
-                        return self.find(src, a.name, depth + 1)
-            elif isinstance(stmt, ast.Import):
-                for a in stmt.names:
-                    if (a.asname or a.name) == name:
-                        return a.name, ast.Module(body=[], type_ignores=[])
-        return module, None
-
-    def _bases(self, module: str, cls: ast.ClassDef) -> list[tuple[str, ast.ClassDef]]:
-        out = []
-        for b in cls.bases:
-            bname = ast.unparse(b).split("[")[0].split(".")[-1]
-            mod, node = self.find(module, bname)
-            if isinstance(node, ast.ClassDef):
-                out.append((mod, node))
-        return out
-
-    def _is_model(self, module: str, cls: ast.ClassDef, depth: int = 0) -> bool:
-        if any(_deco_name(d) in _MODEL_DECORATORS for d in cls.decorator_list):
-            return True
-        if any(ast.unparse(b).split("[")[0].split(".")[-1] in _MODEL_BASES for b in cls.bases):
-            return True
-        return depth < 8 and any(self._is_model(m, c, depth + 1) for m, c in self._bases(module, cls))
-
-    def _keyword_only_model(self, module: str, cls: ast.ClassDef, depth: int = 0) -> bool:
-        decos = {_deco_name(d) for d in cls.decorator_list}
-        if decos & {"chz", "chz.chz"}:
-            return True
-        if decos & {"dataclass", "dataclasses.dataclass"}:
-            return any(
-                isinstance(d, ast.Call) and any(k.arg == "kw_only" for k in d.keywords) for d in cls.decorator_list
-            )
-        if any(ast.unparse(b).split("[")[0].split(".")[-1] in {"BaseModel", "StrictBase"} for b in cls.bases):
-            return True
-        return depth < 8 and any(self._keyword_only_model(m, c, depth + 1) for m, c in self._bases(module, cls))
-
-    def _fields(self, module: str, cls: ast.ClassDef, depth: int = 0) -> dict[str, Param]:
-        out: dict[str, Param] = {}
-        if depth < 8:
-            for m, c in self._bases(module, cls):
-                out.update(self._fields(m, c, depth + 1))
-        for stmt in cls.body:
-            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                n = stmt.target.id
-                if n.startswith("_") or n == "model_config" or "ClassVar" in ast.unparse(stmt.annotation):
-                    continue
-                out.pop(n, None)
-                out[n] = Param(n, "FIELD", _field_default(stmt.value))
-        return out
-
-    def _members(self, module: str, cls: ast.ClassDef, depth: int = 0) -> dict[str, Shape]:
-        out: dict[str, Shape] = {}
-        if depth < 8:
-            for m, c in reversed(self._bases(module, cls)):  # the first base wins, as in the MRO
-                out.update(self._members(m, c, depth + 1))
-        for stmt in cls.body:
-            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if stmt.name.startswith("_") and stmt.name not in ("__init__", "__call__"):
-                continue
-            decos = {_deco_name(d) for d in stmt.decorator_list}
-            if any(d.endswith("overload") for d in decos):
-                continue
-            if any(d.endswith(".setter") or d.endswith(".deleter") for d in decos):
-                continue
-            if decos & _PYDANTIC_HOOKS:  # validation/serialisation hooks pydantic calls, not user API
-                continue
-            if "property" in decos or "cached_property" in decos or "functools.cached_property" in decos:
-                out[stmt.name] = Shape("property")
-            else:
-                out[stmt.name] = _func_shape(stmt)
-        return out
-
-    def shape(self, module: str, name: str) -> Shape | None:
-        mod, node = self.find(module, name)
-        if node is None:
-            return None if mod.split(".")[0] == self.package else Shape("value")
-        if isinstance(node, ast.Module):
-            return Shape("module")
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return _func_shape(node)
-        if isinstance(node, ast.ClassDef):
-            members = self._members(mod, node)
-            if any(ast.unparse(b) in _ENUM_BASES or ast.unparse(b).endswith("Enum") for b in node.bases):
-                vals = []
-                str_enum = any(ast.unparse(b).endswith("StrEnum") for b in node.bases)
-                for stmt in node.body:
-                    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-                        member = stmt.targets[0].id
-                        auto = isinstance(stmt.value, ast.Call) and _deco_name(stmt.value).endswith("auto")
-                        value = repr(member.lower()) if auto and str_enum else _literal(stmt.value)
-                        vals.append(f"{member}={value}")
-                return Shape("enum", values=tuple(sorted(vals)))
-            init = members.pop("__init__", None)
-            if self._is_model(mod, node) and init is not None and init.kind == "function":
-                # an explicit constructor (``@dataclass(init=False)``, custom ``__init__``) is the signature
-                return Shape("model", init.params[1:], ordered=True, members=members)
-            if self._is_model(mod, node):
-                fields = tuple(self._fields(mod, node).values())
-                return Shape("model", fields, ordered=not self._keyword_only_model(mod, node), members=members)
-            if init is not None:
-                members["__init__"] = init
-            return Shape("class", members=members)
-        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        literal_heads = ("Literal[", "typing.Literal[", "typing_extensions.Literal[")
-        if value is not None and ast.unparse(value).startswith(literal_heads):
-            sl = value.slice  # type: ignore[attr-defined]
-            elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
-            return Shape("literal", values=tuple(sorted(_literal(e) for e in elts)))
-        return Shape("value")
-
+__all__ = ["Diff", "OfficialPackage", "Report", "compare", "cookbook_report", "diff_package", "sdk_report"]
 
 # ----------------------------------------------------------------------------------------------- ours
 
@@ -420,6 +121,7 @@ def _same_default(a: str, b: str) -> bool:
         x, y = ast.literal_eval(a), ast.literal_eval(b)
     except (ValueError, SyntaxError):
         return False
+
     def num(v: Any) -> bool:
         return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -430,12 +132,18 @@ def _drop_private_tail(ours: tuple[Param, ...], theirs: tuple[Param, ...]) -> tu
     """Our trailing ``_private`` parameters with defaults are internal hooks no official call can reach."""
     names = {p.name for p in theirs}
     out = list(ours)
-    while out and out[-1].name.startswith("_") and out[-1].name not in names and (
-        out[-1].default != MISSING or out[-1].kind in ("VAR_KEYWORD", "VAR_POSITIONAL")
+    while (
+        out
+        and out[-1].name.startswith("_")
+        and out[-1].name not in names
+        and (out[-1].default != MISSING or out[-1].kind in ("VAR_KEYWORD", "VAR_POSITIONAL"))
     ):
         out.pop()
-    kept = [p for p in out if not (p.name.startswith("_") and p.name not in names and p.kind == "KEYWORD_ONLY"
-                                   and p.default != MISSING)]
+    kept = [
+        p
+        for p in out
+        if not (p.name.startswith("_") and p.name not in names and p.kind == "KEYWORD_ONLY" and p.default != MISSING)
+    ]
     return tuple(kept)
 
 
@@ -605,7 +313,7 @@ def sdk_mapping(pkg: OfficialPackage) -> dict[str, str]:
     for m in pkg.modules():
         parts = m.split(".")
         if parts[:2] == ["tinker", "types"] and len(parts) > 2 and not any(p.startswith("_") for p in parts):
-            out[m] = "tinkerlite" + m[len("tinker"):]
+            out[m] = "tinkerlite" + m[len("tinker") :]
     return out
 
 
@@ -618,7 +326,7 @@ def cookbook_mapping(pkg: OfficialPackage) -> dict[str, str]:
             continue
         if parts[-1].startswith("test_") or parts[-1] == "conftest":
             continue
-        out[m] = "tinkerlite" + m[len("tinker_cookbook"):]
+        out[m] = "tinkerlite" + m[len("tinker_cookbook") :]
     return out
 
 
