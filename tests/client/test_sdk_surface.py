@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import warnings
 from datetime import date, datetime, timezone
 from typing import Any
@@ -152,7 +153,18 @@ def test_coroutine_backcompat_futures_and_dimuon_wire(server: RecordingServer) -
     assert isinstance(fut, tinkerlite.TrainingClient) and isinstance(fut, tinkerlite.APIFuture)
     tc = asyncio.run(_await_coroutine(fut))
     assert isinstance(tc, tinkerlite.TrainingClient) and not isinstance(tc, tinkerlite.APIFuture)
-    assert server.calls("/api/v1/create_model")[-1].json["optimizer_config"] == {"type": "dimuon", "version": 1}
+    sent = server.calls("/api/v1/create_model")[-1].json
+    assert sent["optimizer_config"] == {"type": "dimuon", "version": 1}
+    from tinkerlite.types.create_model_request import CreateModelRequest
+
+    expected = CreateModelRequest(  # the record byte-compared with the SDK's dump in test_optimizer_wire_official
+        session_id=sent["session_id"],
+        model_seq_id=sent["model_seq_id"],
+        base_model="Base/Model",
+        lora_config=types.LoraConfig(rank=32),
+        optimizer_config=types.DimuonOptimizerConfig(),
+    )
+    assert json.dumps(sent) == json.dumps(expected.to_json())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert fut.get_info() is not None  # forwards, deprecated
@@ -160,6 +172,8 @@ def test_coroutine_backcompat_futures_and_dimuon_wire(server: RecordingServer) -
 
     tc.optim_step(types.DimuonParams(learning_rate=0.01)).result(timeout=10)
     body = server.calls("/api/v1/optim_step")[-1].json
+    step = types.OptimStepRequest(optim_params=types.DimuonParams(learning_rate=0.01), model_id=tc.model_id, seq_id=1)
+    assert json.dumps(body) == json.dumps(step.to_json())
     assert body["optimizer_params"] == {"type": "dimuon", "learning_rate": 0.01, "grad_clip_norm": 0.0, "beta1": 0.9}
     assert "adam_params" not in body
     with pytest.raises(TypeError, match="AdamParams or OptimParamsBase"):
