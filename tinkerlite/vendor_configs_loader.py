@@ -106,6 +106,19 @@ class VendorConfig:
     def hidden_size(self) -> int:
         return self.int_field("hidden_size")
 
+    @property
+    def vocab_size(self) -> int:
+        """``config.vocab_size``; for an unpublished config, Tinker's unembedding LoRA count per rank minus
+        ``hidden_size`` (an unembedding adapter has ``hidden + vocab`` parameters per rank: the rule gives every
+        published vocabulary exactly)."""
+        published = self.config.get("vocab_size")
+        if isinstance(published, int) and not isinstance(published, bool) and published > 0:
+            return published
+        if self.lora_params_per_rank is None:
+            raise ValidationError(f"{self.path}: neither config.vocab_size nor lora_params_per_rank.unembed is given",
+                                  field="config.vocab_size")
+        return self.lora_params_per_rank["unembed"] - self.hidden_size
+
     def int_field(self, name: str, default: int | None = None) -> int:
         """A required integer architecture field; a clear error names the file when it is missing."""
         value = self.config.get(name)

@@ -67,6 +67,7 @@ def test_registry_specs_follow_the_vendor_configs() -> None:
             # The rule used for unpublished configs (unembed LoRA count = hidden + vocab) holds where both are known.
             assert counts["unembed"] - vc.hidden_size == published
         assert all(0 <= t < spec.vocab_size for t in spec.eos_token_ids)
+        assert spec.vocab_size == vc.vocab_size
     assert registry["deepseek-ai/DeepSeek-V4.1-Flash"].vocab_size == 129_280  # derived: 134,400 - 5,120
     assert registry["zai-org/GLM-5.3"].vocab_size == 154_880
     # Stand-ins of one family still differ (per-name seeds).

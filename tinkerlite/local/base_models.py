@@ -132,19 +132,6 @@ def _seed_for(name: str) -> int:
     return h & 0x7FFFFFFF
 
 
-def _vocab_size(vc: object) -> int:
-    from tinkerlite.vendor_configs_loader import VendorConfig
-
-    assert isinstance(vc, VendorConfig)
-    published = vc.config.get("vocab_size")
-    if isinstance(published, int) and not isinstance(published, bool) and published > 0:
-        return published
-    counts = vc.lora_params_per_rank
-    if counts is None:
-        raise ValueError(f"{vc.path}: neither config.vocab_size nor lora_params_per_rank.unembed is given")
-    return counts["unembed"] - vc.hidden_size
-
-
 def spec_for_vendor_config(vc: object) -> BaseModelSpec:
     """The stand-in for one :class:`~tinkerlite.vendor_configs_loader.VendorConfig`."""
     from tinkerlite.vendor_configs_loader import VendorConfig
@@ -153,7 +140,7 @@ def spec_for_vendor_config(vc: object) -> BaseModelSpec:
     if vc.model_name == BUILTIN_MODEL:
         return _BUILTIN
     family = family_for_model(vc.model_name)
-    vocab = _vocab_size(vc)
+    vocab = vc.vocab_size
     if any(not 0 <= t < vocab for t in family.eos_token_ids):
         raise ValueError(f"{vc.path}: EOS ids {family.eos_token_ids} do not fit the vocabulary of {vocab}")
     return BaseModelSpec(
