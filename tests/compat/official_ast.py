@@ -67,6 +67,14 @@ def _field_default(value: ast.expr | None) -> str:
     return _literal(value)
 
 
+def _is_plumbing(value: ast.expr) -> bool:
+    """``logger = logging.getLogger(...)`` and ``T = TypeVar(...)``: module plumbing, not API."""
+    if not isinstance(value, ast.Call):
+        return False
+    name = ast.unparse(value.func)
+    return name.endswith("getLogger") or name.split(".")[-1] in ("TypeVar", "ParamSpec")
+
+
 class OfficialPackage:
     """Parsed sources of one official package, with import following for re-exported names."""
 
@@ -108,8 +116,11 @@ class OfficialPackage:
         return ".".join(base + ([node.module] if node.module else []))
 
     def _top_level(self, tree: ast.Module) -> Iterator[ast.stmt]:
-        """Module statements, descending into ``if``/``try`` blocks (not ``if TYPE_CHECKING`` else arms)."""
+        """Module statements, descending into ``if``/``try`` blocks; a script's ``if __name__ == "__main__"``
+        block defines no importable names and is skipped."""
         for stmt in tree.body:
+            if isinstance(stmt, ast.If) and "__name__" in ast.unparse(stmt.test):
+                continue
             if isinstance(stmt, ast.If):
                 yield from stmt.body
                 yield from stmt.orelse
@@ -136,6 +147,8 @@ class OfficialPackage:
             if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.append(stmt.name)
             elif isinstance(stmt, ast.Assign):
+                if _is_plumbing(stmt.value):
+                    continue
                 names += [t.id for t in stmt.targets if isinstance(t, ast.Name)]
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 names.append(stmt.target.id)
