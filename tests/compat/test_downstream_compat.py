@@ -32,10 +32,6 @@ from tests.testdata import need, tokenizer_dir
 pytestmark = pytest.mark.network_registry
 
 _SKILLS = "the cookbook repo's own Claude skill files (.claude-plugin/, skills/), not library API"
-_DISTILL = (
-    "tinkerlite.distillation has train_on_policy and train_off_policy; the cookbook's third method, sdft "
-    "(self-distillation fine-tuning), is not ported, so the package cannot list it"
-)
 
 #: test id (relative to tests/downstream_compat) -> why it does not pass against tinkerlite.
 EXPECTED_FAILURES: dict[str, str] = {
@@ -49,8 +45,6 @@ EXPECTED_FAILURES: dict[str, str] = {
     "test_recipes.py::TestCodeRL::test_code_env_importable": (
         "recipes.code_rl (DeepCoder code-execution RL in a sandbox) is not among the recipes issue 13 ports"
     ),
-    "test_recipes.py::TestDistillation::test_distillation_package_exports": _DISTILL,
-    "test_recipes.py::TestDistillation::test_distillation_all_complete": _DISTILL,
 }
 
 #: Work in progress in other areas when this list was last updated; each entry must go (the check fails
