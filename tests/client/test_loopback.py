@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tinkerlite import types
-from tinkerlite._exceptions import AuthenticationError, PermissionDeniedError, RequestFailedError
+from tinkerlite._exceptions import AuthenticationError, PermissionDeniedError, RequestFailedError, TinkerError
 from tinkerlite.client import RestClient, ServiceClient
 
 from .helpers import FakeClock, make_client
@@ -456,10 +456,17 @@ def test_keep_alive_reuses_connections(server: RecordingServer) -> None:
     sc.close().result(timeout=10)
 
 
-def test_sampling_client_pickles_into_a_clone_block(server: RecordingServer) -> None:
+def test_sampling_client_pickles_into_a_clone_block(server: RecordingServer, monkeypatch: pytest.MonkeyPatch) -> None:
     sc = make_client(server)
     samp = sc.create_sampling_client(base_model="Base/Model").result(timeout=10)
-    clone = pickle.loads(pickle.dumps(samp))
+    blob = pickle.dumps(samp)
+    assert API_KEY.encode() not in blob  # a pickle never carries the key: the clone reads this process's
+    monkeypatch.delenv("TINKER_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    with pytest.raises(TinkerError, match="carries no API key"):
+        pickle.loads(blob)
+    monkeypatch.setenv("TINKER_API_KEY", API_KEY)
+    clone = pickle.loads(blob)
     clone.sample(types.ModelInput.from_ints([1]), 1, types.SamplingParams(max_tokens=1)).result(timeout=10)
     seq = server.calls("/api/v1/asample")[-1].json["seq_id"]
     assert seq >= 1_000_000_000 and seq % 1_000_000_000 == 0

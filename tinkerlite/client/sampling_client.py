@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from .._exceptions import APIStatusError
+from .._exceptions import APIStatusError, TinkerError
 from ..errors import ProtocolError
 from . import results
 from .api_future import APIFuture
@@ -417,8 +417,9 @@ class SamplingClient:
         return _unpickle(state)
 
     def __reduce__(self) -> Any:
-        cred = self.holder.credential
-        return (_unpickle, (self._state(api_key=cred.get() if cred.source == "the api_key argument" else None),))
+        # Never the key: a pickle is a file anyone may read. The clone reads TINKER_API_KEY (or
+        # api_key_cmd) in the process that unpickles it, and says so if neither is set there.
+        return (_unpickle, (self._state(api_key=None),))
 
     def _state(self, api_key: str | None) -> dict[str, Any]:
         return {
@@ -437,12 +438,20 @@ class SamplingClient:
 def _unpickle(state: dict[str, Any]) -> SamplingClient:
     from .config import ClientConfig
 
-    holder = Holder(
-        base_url=state["base_url"],
-        api_key=state["api_key"],
-        preset_session_id=state["session_id"],
-        preset_client_config=ClientConfig(**state["client_config"]),
-    )
+    try:
+        holder = Holder(
+            base_url=state["base_url"],
+            api_key=state["api_key"],
+            preset_session_id=state["session_id"],
+            preset_client_config=ClientConfig(**state["client_config"]),
+        )
+    except TinkerError as e:
+        if state["api_key"] is not None:
+            raise
+        raise TinkerError(
+            f"cannot rebuild the SamplingClient for {state['sampling_session_id']}: a pickled or handed-over "
+            f"client carries no API key, and this process has none ({e})"
+        ) from None
     clone_id = random.randint(1, 1_000_000_000)
     return SamplingClient(
         holder,

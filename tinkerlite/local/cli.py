@@ -31,11 +31,18 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="directory for training runs, optimizer state and checkpoints, kept across restarts "
         "(an embedded run's is LOG_PATH/server; default: a temporary directory deleted on exit)",
     )
-    p.add_argument("--api-key", default=None, help="require this X-API-Key on every request")
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="require this X-API-Key (visible in /proc/<pid>/cmdline: prefer $TINKER_API_KEY or --api-key-file)",
+    )
     p.add_argument("--workers", type=int, default=2, help="compute threads (default 2)")
     p.add_argument(
         "--zstd", action="store_true", help="ask clients to zstd-compress forward_backward bodies (needs zstandard)"
     )
+    from .serve_args import add_serve_args
+
+    add_serve_args(p)  # --api-key-file, --keys-file, --access-log and the limits
     return p
 
 
@@ -58,6 +65,15 @@ def _main(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("tinkerlite serve: --workers must be at least 1", file=sys.stderr)
         return 2
+    from .serve_args import banner_lines, resolve_security
+
+    try:
+        sec = resolve_security(args)
+    except ValueError as e:
+        print(f"tinkerlite serve: {e}", file=sys.stderr)
+        return 2
+    for w in sec.warnings:
+        print(f"tinkerlite serve: {w}", file=sys.stderr)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -67,17 +83,16 @@ def _main(args: argparse.Namespace) -> int:
         ctx = serve(
             port=args.port,
             state_dir=args.state_dir,
-            api_key=args.api_key,
             host=args.host,
             workers=args.workers,
             client_config={"proto_compress_fwdbwd": True} if args.zstd else None,
+            **sec.serve_kwargs(),
         )
         with ctx as url:
-            key = args.api_key or "tml-local"
             print(f"tinkerlite local server listening on {url}", flush=True)
             print("Point the tinker SDK (or tinkerlite) at it with:", flush=True)
-            print(f"  export TINKER_BASE_URL={url}", flush=True)
-            print(f"  export TINKER_API_KEY={key}", flush=True)
+            for line in banner_lines(sec, url):  # never the key itself
+                print(line, flush=True)
             if args.state_dir is None:
                 print("State is kept in a temporary directory; pass --state-dir to keep checkpoints.", flush=True)
             else:

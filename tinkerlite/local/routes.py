@@ -9,7 +9,6 @@ gets a 4xx with ``{"detail": message}``; a request that fails while running beco
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections import Counter
@@ -21,9 +20,10 @@ from tinkerlite.codec.json_codec import loads
 from tinkerlite.errors import ProtocolError, ValidationError
 from tinkerlite.types import ClientConfigResponse, Datum, ModelInput, tensor_from_json
 
-from . import admin_routes, external_weights, wire
+from . import admin_routes, auth, external_weights, wire
 from .futures import FutureState
 from .http_types import PROTOBUF, HTTPError, Request, Response, json_response
+from .limits import ServerLimits, check_sample_cost
 from .scheduler import OpError, SeqError
 from .service import LocalService, SampleJob
 from .store import KIND_TO_TYPE, check_ttl, now_iso
@@ -40,8 +40,10 @@ class RouterOptions:
     api_key: str | None = None
     long_poll_s: float = 25.0
     max_body_bytes: int = 64 * 1024 * 1024
-    max_decompressed_bytes: int = 256 * 1024 * 1024
+    max_decompressed_bytes: int = 64 * 1024 * 1024
     client_config: dict[str, Any] = field(default_factory=dict)  # overrides of ClientConfigResponse fields
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)  # user -> key (see auth.py)
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
 
 Handler = Callable[[Request, "re.Match[str]"], Response]
@@ -51,6 +53,7 @@ class Router:
     def __init__(self, service: LocalService, options: RouterOptions | None = None) -> None:
         self.service = service
         self.options = options or RouterOptions()
+        self.keyring = auth.KeyRing.single(self.options.api_key).merged(auth.KeyRing(self.options.api_keys))
         self.stats: Counter[str] = Counter()  # what kinds of bodies arrived; tests use it to prove a path ran
         r = self._routes = []  # type: list[tuple[str, re.Pattern[str], Handler]]
 
@@ -115,9 +118,20 @@ class Router:
             log.exception("internal error on %s %s", req.method, req.path)
             return json_response({"detail": f"internal error: {type(e).__name__}: {e}"}, 500)
 
+    def authenticate(self, req: Request) -> auth.Principal:
+        """Who sent ``req`` (from its head alone: the server calls this before reading the body)."""
+        if req.path == "healthz" or external_weights.is_signed_file_request(req.path):
+            return auth.SYSTEM  # no key needed; a signed URL is its own authority
+        try:
+            return self.keyring.authenticate(req.header("x-api-key"))
+        except auth.AuthError as e:
+            raise HTTPError(e.status, e.message) from None
+
     def _dispatch(self, req: Request) -> Response:
-        if req.path != "healthz" and not external_weights.is_signed_file_request(req.path):
-            self._check_auth(req)
+        with auth.as_principal(self.authenticate(req)):
+            return self._route(req)
+
+    def _route(self, req: Request) -> Response:
         allowed = []
         for method, pattern, fn in self._routes:
             m = pattern.match(req.path)
@@ -129,16 +143,6 @@ class Router:
         if allowed:
             raise HTTPError(405, f"{req.method} is not allowed on /api/v1/{req.path} (allowed: {', '.join(allowed)})")
         raise HTTPError(404, f"no such endpoint: {req.method} /api/v1/{req.path}")
-
-    def _check_auth(self, req: Request) -> None:
-        key = self.options.api_key
-        if not key:
-            return
-        given = req.header("x-api-key")
-        if not given:
-            raise HTTPError(401, "missing X-API-Key header")
-        if not hmac.compare_digest(given.encode("utf-8", "replace"), key.encode()):
-            raise HTTPError(403, "invalid API key")
 
     # ---- request parsing helpers ------------------------------------------------------------------------
 
@@ -317,7 +321,7 @@ class Router:
         if enc != "zstd":
             raise HTTPError(415, f"unsupported Content-Encoding {enc!r} (zstd only)")
         self.stats["zstd_bodies"] += 1
-        return wire.zstd_decompress(req.body, self.options.max_decompressed_bytes)
+        return wire.zstd_decompress(req.body, min(self.options.max_decompressed_bytes, self.options.max_body_bytes))
 
     def forward_backward(self, req: Request, m: re.Match[str]) -> Response:
         body = self._body_bytes(req)
@@ -497,6 +501,7 @@ class Router:
             self._str(body, "model_path", required=False),
         )
         job = self._sample_job(body, sampler.spec.eos_token_ids)
+        check_sample_cost(self.options.limits, job, sampler.spec.max_seq_len)
         key = None
         if body.get("sampling_session_id") is not None and body.get("seq_id") is not None:
             key = (sampler.sampler_id, self._int(body, "seq_id", hi=(1 << 63) - 1))

@@ -5,20 +5,31 @@ early is held until every earlier ``seq_id`` has run (the official SDK sends chu
 A resubmission of a ``(key, seq_id)`` already seen returns the first submission's future and does not
 run again; the same holds for sampling keys. Failed operations still advance the sequence, so one bad
 request never stalls a model.
+
+Fairness: runnable work waits in one queue per user, and the workers take from the users in turn, so
+one user's flood of sampling requests delays another user's training step by at most one job per user.
+A user may have at most ``max_queued_samples_per_user`` sampling jobs waiting (429 beyond). Each job
+runs in the :mod:`contextvars` context it was submitted from (so it acts as the submitting user).
+Remembered sampling keys are bounded in count and age (``max_idem``, ``idem_ttl_s``).
 """
 
 from __future__ import annotations
 
-import queue
+import contextvars
 import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import auth
 from .futures import FutureState, FutureStore
+from .limits import LimitError
 
 __all__ = ["OpError", "Scheduler", "SeqError"]
 
 Job = Callable[[], object]
+_Item = tuple[str | None, FutureState, Job, contextvars.Context]
 
 
 class OpError(Exception):
@@ -36,25 +47,84 @@ class SeqError(Exception):
 @dataclass
 class _Lane:
     next_seq: int
-    held: dict[int, tuple[FutureState, Job]] = field(default_factory=dict)
+    held: dict[int, tuple[FutureState, Job, contextvars.Context]] = field(default_factory=dict)
     seen: dict[int, FutureState] = field(default_factory=dict)
     busy: bool = False
 
 
 class Scheduler:
-    def __init__(self, futures: FutureStore, workers: int = 2, max_held: int = 4096) -> None:
+    def __init__(
+        self,
+        futures: FutureStore,
+        workers: int = 2,
+        max_held: int = 4096,
+        *,
+        max_idem: int = 16384,
+        idem_ttl_s: float = 600.0,
+        max_queued_samples_per_user: int = 512,
+    ) -> None:
         self.futures = futures
         self._lock = threading.Lock()
         self._lanes: dict[str, _Lane] = {}
-        self._idem: dict[tuple[str, int], FutureState] = {}
-        self._queue: queue.Queue[tuple[str | None, FutureState, Job] | None] = queue.Queue()
+        self._idem: OrderedDict[tuple[str, int], tuple[FutureState, float]] = OrderedDict()
+        self._max_idem, self._idem_ttl_s = max_idem, idem_ttl_s
+        self._max_samples = max_queued_samples_per_user
+        self._ready: OrderedDict[str, deque[_Item]] = OrderedDict()  # user -> runnable jobs; order = turn
+        self._queued_samples: dict[str, int] = {}
+        self._work_cv = threading.Condition(self._lock)
         self._max_held = max_held
         self._closed = False
+        self._stopping = 0
         self._threads = [
             threading.Thread(target=self._work, name=f"tinkerlite-worker-{i}", daemon=True) for i in range(workers)
         ]
         for t in self._threads:
             t.start()
+
+    def configure(self, *, max_idem: int, idem_ttl_s: float, max_queued_samples_per_user: int) -> None:
+        with self._lock:
+            self._max_idem, self._idem_ttl_s = max_idem, idem_ttl_s
+            self._max_samples = max_queued_samples_per_user
+            self._trim_idem()
+
+    def _put(self, item: _Item) -> None:
+        # Called with the lock held: queue on the submitting user's turn.
+        user = item[1].owner
+        self._ready.setdefault(user, deque()).append(item)
+        self._work_cv.notify()
+
+    def _take(self) -> _Item | None:
+        # Called with the lock held: the first user in turn gives one job, then goes to the back.
+        while True:
+            if self._stopping and not self._ready:
+                self._stopping -= 1
+                return None
+            if self._ready:
+                user, q = next(iter(self._ready.items()))
+                item = q.popleft()
+                if q:
+                    self._ready.move_to_end(user)
+                else:
+                    del self._ready[user]
+                if item[0] is None:
+                    self._queued_samples[user] = self._queued_samples.get(user, 1) - 1
+                    if self._queued_samples[user] <= 0:
+                        del self._queued_samples[user]
+                return item
+            self._work_cv.wait()
+
+    def _trim_idem(self) -> None:
+        # Called with the lock held.
+        cutoff = time.monotonic() - self._idem_ttl_s
+        while self._idem:
+            key, (_, at) = next(iter(self._idem.items()))
+            if len(self._idem) <= self._max_idem and at > cutoff:
+                break
+            del self._idem[key]
+
+    def sweep(self) -> None:
+        with self._lock:
+            self._trim_idem()
 
     # ---- training lanes ---------------------------------------------------------------------------------
 
@@ -66,7 +136,7 @@ class Scheduler:
         with self._lock:
             gone = self._lanes.pop(lane, None)
         if gone is not None:
-            for fut, _ in gone.held.values():
+            for fut, _, _ in gone.held.values():
                 self.futures.fail(fut, "model was unloaded before this request ran", "user")
 
     def has_lane(self, lane: str) -> bool:
@@ -87,16 +157,16 @@ class Scheduler:
                 raise SeqError(f"too many requests held for {lane} waiting for seq_id {ln.next_seq}")
             fut = fut_factory()
             ln.seen[seq_id] = fut
-            ln.held[seq_id] = (fut, job)
+            ln.held[seq_id] = (fut, job, contextvars.copy_context())
             self._pump(lane, ln)
             return fut
 
     def _pump(self, lane: str, ln: _Lane) -> None:
         # Called with the lock held.
         if not ln.busy and ln.next_seq in ln.held:
-            fut, job = ln.held.pop(ln.next_seq)
+            fut, job, ctx = ln.held.pop(ln.next_seq)
             ln.busy = True
-            self._queue.put((lane, fut, job))
+            self._put((lane, fut, job, ctx))
 
     def _lane_done(self, lane: str) -> None:
         with self._lock:
@@ -112,31 +182,44 @@ class Scheduler:
 
     # ---- unordered work (sampling) ----------------------------------------------------------------------
 
-    def submit_unordered(self, key: tuple[str, int], fut_factory: Callable[[], FutureState], job: Job) -> FutureState:
+    def submit_unordered(
+        self, key: tuple[str, int] | None, fut_factory: Callable[[], FutureState], job: Job
+    ) -> FutureState:
+        """Queue ``job``; a repeated ``key`` returns the first future (None or ``anon-*``: never repeated)."""
+        if key is not None and key[0].startswith("anon-"):
+            key = None  # anonymous requests cannot be retried by key: remembering them only costs memory
+        user = auth.current_user()
         with self._lock:
-            fut = self._idem.get(key)
-            if fut is not None:
-                return fut
+            if key is not None:
+                hit = self._idem.get(key)
+                if hit is not None and auth.may_see(hit[0].owner):
+                    return hit[0]
+            waiting = self._queued_samples.get(user, 0)
+            if waiting >= self._max_samples:
+                raise LimitError(
+                    429, "max_queued_samples_per_user", f"user {user!r} has {waiting} sampling requests waiting"
+                )
             fut = fut_factory()
-            self._idem[key] = fut
-            if len(self._idem) > 100_000:
-                for k in list(self._idem)[:50_000]:
-                    del self._idem[k]
-            self._queue.put((None, fut, job))
+            if key is not None:
+                self._idem[key] = (fut, time.monotonic())
+                self._trim_idem()
+            self._queued_samples[fut.owner] = self._queued_samples.get(fut.owner, 0) + 1
+            self._put((None, fut, job, contextvars.copy_context()))
             return fut
 
     # ---- workers ----------------------------------------------------------------------------------------
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
+            with self._lock:
+                item = self._take()
             if item is None:
                 return
-            lane, fut, job = item
+            lane, fut, job, ctx = item
             try:
                 if self._closed:
                     raise OpError("the server is shutting down", "server")
-                self.futures.resolve(fut, job())
+                self.futures.resolve(fut, ctx.run(job))
             except OpError as e:
                 self.futures.fail(fut, str(e), e.category)
             except (ValueError, KeyError, TypeError) as e:
@@ -149,7 +232,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         self._closed = True  # queued work is failed, not run: shutdown must not wait on it
-        for _ in self._threads:
-            self._queue.put(None)
+        with self._lock:
+            self._stopping += len(self._threads)
+            self._work_cv.notify_all()
         for t in self._threads:
             t.join(timeout=5)

@@ -22,6 +22,7 @@ from tinkerlite.types import (
     TensorData,
 )
 
+from . import auth
 from .base_models import BaseModelSpec, default_registry, lookup
 from .futures import FutureState, FutureStore
 from .scheduler import OpError, Scheduler
@@ -49,6 +50,7 @@ class TrainingModel:
     model: Any  # TinyTransformer
     user_metadata: dict[str, Any] = field(default_factory=dict)
     created: str = field(default_factory=now_iso)
+    owner: str = field(default_factory=auth.current_user)  # the user whose request created it
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Sampler:
     spec: BaseModelSpec
     model: Any  # TinyTransformer snapshot (read-only)
     model_path: str | None = None
+    owner: str = field(default_factory=auth.current_user)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class LocalService:
         self.futures = FutureStore()
         self.scheduler = Scheduler(self.futures, workers=workers)
         self.sessions = SessionRegistry()
+        self.sessions.on_finish = self.finish_session  # an expired session's models unload
         self._lock = threading.RLock()
         self._models: dict[str, TrainingModel] = {}
         self._create_futures: dict[str, FutureState] = {}
@@ -192,7 +196,7 @@ class LocalService:
         cutoff = time.time() - self.limits.stale_session_s
         with self._lock:
             live = {tm.session_id for tm in self._models.values()}
-        for s in self.sessions.all():
+        for s in self.sessions.all(everyone=True):
             if s.session_id in live and (s.finished or s.last_heartbeat < cutoff):
                 self.finish_session(s.session_id)
 
@@ -224,14 +228,16 @@ class LocalService:
             "last_request_time": now_iso(),
             "created": tm.created,
             "session_id": tm.session_id,
+            "owner": tm.owner,
             "user_metadata": {str(k): str(v) for k, v in tm.user_metadata.items()},
         }
 
     def model(self, model_id: object) -> TrainingModel:
         with self._lock:
             tm = self._models.get(model_id) if isinstance(model_id, str) else None
-        if tm is None:
+        if tm is None or not auth.may_see(tm.owner):  # another user's model is as absent as a missing one
             raise KeyError(f"unknown model_id {model_id!r}")
+        self.sessions.touch(tm.session_id)
         return tm
 
     def unload(self, model_id: str) -> None:
@@ -538,14 +544,17 @@ class LocalService:
     def sampler(self, sampler_id: object) -> Sampler:
         with self._lock:
             s = self._samplers.get(sampler_id) if isinstance(sampler_id, str) else None
-        if s is None:
+        if s is None or not auth.may_see(s.owner):
             raise KeyError(f"unknown sampling session {sampler_id!r}")
+        if ":sample:" in s.sampler_id:
+            self.sessions.touch(s.sampler_id.split(":sample:", 1)[0])
         return s
 
     def sampler_for_request(self, sampling_session_id: object, base_model: object, model_path: object) -> Sampler:
         if sampling_session_id is not None:
             return self.sampler(sampling_session_id)
         key = f"adhoc:{model_path}" if model_path is not None else f"adhoc-base:{base_model}"
+        key = f"{key}@{auth.current_user()}"  # per user: a cached sampler must not bypass the run's owner check
         with self._lock:
             hit = self._samplers.get(key)
         if hit is not None:

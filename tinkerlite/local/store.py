@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..utils.files import atomic_write_bytes
+from . import auth
 from .scheduler import OpError
 
 __all__ = ["KIND_TO_TYPE", "LOADABLE_KINDS", "Store", "check_name", "check_run_id", "now_iso", "parse_tinker_path"]
@@ -109,16 +110,21 @@ class Store:
             self._atomic_write(path, json.dumps(record, allow_nan=False).encode())
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run record, or None if absent or owned by another user (see auth.py)."""
         try:
-            return self._read_json(self._run_dir(run_id) / "run.json")
+            rec = self._read_json(self._run_dir(run_id) / "run.json")
         except OpError:
             return None
+        return rec if rec is not None and auth.may_see(rec.get("owner")) else None
+
+    def _visible(self, run_id: str) -> bool:
+        return auth.current().admin or self.get_run(run_id) is not None
 
     def list_runs(self) -> list[dict[str, Any]]:
         out = []
         for d in sorted((self.root / "runs").iterdir()):
             rec = self._read_json(d / "run.json")
-            if rec is not None:
+            if rec is not None and auth.may_see(rec.get("owner")):
                 out.append(rec)
         out.sort(key=lambda r: str(r.get("created", "")))
         return out
@@ -164,6 +170,8 @@ class Store:
             base = self._ckpt_base(run_id, kind, name)
         except OpError:
             return None
+        if not self._visible(run_id):
+            return None
         rec = self._read_json(base.with_suffix(".json"))
         if rec is None or _expired(rec):
             return None
@@ -187,6 +195,8 @@ class Store:
         runs = [self._run_dir(run_id)] if run_id is not None else sorted((self.root / "runs").iterdir())
         out = []
         for d in runs:
+            if not self._visible(d.name):
+                continue
             for kind in KIND_TO_TYPE:
                 kd = d / kind
                 if not kd.is_dir():

@@ -33,4 +33,6 @@ def zstd_decompress(data: bytes, max_output: int) -> bytes:
         raise HTTPError(415, f"zstd request bodies need the server's zstd support: {e}") from None
     except ProtocolError as e:
         msg = str(e)
-        raise HTTPError(413 if "more than" in msg else 400, f"zstd body: {msg}") from None
+        if "more than" in msg:  # decompression stopped at the cap, which is the body limit
+            raise HTTPError(413, f"{msg} (limit max_body_bytes; raise it with --max-body-bytes)") from None
+        raise HTTPError(400, f"zstd body: {msg}") from None

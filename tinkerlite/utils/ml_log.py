@@ -81,14 +81,31 @@ def check_log_dir(log_dir: str | os.PathLike[str], behavior_if_exists: LogdirBeh
             raise SystemExit(0)
 
 
+_SECRET_NAMES = frozenset({"api_key", "apikey", "api_token", "auth_token", "access_token", "hf_token", "token"})
+REDACTED = "<redacted>"
+
+
+def _is_secret(name: str, value: Any) -> bool:
+    """Fields that hold credentials: never written to config.json, W&B or any other log."""
+    n = name.lower()
+    secret = n in _SECRET_NAMES or n.endswith(("_api_key", "_secret", "_password")) or n in ("secret", "password")
+    return secret and isinstance(value, str) and bool(value)
+
+
 def dump_config(config: Any) -> Any:
-    """A JSON-able view of a config (chz class or dataclass; nested configs, paths and enums included)."""
+    """A JSON-able view of a config (chz class or dataclass; nested configs, paths and enums included).
+
+    Credential fields (``api_key``, ``*_api_key``, ``hf_token``, ...) are written as ``"<redacted>"``.
+    """
     if is_config(config):
-        out = {name: dump_config(value) for name, value in config_fields(config).items()}
+        out = {
+            name: REDACTED if _is_secret(name, value) else dump_config(value)
+            for name, value in config_fields(config).items()
+        }
         out["__class__"] = f"{type(config).__module__}.{type(config).__qualname__}"
         return out
     if isinstance(config, dict):
-        return {str(k): dump_config(v) for k, v in config.items()}
+        return {str(k): REDACTED if _is_secret(str(k), v) else dump_config(v) for k, v in config.items()}
     if isinstance(config, (list, tuple)):
         return [dump_config(v) for v in config]
     if isinstance(config, (str, int, float, bool)) or config is None:
