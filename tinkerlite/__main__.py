@@ -19,6 +19,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "distill": ("tinkerlite.distillation.cli", "on-policy distillation (key=value config)"),
     "plot": ("tinkerlite.plotting", "write an SVG of a run's metrics.jsonl"),
     "inspect": ("tinkerlite.supervised.inspect", "show which tokens of a datum are trained"),
+    "cost": ("tinkerlite.utils.cost_report", "summarise the tokens and USD a run logged"),
 }
 
 

@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
 from ..types import AdamParams, Datum
 from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from .data_processing import assemble_training_data, compute_advantages, remove_constant_reward_groups, remove_mask
@@ -220,6 +221,28 @@ def _split(data: list[Datum], n: int) -> list[list[Datum]]:
     return out
 
 
+def rollout_usage(trajectory_groups: Sequence[TrajectoryGroup]) -> TokenUsage:
+    """The sampling the groups' rollouts were billed for: action tokens sampled, every turn's observation
+    prefilled (split by the prefix-cache hits the sampler reported)."""
+    transitions = [t for g in trajectory_groups for traj in g.trajectories_G for t in traj.transitions]
+    prompt = sum(t.ob.length for t in transitions)
+    cached = sum(int(getattr(t.ac, "prompt_cache_hit_tokens", 0) or 0) for t in transitions)
+    return TokenUsage(
+        sampled=sum(len(t.ac.tokens) for t in transitions), prefill_cached=cached, prefill_uncached=prompt - cached
+    )
+
+
+def training_usage(data_D: list[Datum]) -> TokenUsage:
+    """The tokens in the datums sent to ``forward_backward``."""
+    return TokenUsage(trained=sum(d.model_input.length for d in data_D))
+
+
+def count_discarded_rollout(cost_tracker: CostTracker | None, trajectory_group: TrajectoryGroup) -> None:
+    """Count a completed group dropped before training as discarded sampling (never part of a step)."""
+    if cost_tracker is not None:
+        cost_tracker.record_discarded_sampling(rollout_usage([trajectory_group]))
+
+
 class _Trainer:
     """State shared by the sync and async loops: clients, logger, checkpoints, one training step."""
 
@@ -238,6 +261,8 @@ class _Trainer:
         self.t_start = time.monotonic()
         self.reward_history: list[float] = []
         self.test_reward_history: list[tuple[int, float]] = []
+        self.cost_tracker: CostTracker | None = None
+        self.step_usage = TokenUsage()  # the rollouts of the batch being trained
 
     async def setup(self) -> tuple[int, int]:
         """Create or resume the training client; returns (first step to run, total steps)."""
@@ -277,6 +302,11 @@ class _Trainer:
         if dropped:
             logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, start)
         self.ckpt = CheckpointManager(self.training_client, c.log_path, c.save_every, c.ttl_seconds)
+        self.cost_tracker = CostTracker(
+            fetch_model_pricing(c.model_name),
+            cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
+            discarded=usage_from_state(resume.get("discarded_tokens") if resume is not None else None),
+        )
         self.sampling_client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
         self.sampler_step = start
         if c.kl_penalty_coef > 0:
@@ -332,7 +362,12 @@ class _Trainer:
         metrics: dict[str, Any] = {}
         metrics.update(compute_trajectory_metrics(groups, [b.logging_tags() for b in builders]))
         if c.remove_constant_reward_groups:
-            groups = remove_constant_reward_groups(groups)
+            kept = remove_constant_reward_groups(groups)
+            for g in groups:
+                if not any(g is k for k in kept):
+                    count_discarded_rollout(self.cost_tracker, g)
+            groups = kept
+        self.step_usage = rollout_usage(groups)
         advantages = compute_advantages(groups)
         data, _meta = assemble_training_data(groups, advantages, include_provenance=c.include_provenance)
         if c.kl_penalty_coef > 0 and self.kl_reference is not None and data:
@@ -381,7 +416,7 @@ class _Trainer:
         applied = step + 1
         pending = None
         if self.ckpt.should_save(applied) and applied < total:
-            pending = self.ckpt.submit_periodic(applied, {"batch": applied, "step": applied})
+            pending = self.ckpt.submit_periodic(applied, self.loop_state(applied))
             saved = await asyncio.to_thread(pending.futures["sampler"].result)
             client = await _resolved(self.training_client.create_sampling_client(saved.path))
         else:
@@ -390,6 +425,10 @@ class _Trainer:
         if c.compute_post_kl and data:
             metrics.update(await compute_post_kl(data, self.sampling_client))
         metrics.update(self.errors.get_metrics())
+        if self.cost_tracker is not None:
+            metrics.update(self.cost_tracker.record_step(self.step_usage + training_usage(data)))
+            metrics.update(self.cost_tracker.cumulative_metrics())
+        self.step_usage = TokenUsage()
         metrics.update(
             {
                 "progress/batch": step,
@@ -404,10 +443,18 @@ class _Trainer:
         if pending is not None:  # the record after the step's row: a crash between them re-runs, never skips
             await asyncio.to_thread(pending.finish)
 
+    def loop_state(self, batch: int) -> dict[str, Any]:
+        """Checkpoint ``loop_state``: the next batch plus the running token totals, for resume."""
+        state: dict[str, Any] = {"batch": batch, "step": batch}
+        if self.cost_tracker is not None:
+            state["cumulative_tokens"] = asdict(self.cost_tracker.cumulative)
+            state["discarded_tokens"] = asdict(self.cost_tracker.discarded)
+        return state
+
     async def finalize(self, total: int) -> dict[str, Any]:
         assert self.ckpt is not None
         ckpt = self.ckpt
-        rec = await asyncio.to_thread(ckpt.save_final, {"batch": total, "step": total})
+        rec = await asyncio.to_thread(ckpt.save_final, self.loop_state(total))
         return {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
 
 
@@ -447,6 +494,8 @@ def _progress(progress: ProgressLine, step: int, data: list[Datum], metrics: dic
     n_loss = sum(sum(1 for m in d.loss_fn_inputs["mask"].dense_flat() if m > 0) for d in data) if data else 0
     loss = metrics.get("loss:sum", math.nan) / n_loss if n_loss else math.nan
     extra = f"reward {metrics.get('env/all/reward/total', math.nan):.3f}"
+    if isinstance(metrics.get("cost/cumulative_usd"), float):
+        extra += f"  ~${metrics['cost/cumulative_usd']:.4f}"
     if "test/env/all/reward/total" in metrics:
         extra += f"  test/reward {metrics['test/env/all/reward/total']:.3f}"
     progress.update(step, loss, n_tokens, extra)

@@ -22,6 +22,7 @@ from ..errors import ValidationError
 from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, TrainingClientEvaluator, resolve_metrics
 from ..types import AdamParams, Datum
 from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing
 from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
@@ -202,6 +203,7 @@ def _train(
     last_finish = [time.monotonic()]
     submitted_tokens = elapsed_tokens  # tokens in every step submitted so far: what a save submitted now contains
     nll_history: list[float] = []
+    cost_tracker = CostTracker(fetch_model_pricing(config.model_name), cumulative=TokenUsage(trained=elapsed_tokens))
 
     def run_evals(step: int, which: list[Any] | None = None) -> dict[str, float]:
         metrics: dict[str, float] = {}
@@ -260,10 +262,8 @@ def _train(
             progress=min((s.step + 1) / total_steps, 1.0),
         )
         elapsed_tokens += s.num_tokens
-        for kind in ("sampled", "prefill_cached", "prefill_uncached", "trained"):
-            metrics[f"tokens/{kind}"] = s.num_tokens if kind == "trained" else 0
-        for kind in ("sampled", "prefill_cached", "prefill_uncached", "trained"):
-            metrics[f"tokens/cumulative/{kind}"] = elapsed_tokens if kind == "trained" else 0
+        # Every token goes through forward_backward: trained = num_tokens; cumulative matches elapsed_tokens.
+        metrics.update(cost_tracker.record_step(TokenUsage(trained=s.num_tokens)))
         now = time.monotonic()
         metrics["time/total"] = now - last_finish[0]  # wall time of this step in the pipeline, as the cookbook
         last_finish[0] = now
@@ -274,7 +274,9 @@ def _train(
             save.finish_or_warn()
         if progress is not None:
             test = metrics.get("test/nll")
-            progress.update(s.step, nll, s.num_tokens, f"test/nll {test:.4f}" if isinstance(test, float) else "")
+            extra = f"test/nll {test:.4f}" if isinstance(test, float) else ""
+            usd = metrics.get("cost/cumulative_usd")
+            progress.update(s.step, nll, s.num_tokens, extra + (f"  ~${usd:.4f}" if isinstance(usd, float) else ""))
 
     steps_run = 0
     done = False

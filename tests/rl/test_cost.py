@@ -1,0 +1,189 @@
+"""utils.cost_estimation against the cookbook 0.6.1's own module, and the loops' cost/ metrics end to end."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.official_env import official_source
+from tinkerlite.utils import cost_estimation
+from tinkerlite.utils.cost_estimation import (
+    CostTracker,
+    TokenCostRates,
+    TokenUsage,
+    fetch_model_pricing,
+    rates_from_pricing_entry,
+)
+from tinkerlite.utils.cost_report import main as cost_main
+from tinkerlite.utils.cost_report import summarize_run
+
+ENTRIES = [
+    {"tinker_id": "Qwen/Qwen3-8B", "prefill": "$0.13", "cached_prefill": "$0.026", "sample": "$0.40", "train": "$0.40"},
+    {"tinker_id": "Qwen/Qwen3-8B:peft:131072", "prefill": "$1,000.5", "cached_prefill": "0.2", "sample": "$3",
+     "train": "$4"},
+    {"tinker_id": "x/incomplete", "prefill": "$1", "cached_prefill": "$1", "sample": "n/a", "train": "$1"},
+    {"tinker_id": "x/missing", "prefill": "$1", "sample": "$1", "train": "$1"},
+]
+
+
+def _official_module() -> types.ModuleType:
+    """The cookbook's cost_estimation.py, executed as is (its only import of the package is __version__)."""
+    path = official_source("cookbook") / "tinker_cookbook" / "utils" / "cost_estimation.py"
+    text = path.read_text().replace("from tinker_cookbook import __version__", '__version__ = "0.6.1"')
+    assert "tinker_cookbook" not in text.replace("tinker_cookbook.utils.cost_estimation", "")
+    name = "official_cost_estimation"
+    if name not in sys.modules:
+        mod = types.ModuleType(name)
+        sys.modules[name] = mod  # dataclasses resolve annotations through sys.modules
+        exec(compile(text, str(path), "exec"), mod.__dict__)
+    return sys.modules[name]
+
+
+def _usage(mod: Any, u: TokenUsage) -> Any:
+    return mod.TokenUsage(sampled=u.sampled, prefill_cached=u.prefill_cached, prefill_uncached=u.prefill_uncached,
+                          trained=u.trained)
+
+
+def test_rates_and_estimates_match_the_cookbook() -> None:
+    off = _official_module()
+    for entry in ENTRIES:
+        ours, theirs = rates_from_pricing_entry(entry), off.rates_from_pricing_entry(entry)
+        assert (ours is None) == (theirs is None), entry
+        if ours is not None:
+            assert vars(ours) == vars(theirs)
+    rng = random.Random(0)
+    for _ in range(50):
+        rates = TokenCostRates(*(rng.uniform(0, 20) for _ in range(4)))
+        u = TokenUsage(*(rng.randrange(0, 10**7) for _ in range(4)))
+        assert rates.estimate_usd(u) == off.TokenCostRates(*vars(rates).values()).estimate_usd(_usage(off, u))
+
+
+def test_tracker_metrics_match_the_cookbook_step_by_step() -> None:
+    off = _official_module()
+    rates = TokenCostRates(2.0, 0.4, 4.0, 6.0)
+    ours = CostTracker(rates, cumulative=TokenUsage(trained=7))
+    theirs = off.CostTracker(off.TokenCostRates(2.0, 0.4, 4.0, 6.0), cumulative=off.TokenUsage(trained=7))
+    rng = random.Random(1)
+    for i in range(30):
+        u = TokenUsage(*(rng.randrange(0, 5000) for _ in range(4)))
+        op = ("record_step", "extend_step", "record_discarded_sampling")[i % 3]
+        a, b = getattr(ours, op)(u), getattr(theirs, op)(_usage(off, u))
+        assert a == b
+        assert ours.cumulative_metrics() == theirs.cumulative_metrics()
+    assert CostTracker().record_step(TokenUsage(trained=3)) == off.CostTracker().record_step(off.TokenUsage(trained=3))
+
+
+@pytest.fixture
+def fresh_pricing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setattr(cost_estimation, "_pricing_fetched", False)
+    monkeypatch.setattr(cost_estimation, "_pricing_entries", None)
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps(ENTRIES))
+    monkeypatch.setenv("TINKERLITE_PRICING_URL", str(path))
+    return path
+
+
+def test_fetch_reads_the_pricing_once_and_matches_exact_ids(
+    fresh_pricing: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rates = fetch_model_pricing("Qwen/Qwen3-8B")
+    assert rates == TokenCostRates(0.13, 0.026, 0.40, 0.40)
+    assert fetch_model_pricing("Qwen/Qwen3-8B:peft:131072") == TokenCostRates(1000.5, 0.2, 3.0, 4.0)
+    fresh_pricing.unlink()  # kept in memory: no second read
+    with caplog.at_level(logging.WARNING, logger=cost_estimation.__name__):
+        assert fetch_model_pricing("x/incomplete") is None
+        assert fetch_model_pricing("Qwen/Qwen3-4B") is None
+    assert "incomplete" in caplog.text and "not listed" in caplog.text
+
+
+def test_a_failed_fetch_means_token_counts_only(
+    fresh_pricing: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TINKERLITE_PRICING_URL", str(fresh_pricing.parent / "absent.json"))
+    with caplog.at_level(logging.WARNING, logger=cost_estimation.__name__):
+        assert fetch_model_pricing("Qwen/Qwen3-8B") is None
+    assert "Could not fetch model pricing" in caplog.text
+    fresh_pricing.rename(fresh_pricing.parent / "absent.json")
+    assert fetch_model_pricing("Qwen/Qwen3-8B") is None  # not retried in this process
+
+
+def test_local_models_are_never_priced(fresh_pricing: Path) -> None:
+    assert fetch_model_pricing("tinkerlite/tiny-chat") is None
+    assert cost_estimation._pricing_fetched is False
+
+
+RATES = TokenCostRates(2.0, 0.4, 4.0, 6.0)
+
+
+def test_rl_loop_logs_cost_resumes_totals_and_cli_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("numpy")
+    import tinkerlite.local
+    import tinkerlite.rl.train as rl_train
+    from tinkerlite.checkpoint_utils import load_checkpoints_file
+    from tinkerlite.rl.envs.digits import DigitsDatasetBuilder
+
+    monkeypatch.setattr(rl_train, "fetch_model_pricing", lambda name: RATES)
+    log = tmp_path / "run"
+
+    def config(n_batches: int, url: str) -> rl_train.Config:
+        return rl_train.Config(
+            log_path=str(log), model_name="tinkerlite/tiny-chat", recipe_name="rl",
+            dataset_builder=DigitsDatasetBuilder(batch_size=2, group_size=2, n_batches=n_batches),
+            learning_rate=1e-2, max_tokens=4, lora_rank=4, base_url=url, api_key="tml-local",
+            eval_every=0, save_every=1, show_progress=False, max_steps=n_batches,
+        )
+
+    with tinkerlite.local.serve(api_key="tml-local", state_dir=str(tmp_path / "server")) as url:
+        rl_train.run(config(2, url))
+        rl_train.run(config(3, url))  # resumes from step 2
+    rows = [json.loads(line) for line in (log / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "tokens/trained" in r]
+    assert [r["step"] for r in steps] == [0, 1, 2]
+    total = TokenUsage()
+    for r in steps:
+        u = TokenUsage(*(int(r[f"tokens/{k}"]) for k in ("sampled", "prefill_cached", "prefill_uncached", "trained")))
+        assert u.sampled > 0 and u.prefill_uncached > 0 and u.trained >= u.sampled
+        assert r["cost/step_usd"] == pytest.approx(RATES.estimate_usd(u))
+        total += u
+        discarded = TokenUsage(*(int(r[f"tokens/discarded/{k}"]) for k in ("sampled", "prefill_cached",
+                                                                             "prefill_uncached", "trained")))
+        assert r["tokens/cumulative/sampled"] == total.sampled + discarded.sampled  # across the resume too
+        assert r["tokens/cumulative/trained"] == total.trained
+        assert r["cost/cumulative_usd"] == pytest.approx(RATES.estimate_usd(total + discarded))
+    records = load_checkpoints_file(str(log))
+    assert records[-1].get("cumulative_tokens")["trained"] == total.trained
+
+    assert cost_main([str(log)]) == 0
+    out = capsys.readouterr().out
+    assert f"trained {total.trained:,}" in out and "steps:  3" in out and "(logged by the run)" in out
+    assert summarize_run(log).logged_usd == pytest.approx(steps[-1]["cost/cumulative_usd"])
+
+
+def test_cost_cli_estimates_from_pricing_and_names_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "sl"
+    log.mkdir()
+    (log / "config.json").write_text(json.dumps({"model_name": "Qwen/Qwen3-8B"}))
+    rows = [{"step": i, "tokens/cumulative/trained": 1_000_000 * (i + 1), "tokens/cumulative/sampled": 0}
+            for i in range(2)]
+    (log / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pricing = tmp_path / "models.json"
+    pricing.write_text(json.dumps(ENTRIES))
+    assert cost_main([str(log)]) == 0
+    assert "no USD estimate" in capsys.readouterr().out
+    assert cost_main([str(log), "--pricing", str(pricing)]) == 0
+    assert "$0.8000 (estimated from --pricing)" in capsys.readouterr().out  # 2M trained at $0.40/M
+    assert cost_main([str(log), "--pricing", str(pricing), "--model", "x/incomplete"]) == 2
+    assert "x/incomplete" in capsys.readouterr().err
+    assert cost_main([str(tmp_path / "nope")]) == 2
+    assert "metrics.jsonl not found" in capsys.readouterr().err
