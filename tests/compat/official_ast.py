@@ -230,6 +230,11 @@ class OfficialPackage:
                 n = stmt.target.id
                 if n.startswith("_") or n == "model_config" or "ClassVar" in ast.unparse(stmt.annotation):
                     continue
+                if isinstance(stmt.value, ast.Call) and any(
+                    k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False
+                    for k in stmt.value.keywords
+                ):
+                    continue  # ``field(init=False)``: not a constructor argument
                 out.pop(n, None)
                 out[n] = Param(n, "FIELD", _field_default(stmt.value))
         return out
