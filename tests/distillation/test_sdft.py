@@ -16,6 +16,7 @@ from tinkerlite.completers import StopCondition
 from tinkerlite.distillation import sdft
 from tinkerlite.rl.types import Action, ActionExtra, Env, EnvGroupBuilder, Observation, StepResult
 from tinkerlite.types import Datum, ModelInput, TensorData
+from tinkerlite.utils.config import replace as dataclass_replace
 
 
 def _rl_datum(tokens: list[int], mask: list[float], logprobs: list[float]) -> Datum:
@@ -155,7 +156,9 @@ class _QuestionGroup(EnvGroupBuilder):
 
 
 @pytest.mark.parametrize(("topk", "reverse"), [(4, False), (4, True), (0, False)])
-def test_each_mode_trains_against_the_local_server(tmp_path: Path, topk: int, reverse: bool) -> None:
+def test_each_mode_trains_against_the_local_server(
+    tmp_path: Path, topk: int, reverse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
     import tinkerlite
     import tinkerlite.local
@@ -182,10 +185,9 @@ def test_each_mode_trains_against_the_local_server(tmp_path: Path, topk: int, re
         loss_fn="importance_sampling",
         eval_every=0,
     )
+    monkeypatch.setenv("TINKER_API_KEY", "tml-local")
     with tinkerlite.local.serve(long_poll_s=5.0, api_key="tml-local") as url:
-        sc = tinkerlite.ServiceClient(base_url=url, api_key="tml-local")
-        out = asyncio.run(sdft.main(cfg, provider, service_client=sc))
-        sc.close()
+        out = asyncio.run(sdft.main(dataclass_replace(cfg, base_url=url), provider))
     assert len(out["metrics"]) == 2 and out["final_checkpoint"] is not None
     m = out["metrics"][0]
     key = "sdft/mean_advantage" if topk == 0 else "sdft/topk"

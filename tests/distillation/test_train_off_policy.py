@@ -42,7 +42,7 @@ def test_config_errors() -> None:
         asyncio.run(main(Config(learning_rate=1e-3, dataset_configs=[], model_name="m", recipe_name="r", log_path="x")))
 
 
-def test_student_moves_to_a_trained_teacher(tmp_path: Path) -> None:
+def test_student_moves_to_a_trained_teacher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
     import tinkerlite
     import tinkerlite.local
@@ -56,6 +56,7 @@ def test_student_moves_to_a_trained_teacher(tmp_path: Path) -> None:
     convo = [{"role": "user", "content": "What color is snow?"}, {"role": "assistant", "content": "Snow is white."}]
     data = tmp_path / "sft.jsonl"
     data.write_text("".join(json.dumps({"messages": convo}) + "\n" for _ in range(16)))
+    monkeypatch.setenv("TINKER_API_KEY", "tml-local")
     with tinkerlite.local.serve(long_poll_s=5.0, api_key="tml-local") as url:
         sc = tinkerlite.ServiceClient(base_url=url, api_key="tml-local")
         teacher = sc.create_lora_training_client(model, rank=8).result()
@@ -84,8 +85,9 @@ def test_student_moves_to_a_trained_teacher(tmp_path: Path) -> None:
             max_steps=6,
             save_every=3,
             lora_rank=8,
+            base_url=url,
         )
-        out = asyncio.run(main(cfg, service_client=sc))
+        out = asyncio.run(main(cfg))
         sc.close()
     losses = out["losses"]
     assert len(losses) == 6 and losses[-1] < 0.8 * losses[0], losses

@@ -380,9 +380,7 @@ class Config:
     span_chart_every: int = 0
 
 
-async def main(
-    cfg: Config, sdft_dataset: SDFTBatchProvider, test_dataset: Any | None = None, *, service_client: Any | None = None
-) -> dict[str, Any]:
+async def main(cfg: Config, sdft_dataset: SDFTBatchProvider, test_dataset: Any | None = None) -> dict[str, Any]:
     """Train with SDFT; returns ``{"metrics": [per-step metrics], "final_checkpoint": record or None}``."""
     if cfg.reverse and cfg.topk == 0:
         raise ValueError(
@@ -400,21 +398,18 @@ async def main(
         from ..utils import trace
 
         trace.trace_init(output_file=str(Path(cfg.log_path) / "trace_events.jsonl"))
-    owns = service_client is None
-    if service_client is None:
-        from ..client.service_client import ServiceClient
+    from ..client.service_client import ServiceClient
 
-        service_client = ServiceClient(
-            base_url=cfg.base_url,
-            user_metadata=recipe_user_metadata(cfg.recipe_name),
-            display_name=resolve_session_display_name(session_name=cfg.session_name, wandb_name=cfg.wandb_name),
-        )
+    service_client = ServiceClient(
+        base_url=cfg.base_url,
+        user_metadata=recipe_user_metadata(cfg.recipe_name),
+        display_name=resolve_session_display_name(session_name=cfg.session_name, wandb_name=cfg.wandb_name),
+    )
     try:
         return await _train(cfg, sdft_dataset, test_dataset, service_client, ml)
     finally:
         ml.close()
-        if owns:
-            service_client.close()
+        service_client.close()
 
 
 async def _train(

@@ -149,7 +149,7 @@ class _CompositeSupervisedDataset:
         return self._length
 
 
-async def main(config: Config, *, service_client: Any | None = None) -> dict[str, Any]:
+async def main(config: Config) -> dict[str, Any]:
     """Train; returns ``{"losses": [...], "final_checkpoint": record or None}``."""
     if not config.dataset_configs:
         raise ConfigurationError("At least one dataset_config is required")
@@ -162,21 +162,18 @@ async def main(config: Config, *, service_client: Any | None = None) -> dict[str
         from ..utils import trace
 
         trace.trace_init(output_file=str(Path(config.log_path) / "trace_events.jsonl"))
-    owns = service_client is None
-    if service_client is None:
-        from ..client.service_client import ServiceClient
+    from ..client.service_client import ServiceClient
 
-        service_client = ServiceClient(
-            base_url=config.base_url,
-            user_metadata=recipe_user_metadata(config.recipe_name),
-            display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
-        )
+    service_client = ServiceClient(
+        base_url=config.base_url,
+        user_metadata=recipe_user_metadata(config.recipe_name),
+        display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
+    )
     try:
         return await _train(config, service_client, ml)
     finally:
         ml.close()
-        if owns:
-            service_client.close()
+        service_client.close()
 
 
 async def _train(config: Config, service_client: Any, ml: Any) -> dict[str, Any]:
