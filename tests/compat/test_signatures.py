@@ -14,7 +14,10 @@ import pytest
 from tests.compat.sigdiff import Report, cookbook_report, sdk_report
 from tests.official_env import official_source
 
-_NUMPY_FREE = "tinkerlite is numpy-free: list/array-backed fields replace the SDK's numpy-backed ``*_np`` fields"
+_NUMPY_FREE = (
+    "tinkerlite is numpy-free: list-backed fields replace the SDK's numpy-backed ``*_np`` constructor fields "
+    "(readable as numpy-array properties of the same names when numpy is installed)"
+)
 
 DELIBERATE: dict[str, str] = {
     # ---- SDK 0.38 ---------------------------------------------------------------------------------------

@@ -218,3 +218,13 @@ def test_pydantic_methods_user_code_calls() -> None:
     assert T.ModelInput.model_validate(mi.model_dump(mode="json")) == mi
     assert T.DimuonParams(learning_rate=0.1).model_copy(update={"beta1": 0.5}).beta1 == 0.5
     assert T.AdamParams().model_dump()["beta2"] == 0.95
+
+
+def test_numpy_views_of_sample_results() -> None:
+    np = pytest.importorskip("numpy")
+    seq = T.SampledSequence(stop_reason="stop", tokens=[5, 6], logprobs=[-0.5, -0.25])
+    assert seq.tokens_np.dtype == np.int32 and seq.tokens_np.tolist() == [5, 6]
+    assert seq.logprobs_np.dtype == np.float32 and seq.logprobs_np.tolist() == [-0.5, -0.25]
+    assert T.SampledSequence(stop_reason="length", tokens=[1]).logprobs_np is None
+    resp = T.SampleResponse(sequences=[seq], prompt_logprobs=[None, -1.0])
+    assert np.isnan(resp.prompt_logprobs_np[0]) and resp.prompt_logprobs_np[1] == -1.0

@@ -7,6 +7,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._optional import require
 from ..errors import ValidationError
 from ._record import PydanticCompat
 from .tensor_data import TensorData
@@ -140,6 +141,20 @@ class SampledSequence:
     topk_logprobs: TopkRows | None = None
     sequence_id: str | None = None
 
+    @property
+    def tokens_np(self) -> Any:
+        """The tokens as the SDK's 1-D int32 numpy array (needs numpy: the ``fast`` extra)."""
+        np = require("numpy", "SampledSequence.tokens_np")
+        return np.asarray(self.tokens, dtype=np.int32)
+
+    @property
+    def logprobs_np(self) -> Any:
+        """The log-probs as the SDK's 1-D float32 numpy array, or None when not returned."""
+        if self.logprobs is None:
+            return None
+        np = require("numpy", "SampledSequence.logprobs_np")
+        return np.asarray(self.logprobs, dtype=np.float32)
+
     def __repr__(self) -> str:
         head = self.tokens[:8]
         more = f", ... ({len(self.tokens)} tokens)" if len(self.tokens) > 8 else ""
@@ -156,6 +171,14 @@ class SampleResponse(PydanticCompat):
     target_prompt_logprobs: TensorData | None = None
     prompt_alt_tokens: PromptAltTokens | None = None
     type: str = "sample"
+
+    @property
+    def prompt_logprobs_np(self) -> Any:
+        """Prompt log-probs as the SDK's float32 numpy array (NaN where unscored), or None."""
+        if self.prompt_logprobs is None:
+            return None
+        np = require("numpy", "SampleResponse.prompt_logprobs_np")
+        return np.asarray([math.nan if v is None else v for v in self.prompt_logprobs], dtype=np.float32)
 
     def to_json(self) -> dict[str, Any]:
         """The legacy JSON form (§5.7); NaN never appears, unscored positions are null."""
