@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,8 +30,13 @@ class _EchoEnv(Env):
     async def step(self, action: Action, *, extra: ActionExtra | None = None) -> StepResult:
         if self.target == 99:
             raise RuntimeError("env broke")
-        return StepResult(reward=float(action == [self.target]), episode_done=True,
-                          next_observation=ModelInput.empty(), next_stop_condition=[0], metrics={"hit": 1.0})
+        return StepResult(
+            reward=float(action == [self.target]),
+            episode_done=True,
+            next_observation=ModelInput.empty(),
+            next_stop_condition=[0],
+            metrics={"hit": 1.0},
+        )
 
 
 class _Group(EnvGroupBuilder):
@@ -101,3 +108,38 @@ def test_stream_minibatch_config() -> None:
         StreamMinibatchConfig(groups_per_batch=8, num_minibatches=0)
     with pytest.raises(TypeError):
         StreamMinibatchConfig(groups_per_batch=8)  # type: ignore[call-arg]
+
+
+def test_rl_test_set_evaluator_exports_rollout_summaries(tmp_path: Path) -> None:
+    from tinkerlite.rl.rollout_logging import (
+        RolloutSummaryExportConfig,
+        rollout_summaries_jsonl_path,
+        serialize_rollout_summaries,
+        write_rollout_summaries_jsonl,
+    )
+
+    class Store:
+        def __init__(self) -> None:
+            self.calls: list[tuple[int, list[dict[str, Any]], str]] = []
+
+        def write_rollouts(self, iteration: int, records: list[dict[str, Any]], base_name: str = "train") -> None:
+            self.calls.append((iteration, records, base_name))
+
+    store = Store()
+    ev = RLTestSetEvaluator(_Dataset([[1, 5]]), max_tokens=8)
+    export = RolloutSummaryExportConfig(split="test", iteration=3, base_name="eval_x", sampling_client_step=7)
+    asyncio.run(ev.eval_token_completer(_policy, rollout_summary_export=export, store=store))
+    ((iteration, records, base),) = store.calls
+    assert (iteration, base, len(records)) == (3, "eval_x", 4)
+    r = records[0]
+    assert r["schema_version"] == 1 and r["split"] == "test" and r["sampling_client_step"] == 7
+    assert r["tags"] == ["odd"] and r["total_reward"] == 1.0 and r["steps"][0]["ac_len"] == 1
+    assert [x["total_reward"] for x in records] == [1.0, 1.0, 0.0, 0.0]
+    path = rollout_summaries_jsonl_path(tmp_path, "train")
+    assert path.name == "train_rollout_summaries.jsonl"
+    with pytest.warns(DeprecationWarning):
+        write_rollout_summaries_jsonl(path, split="s", iteration=0, trajectory_groups_P=[], taglist_P=[])
+    assert (
+        path.read_text() == ""
+        and serialize_rollout_summaries(split="s", iteration=0, trajectory_groups_P=[], taglist_P=[]) == []
+    )

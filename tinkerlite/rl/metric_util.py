@@ -128,8 +128,15 @@ class RLTestSetEvaluator(SamplingClientEvaluator):
         self.strategy = strategy
         self.last_result: Any | None = None
 
-    async def eval_token_completer(self, policy: Any) -> dict[str, float]:
-        """Evaluate with any ``TokenCompleter`` (``policy(model_input, stop) -> TokensWithLogprobs``)."""
+    async def eval_token_completer(
+        self, policy: Any, *, rollout_summary_export: Any | None = None, store: Any | None = None
+    ) -> dict[str, float]:
+        """Evaluate with any ``TokenCompleter`` (``policy(model_input, stop) -> TokensWithLogprobs``).
+
+        With ``rollout_summary_export`` (a :class:`~tinkerlite.rl.rollout_logging.RolloutSummaryExportConfig`)
+        and a ``store`` (anything with ``write_rollouts(iteration, records, base_name=)``), the per-trajectory
+        summaries are written there too.
+        """
         from .rollouts import RolloutErrorCounter, gather_group_rollouts
 
         drop = self.strategy is not None and bool(getattr(self.strategy, "catches_group_errors", False))
@@ -137,18 +144,35 @@ class RLTestSetEvaluator(SamplingClientEvaluator):
         results = await gather_group_rollouts(
             self.env_group_builders_P, policy, error_policy="drop" if drop else "fail_fast", counter=counter
         )
-        return self._collect(results, counter)
+        return self._collect(results, counter, rollout_summary_export, store)
 
-    async def __call__(self, sampling_client: Any) -> dict[str, float]:
+    async def __call__(
+        self, sampling_client: Any, *, rollout_summary_export: Any | None = None, store: Any | None = None
+    ) -> dict[str, float]:
         from ..completers import TinkerTokenCompleter
 
-        return await self.eval_token_completer(TinkerTokenCompleter(sampling_client, max_tokens=self.max_tokens))
+        policy = TinkerTokenCompleter(sampling_client, max_tokens=self.max_tokens)
+        return await self.eval_token_completer(policy, rollout_summary_export=rollout_summary_export, store=store)
 
-    def _collect(self, results: Sequence[TrajectoryGroup | None], counter: Any) -> dict[str, float]:
+    def _collect(
+        self, results: Sequence[TrajectoryGroup | None], counter: Any, export: Any | None, store: Any | None
+    ) -> dict[str, float]:
         from ..eval.benchmarks._types import BenchmarkResult
 
         kept = [(b, r) for b, r in zip(self.env_group_builders_P, results, strict=True) if r is not None]
         groups = [r for _, r in kept]
+        if export is not None and store is not None:
+            from .rollout_logging import serialize_rollout_summaries
+
+            step = export.sampling_client_step
+            records = serialize_rollout_summaries(
+                split=export.split,
+                iteration=export.iteration,
+                trajectory_groups_P=groups,
+                taglist_P=[b.logging_tags() for b, _ in kept],
+                sampling_client_steps_P=[step] * len(groups) if step is not None else None,
+            )
+            store.write_rollouts(export.iteration, records, base_name=export.base_name)
         metrics = compute_trajectory_metrics(groups, [b.logging_tags() for b, _ in kept]) if groups else {}
         metrics.update(counter.get_metrics())
         correct = sum(1 for g in groups if any(r > 0 for r in g.get_total_rewards()))
