@@ -2,8 +2,9 @@
 
 For 10,000 deterministic two-turn conversations (user then assistant, no system message, lengths from one
 word to a few hundred, ASCII/accented/decomposed/CJK/emoji/code/whitespace text) this builds
-``build_supervised_example(messages)`` (the default ``LAST_ASSISTANT_MESSAGE``) with the ``qwen3`` renderer on
-the Qwen3 tokenizer and the ``llama3`` renderer on the Llama 3 tokenizer:
+``build_supervised_example(messages)`` (the default ``LAST_ASSISTANT_MESSAGE``) for each case of CASES: the
+``qwen3`` and ``llama3`` renderers on their real tokenizers, and one renderer per newer family (Qwen3.5,
+Qwen3.8, Kimi K2.5, Nemotron 3, DeepSeek V4.1, GLM-5.3) on the stand-in tokenizers its goldens use:
 
 * tinkerlite, HF ``tokenizers`` backend (the ``hf`` extra);
 * tinkerlite, pure-Python backend (``TINKERLITE_TOKENIZER_BACKEND=pure``);
@@ -24,7 +25,8 @@ each round, every side does one pass per family, in a rotating order, so they al
 best round of each is reported. Run::
 
     python -m tests.testdata                 # once: the pinned tokenizer data
-    python bench/bench_renderers.py [--n 10000] [--repeats 3] [--no-pure] [--cookbook-python PY] [--json OUT]
+    python bench/bench_renderers.py [--n 10000] [--repeats 3] [--no-pure] [--cases qwen3,glm5_3]
+                                    [--cookbook-python PY] [--json OUT]
 
 ``--cookbook-python`` (or ``$TINKERLITE_COOKBOOK_PYTHON``) reuses an existing venv instead of creating one;
 its ``tokenizers`` version is checked against this environment's either way.
@@ -51,10 +53,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (family in tests/testdata, renderer name, bos, eos) -- bos/eos as the golden generator passes them.
-CASES: list[tuple[str, str, str | None, str]] = [
-    ("qwen3", "qwen3", None, "<|im_end|>"),
-    ("llama3", "llama3", "<|begin_of_text|>", "<|eot_id|>"),
+# (case, tokenizer family in tests/testdata or a renderer stand-in, renderer name, bos, eos) -- bos/eos as
+# the golden generator passes them. Families without a pinned real tokenizer use the goldens' stand-ins.
+CASES: list[tuple[str, str, str, str | None, str]] = [
+    ("qwen3", "qwen3", "qwen3", None, "<|im_end|>"),
+    ("llama3", "llama3", "llama3", "<|begin_of_text|>", "<|eot_id|>"),
+    ("qwen3_5", "qwen3", "qwen3_5", None, "<|im_end|>"),
+    ("qwen3_8", "qwen3", "qwen3_8_xhigh_reasoning", None, "<|im_end|>"),
+    ("kimi_k25", "kimi_k2", "kimi_k25", "[BOS]", "[EOS]"),
+    ("nemotron3", "qwen3", "nemotron3", None, "<|im_end|>"),
+    ("deepseekv4_1", "deepseek_v3_1", "deepseekv4_1", "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
+    ("glm5_3", "glm5_3_standin", "glm5_3_max_reasoning", None, "<|endoftext|>"),
 ]
 COOKBOOK_REQUIREMENTS = ["torch==2.13.0", "tinker==0.38.0", "transformers", "pillow"]
 COOKBOOK_SPEC = "tinker-cookbook==0.6.1"
@@ -194,14 +203,14 @@ def timed_pass(
 
 def _tinkerlite_makers(backend: str) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from tests.testdata import tokenizer_dir
+    from tests.renderers.tokenizers_for_tests import family_dir as tokenizer_dir
     from tinkerlite.renderers import TrainOnWhat, get_renderer
     from tinkerlite.tokenizers import load_tokenizer
     from tinkerlite.tokenizers.loader import clear_cache
 
     mode = TrainOnWhat.LAST_ASSISTANT_MESSAGE
     makers: dict[str, Any] = {}
-    for family, renderer_name, _, _ in CASES:
+    for case, family, renderer_name, _, _ in _selected_cases():
         family_dir = tokenizer_dir(family)
 
         def make(directory: Path = family_dir, name: str = renderer_name) -> Any:
@@ -209,7 +218,7 @@ def _tinkerlite_makers(backend: str) -> dict[str, Any]:
             renderer = get_renderer(name, load_tokenizer(directory, backend=backend))
             return lambda conv: renderer.build_supervised_example(conv, mode)
 
-        makers[family] = make
+        makers[case] = make
     return makers
 
 
@@ -227,7 +236,7 @@ def _cookbook_makers(spec: dict[str, Any]) -> dict[str, Any]:
     torch.set_num_threads(1)
     mode = TrainOnWhat.LAST_ASSISTANT_MESSAGE
     makers: dict[str, Any] = {}
-    for family, renderer_name, bos, eos in CASES:
+    for case, family, renderer_name, bos, eos in _selected_cases():
 
         def make(path: str = spec["tokenizer_files"][family], fam: str = family, name: str = renderer_name,
                  bos: Any = bos, eos: Any = eos) -> Any:  # fmt: skip
@@ -236,8 +245,14 @@ def _cookbook_makers(spec: dict[str, Any]) -> dict[str, Any]:
             renderer = get_renderer(name, tok, model_name=fam)
             return lambda conv: renderer.build_supervised_example(conv, train_on_what=mode)
 
-        makers[family] = make
+        makers[case] = make
     return makers
+
+
+def _selected_cases() -> list[tuple[str, str, str, str | None, str]]:
+    """CASES, or those named in ``$BENCH_RENDERER_CASES`` (comma-separated; set by ``--cases``)."""
+    wanted = os.environ.get("BENCH_RENDERER_CASES")
+    return [c for c in CASES if not wanted or c[0] in wanted.split(",")]
 
 
 def _to_lists(out: Any) -> tuple[list[int], list[float]]:
@@ -372,18 +387,25 @@ def main() -> None:
         default=None,
         help="also time tinkerlite (hf) from another checkout holding this script, e.g. `git archive HEAD` unpacked",
     )
+    ap.add_argument("--cases", default=None, help=f"comma-separated subset of {','.join(c[0] for c in CASES)}")
     ap.add_argument("--worker", choices=["cookbook", "hf", "pure"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args.worker)
         return
 
+    if args.cases:
+        os.environ["BENCH_RENDERER_CASES"] = args.cases  # the workers inherit it
     sys.path.insert(0, str(ROOT))
-    from tests.testdata import tokenizer_json
+    from tests.renderers.tokenizers_for_tests import family_dir
 
     here_version = _tokenizers_version()
     py = cookbook_python(args.cookbook_python)
-    spec = {"n": args.n, "seed": args.seed, "tokenizer_files": {f: str(tokenizer_json(f)) for f, _, _, _ in CASES}}
+    spec = {
+        "n": args.n,
+        "seed": args.seed,
+        "tokenizer_files": {f: str(family_dir(f) / "tokenizer.json") for _, f, _, _, _ in CASES},
+    }
     me = str(Path(__file__).resolve())
     print(f"{args.n} conversations; tokenizers {here_version} on both sides; cookbook venv {py}", flush=True)
     t_start = time.perf_counter()
@@ -407,20 +429,20 @@ def main() -> None:
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     pure_rounds = args.repeats if args.pure_repeats is None else args.pure_repeats
     for rnd in range(args.repeats):
-        for family, _, _, _ in CASES:
+        for family, _, _, _, _ in _selected_cases():
             order = workers[rnd % len(workers) :] + workers[: rnd % len(workers)]
             for w in order:
                 if w.name == "tinkerlite pure" and rnd >= pure_rounds:
                     continue
                 res = w.run_pass(family)
                 results.setdefault((w.name, family), []).append(res)
-                print(f"  round {rnd + 1} {family:7} {w.name:16} {res['cpu_s']:7.2f} CPU s", flush=True)
+                print(f"  round {rnd + 1} {family:12} {w.name:16} {res['cpu_s']:7.2f} CPU s", flush=True)
     for w in workers:
         w.close()
     elapsed = time.perf_counter() - t_start
 
     rows: list[dict[str, Any]] = []
-    for family, renderer_name, _, _ in CASES:
+    for family, _, renderer_name, _, _ in _selected_cases():
         ref = results[(workers[0].name, family)][0]
         for w in workers:
             passes = results[(w.name, family)]
@@ -443,14 +465,14 @@ def main() -> None:
             )
     print(f"\nall outputs identical to the cookbook's ({args.n} conversations per family, every token and weight)\n")
     header = (
-        f"{'family':8} {'side':16} {'tokens':>9} {'best CPU s':>10} {'conv/s':>8} {'tokens/s':>10} {'vs cookbook':>11}"
+        f"{'case':12} {'side':16} {'tokens':>9} {'best CPU s':>10} {'conv/s':>8} {'tokens/s':>10} {'vs cookbook':>11}"
     )
     print(header)
     for row in rows:
         base = next(r for r in rows if r["family"] == row["family"] and r["side"] == workers[0].name)
         row["ratio_vs_cookbook"] = row["conv_per_s"] / base["conv_per_s"]
         print(
-            f"{row['family']:8} {row['side']:16} {row['tokens']:>9} {row['cpu_s']:>10.2f} {row['conv_per_s']:>8.0f} "
+            f"{row['family']:12} {row['side']:16} {row['tokens']:>9} {row['cpu_s']:>10.2f} {row['conv_per_s']:>8.0f} "
             f"{row['tokens_per_s']:>10.0f} {row['ratio_vs_cookbook']:>10.2f}x"
         )
     print(f"\n(best of {args.repeats} interleaved rounds; bench wall time {elapsed:.0f} s; target: tinkerlite >= 1.5x)")
