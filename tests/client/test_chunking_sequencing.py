@@ -178,20 +178,25 @@ def test_turn_gate_range_lets_chunks_go_together() -> None:
     assert log[-1] == "optim" and sorted(log[:3]) == ["in0", "in1", "in2"]
 
 
-def test_turn_gate_poisons_after_failure() -> None:
+def test_turn_gate_a_failed_submission_fails_that_call_only() -> None:
+    # SDK 0.38: a failed submission passes the turn on; only poison() (custom-loss ids that will never
+    # be sent) makes later turns raise.
     async def main() -> None:
         gate = TurnGate()
+        ran: list[int] = []
 
         async def fail() -> None:
             async with gate.turn(0):
                 raise RuntimeError("submission failed")
 
-        async def later() -> None:
-            async with gate.turn(1):
-                pass
+        async def later(i: int) -> None:
+            async with gate.turn(i):
+                ran.append(i)
 
-        results = await asyncio.gather(fail(), later(), return_exceptions=True)
-        assert isinstance(results[0], RuntimeError)
-        assert isinstance(results[1], PoisonedError)
+        results = await asyncio.gather(fail(), later(1), later(2), return_exceptions=True)
+        assert isinstance(results[0], RuntimeError) and results[1:] == [None, None] and ran == [1, 2]
+        gate.poison(RuntimeError("custom loss failed"))
+        with pytest.raises(PoisonedError):
+            await later(3)
 
     asyncio.run(main())

@@ -117,9 +117,38 @@ def test_row_408_immediate_and_resets_bad_request_budget() -> None:
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 599])
-def test_row_5xx_immediate(status: int) -> None:
-    a = poll().on_response(status, {}, b"", 0)
-    assert isinstance(a, Repoll) and a.delay == 0
+def test_row_5xx_backs_off(status: int) -> None:
+    # The SDK re-polls a 5xx at once (a hot loop on 503 forever); tinkerlite backs off min(0.5·2ⁿ, 30).
+    p = poll()
+    delays = [p.on_response(status, {}, b"", 0).delay for _ in range(8)]  # type: ignore[union-attr]
+    assert delays == [0.5, 1, 2, 4, 8, 16, 30, 30]
+
+
+def test_5xx_and_transport_errors_raise_one_flat_error_past_the_budget() -> None:
+    p = poll()
+    p.budget_s = 10.0
+    p.url = "http://127.0.0.1:9"
+    now = 0.0
+    while True:
+        a = p.on_response(503, {}, b"", now) if now < 5 else p.on_transport_error(APIConnectionError(None), now)
+        if isinstance(a, Raise):
+            break
+        assert isinstance(a, Repoll) and now + a.delay <= 10.0  # never sleeps past the budget
+        now += a.delay
+    assert now == 10.0 and isinstance(a.error, APIConnectionError)
+    text = str(a.error)
+    assert "\n" not in text and "http://127.0.0.1:9" in text and "resume" in text and "req-1" in text
+    q = poll(budget_s=10.0)
+    q.on_transport_error(APITimeoutError(None), 0.0)
+    assert q.next_request(8.0).timeout == 2.0  # the attempt in flight stays inside the budget
+
+
+def test_a_try_again_answered_at_once_pauses_a_little_longer_each_time() -> None:
+    p = poll()
+    body = j({"type": "try_again"})
+    fast = [p.on_response(200, JSON_CT, body, 0, elapsed=0.001).delay for _ in range(7)]  # type: ignore[union-attr]
+    assert fast == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    assert p.on_response(200, JSON_CT, body, 0, elapsed=25.0).delay == 0  # type: ignore[union-attr]  # long-polled
 
 
 def test_row_429_and_connection_errors_back_off_exponentially_capped() -> None:
@@ -152,6 +181,7 @@ def test_row_400_three_retries_then_raise() -> None:
         assert isinstance(a, Repoll) and a.delay == 0
     a = p.on_response(400, JSON_CT, j({"detail": "nope"}), 0)
     assert isinstance(a, Raise) and isinstance(a.error, BadRequestError)
+    assert isinstance(a.error, ValueError)  # the SDK's class for this answer
     assert "req-1" in str(a.error)
 
 
@@ -188,7 +218,7 @@ def test_row_410_retryable_exception() -> None:
 def test_row_other_4xx_fatal(status: int, cls: type) -> None:
     p = poll(auth_hint="The credential came from TINKER_API_KEY")
     a = p.on_response(status, JSON_CT, j({"detail": "x"}), 0)
-    assert isinstance(a, Raise) and isinstance(a.error, cls)
+    assert isinstance(a, Raise) and isinstance(a.error, cls) and isinstance(a.error, ValueError)
     assert ("TINKER_API_KEY" in str(a.error)) == (status in (401, 403))
 
 

@@ -144,7 +144,8 @@ def test_wait_future_drives_the_state_machine(fake_clock: FakeClock) -> None:
     h._reachable = True
     done = run(h, h.wait_future("r-1", "Sample", True))
     assert done.proto == b"\x08\x01"
-    assert fake_clock.sleeps == [1.0]
+    # try-again answered at once: 0.05 s; connection error: 1 s; 504: 0.5 s (never a hot loop)
+    assert fake_clock.sleeps == [0.05, 1.0, 0.5]
     assert all(s[4] == 45 and s[2]["Accept"] == "application/x-protobuf" for s in t.sent)
     assert [s[2]["X-Tinker-Request-Iteration"] for s in t.sent] == ["0", "1", "2", "3"]
     h.shutdown()

@@ -352,7 +352,8 @@ def test_future_poll_table_end_to_end(server: RecordingServer, fake_clock: FakeC
     polls = server.calls("/api/v1/retrieve_future")[-7:]
     assert [p.headers["x-tinker-request-iteration"] for p in polls] == [str(i) for i in range(7)]
     assert [p.json["allow_metadata_only"] for p in polls] == [True] * 6 + [False]
-    assert fake_clock.sleeps == [1.0]  # only the 429 backs off
+    # try-again and 408 answered at once: 0.05 s, 0.1 s (no hot loop); 502: 0.5 s; 429: 1 s
+    assert fake_clock.sleeps == [0.05, 0.1, 0.5, 1.0]
     sc.close().result(timeout=10)
 
 

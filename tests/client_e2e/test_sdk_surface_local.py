@@ -35,7 +35,7 @@ DATA = [_datum(list(b"dimuon keeps momentum")), _datum(list(b"orthogonal updates
 def test_dimuon_run_trains_through_the_sdk_surface(url: str) -> None:
     sc = tinker.ServiceClient(base_url=url, api_key=KEY)
     tc = sc.create_lora_training_client(MODEL, rank=8, seed=3, optimizer=tinker.DimuonOptimizerConfig()).result(60)
-    assert tc.get_info().optimizer_config == {"type": "dimuon", "version": 1}
+    assert tc.get_info().optimizer_config == types.DimuonOptimizerConfig()  # typed, as the SDK's
     first = tc.forward_backward(DATA, "cross_entropy").result(timeout=60).metrics["loss:sum"]
     tc.optim_step(tinker.DimuonParams(learning_rate=0.02)).result(timeout=60)
     for _ in range(4):

@@ -19,6 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._exceptions import (
@@ -44,12 +45,14 @@ from .config import (
 )
 from .futures_protocol import Done, FuturePoll, Raise, Repoll
 from .retry import (
-    HOLDER_BUDGET_S,
     HTTP_MAX_RETRIES,
     BillingPause,
     HolderRetry,
+    budget_verdict,
     http_retry_delay,
     http_should_retry,
+    is_holder_retryable,
+    resolve_retry_budget,
 )
 from .sequencing import IdCounter
 from .transport import PooledTransport, Transport, call_with_sent_hook
@@ -69,6 +72,25 @@ DEFAULT_IO_WORKERS = 256
 _SDK_METHOD: contextvars.ContextVar[str | None] = contextvars.ContextVar("tinkerlite_sdk_method", default=None)
 #: Set by ordered submissions: called (from a worker thread) once the request is on the wire.
 ON_SENT: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("tinkerlite_on_sent", default=None)
+
+
+@dataclass
+class RetryBudget:
+    """One call's retry budget, shared by both retry layers: the attempt in flight counts too."""
+
+    deadline: float  # holder clock
+    budget_s: float
+    first_failure_wall: float | None = None
+
+    def failed(self, wall: float) -> None:
+        if self.first_failure_wall is None:
+            self.first_failure_wall = wall
+
+
+_BUDGET: contextvars.ContextVar[RetryBudget | None] = contextvars.ContextVar("tinkerlite_budget", default=None)
+#: Per server URL: optional request fields it refused (422) while they held their default value.
+_LEGACY_FIELDS: dict[str, set[str]] = {}
+_MISSING = object()
 
 
 class _LoopThread:
@@ -137,7 +159,7 @@ class Holder:
         sleep: Sleep | None = None,
         rng: Callable[[], float] = random.random,
         heartbeat_period_s: float = HEARTBEAT_PERIOD_S,
-        holder_budget_s: float = HOLDER_BUDGET_S,
+        holder_budget_s: float | None = None,
         io_workers: int = DEFAULT_IO_WORKERS,
         preset_session_id: str | None = None,
         preset_client_config: ClientConfig | None = None,
@@ -157,7 +179,7 @@ class Holder:
         self.rng = rng
         self._sleep: Sleep = sleep or asyncio.sleep
         self.heartbeat_period_s = heartbeat_period_s
-        self.holder_budget_s = holder_budget_s
+        self.holder_budget_s = resolve_retry_budget(holder_budget_s, self.env)
         self._default_headers = hdr.default_headers(self.env, default_headers_overrides)
         self.billing = BillingPause()
         self.client_config = ClientConfig()
@@ -397,6 +419,9 @@ class Holder:
         )
         if self._first_attempt_at is None:
             self._first_attempt_at = self.clock()
+        if not self._reachable:
+            # Fail fast covers silent servers too: connect + first byte within what is left of the bound.
+            timeout = max(0.05, min(timeout, self._first_attempt_at + self.unreachable_timeout - self.clock()))
         on_sent = ON_SENT.get()
         if on_sent is None:
             resp = await self.loop.run_in_executor(
@@ -433,15 +458,17 @@ class Holder:
     ) -> ResponseInfo:
         """HTTP layer (§4.1): retries with the same idempotency key; returns a 2xx or raises."""
         key = idempotency_key or hdr.new_idempotency_key()
+        budget = _BUDGET.get() or RetryBudget(self.clock() + self.holder_budget_s, self.holder_budget_s)
         replayed_auth = False
         retries = 0
         while True:
+            remaining = budget.deadline - self.clock()
             try:
                 resp = await self.send_once(
                     method,
                     path,
                     body,
-                    timeout=timeout,
+                    timeout=max(0.05, min(timeout, remaining)),
                     content_type=content_type,
                     extra_headers=extra_headers,
                     idempotency_key=key,
@@ -450,9 +477,13 @@ class Holder:
                 )
             except APIConnectionError as e:
                 self.check_unreachable(e)
+                budget.failed(self.wall())
                 if retries >= max_retries:
                     raise
-                await self.sleep(self._bounded(http_retry_delay(retries, {}, now=self.wall(), rng=self.rng)))
+                if self.clock() >= budget.deadline:
+                    raise self.budget_error(e, budget, path) from None
+                delay = self._bounded(http_retry_delay(retries, {}, now=self.wall(), rng=self.rng))
+                await self.sleep(min(delay, budget.deadline - self.clock()))
                 retries += 1
                 continue
             if 200 <= resp.status_code < 300:
@@ -468,7 +499,11 @@ class Holder:
                 await self._refresh_jwt()
                 continue
             if retries < max_retries and http_should_retry(resp.status_code, resp.headers):
-                await self.sleep(http_retry_delay(retries, resp.headers, now=self.wall(), rng=self.rng))
+                budget.failed(self.wall())
+                if self.clock() >= budget.deadline:
+                    raise self.budget_error(make_status_error(resp), budget, path) from None
+                delay = http_retry_delay(retries, resp.headers, now=self.wall(), rng=self.rng)
+                await self.sleep(min(delay, max(0.0, budget.deadline - self.clock())))
                 retries += 1
                 continue
             hint = self.auth_hint() if resp.status_code in (401, 403) else None
@@ -495,6 +530,25 @@ class Holder:
             use_jwt=use_jwt,
         )
         return self.decode_json(resp)
+
+    async def post_json_compat(self, path: str, obj: dict[str, Any], defaults: Mapping[str, Any]) -> Any:
+        """``post_json`` for servers of an older protocol revision: a 422 that names a field of ``defaults``
+        holding its default value (tuft answers so to ``optimizer_config``, which SDK 0.25 never sent)
+        is retried once without it, and this server gets it dropped from then on (remembered per URL)."""
+        dropped = _LEGACY_FIELDS.setdefault(self.base.url, set())
+        body = {k: v for k, v in obj.items() if not (k in dropped and defaults.get(k, _MISSING) == v)}
+        try:
+            return await self.post_json(path, body)
+        except APIStatusError as e:
+            if e.status_code != 422:
+                raise
+            text = e.response.text
+            names = [k for k in defaults if k in body and body[k] == defaults[k] and k in text]
+            if not names:
+                raise
+            dropped.update(names)
+            logger.info("%s refused %s (an older protocol revision): sending without it", self.base.url, names)
+            return await self.post_json(path, {k: v for k, v in body.items() if k not in names})
 
     async def call_json(self, method: str, path: str, obj: Any = None, *, timeout: float = DEFAULT_TIMEOUT_S) -> Any:
         body = None if obj is None else json.dumps(obj, allow_nan=False, separators=(",", ":")).encode()
@@ -530,7 +584,7 @@ class Holder:
         if getattr(error, "unreachable_after_s", None) is not None:
             raise error  # already the final verdict (raised by an inner retry layer): don't wrap it again
         elapsed = self.clock() - self._first_attempt_at
-        if elapsed < self.unreachable_timeout:
+        if elapsed < self.unreachable_timeout - 0.05:  # an attempt clipped to the bound ends at it
             return
         source = {"base_url argument": "the base_url argument", "TINKER_BASE_URL": "$TINKER_BASE_URL"}.get(
             self.base.source, "the default (neither base_url= nor $TINKER_BASE_URL was set)"
@@ -548,26 +602,52 @@ class Holder:
         verdict.last_error = error.message  # type: ignore[attr-defined]
         raise verdict from None
 
+    def budget_error(self, last: BaseException, budget: RetryBudget, path: str) -> BaseException:
+        """The one flat error for a call whose retries used up the budget (what, since when, how to resume)."""
+        what = _SDK_METHOD.get() or (f"POST {path}" if path else "a request")
+        since = budget.first_failure_wall if budget.first_failure_wall is not None else self.wall()
+        elapsed = self.wall() - since
+        return budget_verdict(
+            last, what=what, url=self.base.url, since_wall=since, elapsed_s=elapsed, budget_s=budget.budget_s
+        )
+
     async def execute_with_retries(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Holder layer (§4.2): new HTTP call per attempt, ``min(2ⁿ, 30)`` s, 5-minute budget, 402 pause."""
-        retry = HolderRetry(start=self.clock(), budget_s=self.holder_budget_s)
-        while True:
-            try:
-                return await fn()
-            except APIStatusError as e:
-                if self.billing.should_pause(e.status_code, self.clock()):
-                    await self.sleep(5.0)
-                    continue
-                delay = retry.next_delay(e, self.clock())
-                if delay is None:
-                    raise
-            except APIConnectionError as e:
-                self.check_unreachable(e)
-                delay = retry.next_delay(e, self.clock())
-                if delay is None:
-                    raise
-                delay = self._bounded(delay)
-            await self.sleep(delay)
+        """Holder layer (§4.2): new HTTP call per attempt, ``min(2ⁿ, 30)`` s, 402 pause.
+
+        The budget (5 minutes by default) bounds the whole call, the attempt in flight included: the
+        HTTP layer below clips each attempt's timeout and its own retries to the same deadline.
+        """
+        outer = _BUDGET.get()
+        budget = outer or RetryBudget(self.clock() + self.holder_budget_s, self.holder_budget_s)
+        token = _BUDGET.set(budget) if outer is None else None
+        retry = HolderRetry(start=budget.deadline - budget.budget_s, budget_s=budget.budget_s)
+        try:
+            while True:
+                try:
+                    return await fn()
+                except APIStatusError as e:
+                    if self.billing.should_pause(e.status_code, self.clock()):
+                        budget.deadline += 5.0  # a billing pause is not an outage
+                        await self.sleep(5.0)
+                        continue
+                    delay = self._holder_delay(retry, budget, e)
+                except APIConnectionError as e:
+                    self.check_unreachable(e)
+                    delay = self._bounded(self._holder_delay(retry, budget, e))
+                await self.sleep(delay)
+        finally:
+            if token is not None:
+                _BUDGET.reset(token)
+
+    def _holder_delay(self, retry: HolderRetry, budget: RetryBudget, error: BaseException) -> float:
+        """Seconds before the next holder attempt; raises ``error`` (or, out of budget, the verdict)."""
+        if not is_holder_retryable(error):
+            raise error
+        budget.failed(self.wall())
+        delay = retry.next_delay(error, self.clock())
+        if delay is None or self.clock() >= budget.deadline:
+            raise self.budget_error(error, budget, "") from None
+        return min(delay, max(0.0, budget.deadline - self.clock()))
 
     # ---- futures --------------------------------------------------------------------------------------
 
@@ -582,16 +662,21 @@ class Holder:
             billing=self.billing,
             roundtrip_s=roundtrip_s,
             auth_hint=self.auth_hint(),
+            budget_s=self.holder_budget_s,
+            url=self.base.url,
+            wall=self.wall,
         )
         while True:
-            req = poll.next_request()
+            req = poll.next_request(self.clock())
             body = json.dumps(req.body, separators=(",", ":")).encode()
+            sent_at = self.clock()
             try:
                 resp = await self.send_once("POST", req.path, body, timeout=req.timeout, extra_headers=req.headers)
             except APIConnectionError as e:
-                action = poll.on_transport_error(e)
+                action = poll.on_transport_error(e, self.clock())
             else:
-                action = poll.on_response(resp.status_code, resp.headers, resp.content, self.clock())
+                now = self.clock()
+                action = poll.on_response(resp.status_code, resp.headers, resp.content, now, elapsed=now - sent_at)
             if isinstance(action, Repoll):
                 await self.sleep(action.delay)
                 continue

@@ -7,10 +7,12 @@ be tested row by row without real time.
 from __future__ import annotations
 
 import email.utils
+import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .._exceptions import APIConnectionError, APIStatusError
+from .._exceptions import APIConnectionError, APIStatusError, APITimeoutError, RequestInfo
 
 HTTP_MAX_RETRIES = 10
 HTTP_INITIAL_DELAY = 0.5
@@ -18,6 +20,13 @@ HTTP_MAX_DELAY = 10.0
 HOLDER_BUDGET_S = 300.0
 HOLDER_MAX_DELAY = 30.0
 POLL_MAX_BACKOFF = 30.0
+#: retrieve_future after a 5xx: ``min(0.5·2ⁿ, 30)`` s (the SDK re-polls at once: a hot loop on 503 forever).
+POLL_5XX_INITIAL_DELAY = 0.5
+#: A try-again/408 answered faster than this was not long-polled: wait ``min(0.05·2ⁿ, 1)`` s before the next.
+POLL_FAST_ANSWER_S = 1.0
+POLL_FAST_INITIAL_DELAY = 0.05
+POLL_FAST_MAX_DELAY = 1.0
+RETRY_BUDGET_ENV = "TINKERLITE_RETRY_BUDGET"
 BILLING_SLEEP_S = 5.0
 BILLING_RESET_S = 300.0
 SAMPLE_BACKOFF_SMALL_S = 1.0
@@ -69,6 +78,25 @@ def http_retry_delay(retries_done: int, headers: Mapping[str, str], *, now: floa
         return after
     n = min(retries_done, 1000)
     return max(0.0, min(HTTP_INITIAL_DELAY * 2.0**n, HTTP_MAX_DELAY) * (1 - 0.25 * rng()))
+
+
+def resolve_retry_budget(value: float | None, env: Mapping[str, str] | None = None) -> float:
+    """The retry budget (s): argument, then ``$TINKERLITE_RETRY_BUDGET``, then 300 s (the SDK's)."""
+    env = os.environ if env is None else env
+    if value is not None:
+        return float(value)
+    raw = env.get(RETRY_BUDGET_ENV, "")
+    if raw:
+        try:
+            budget = float(raw)
+        except ValueError:
+            budget = -1.0
+        if budget <= 0:
+            from .._exceptions import TinkerError
+
+            raise TinkerError(f"{RETRY_BUDGET_ENV}={raw!r} is not a positive number of seconds")
+        return budget
+    return HOLDER_BUDGET_S
 
 
 def is_holder_retryable(exc: BaseException) -> bool:
@@ -127,6 +155,56 @@ class BillingPause:
 def poll_backoff(consecutive_transport_errors: int) -> float:
     """retrieve_future after 429/connection error/timeout: ``min(2ⁿ, 30)``."""
     return min(2.0 ** min(consecutive_transport_errors, 64), POLL_MAX_BACKOFF)
+
+
+def poll_5xx_backoff(consecutive_server_errors: int) -> float:
+    """retrieve_future after a 5xx: ``min(0.5·2ⁿ, 30)``."""
+    return min(POLL_5XX_INITIAL_DELAY * 2.0 ** min(consecutive_server_errors, 64), POLL_MAX_BACKOFF)
+
+
+def poll_fast_answer_delay(consecutive_fast_answers: int) -> float:
+    """Pause before re-polling after a try-again that came back at once: ``min(0.05·2ⁿ, 1)``."""
+    return min(POLL_FAST_INITIAL_DELAY * 2.0 ** min(consecutive_fast_answers, 64), POLL_FAST_MAX_DELAY)
+
+
+def brief_error(error: BaseException) -> str:
+    """One line for an error inside another message: ``HTTP 503`` or the first line of the message."""
+    if isinstance(error, APIStatusError):
+        return f"HTTP {error.status_code}"
+    text = str(getattr(error, "message", "") or error) or type(error).__name__
+    return " ".join(text.splitlines()[0].split()) if text.strip() else type(error).__name__
+
+
+def budget_verdict(
+    last: BaseException, *, what: str, url: str, since_wall: float, elapsed_s: float, budget_s: float
+) -> BaseException:
+    """The one flat error once retries have used the budget: what failed, since when, how to resume.
+
+    Keeps the class of the last error (an ``InternalServerError`` stays one, a timeout an
+    ``APITimeoutError``), so ``except`` clauses written for the SDK still match.
+    """
+    if getattr(last, "retry_budget_s", None) is not None or getattr(last, "unreachable_after_s", None) is not None:
+        return last  # already the verdict of an inner layer: never wrap it again
+    since = time.strftime("%H:%M:%S UTC", time.gmtime(since_wall))
+    message = (
+        f"{what}: the Tinker API at {url} has given no usable answer since {since} ({elapsed_s:.0f} s, past the "
+        f"{budget_s:.0f} s retry budget; last error: {brief_error(last)}). Check that the server is up, then resume "
+        f"from the last saved checkpoint (the cookbook loops: rerun with the same log_path and "
+        f"behavior_if_log_dir_exists=resume); to retry longer set {RETRY_BUDGET_ENV}=<seconds>."
+    )
+    verdict: BaseException
+    if isinstance(last, APIStatusError):
+        verdict = type(last)(message, last.response, last.body)
+    elif isinstance(last, APIConnectionError):
+        verdict = type(last)(last.request or RequestInfo("POST", url), message)
+    elif isinstance(last, TimeoutError):
+        verdict = APITimeoutError(RequestInfo("POST", url), message)
+    else:
+        return last
+    # Read by callers and the CLI's one-line report.
+    for name, value in (("retry_budget_s", budget_s), ("failing_since", since_wall), ("last_error", brief_error(last))):
+        setattr(verdict, name, value)
+    return verdict
 
 
 def sample_retry_delay(attempt: int, rng: Callable[[], float], base: float = 0.5, cap: float = 10.0) -> float:

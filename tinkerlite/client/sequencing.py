@@ -55,7 +55,8 @@ class TurnGate:
 
     ``turn(lo, hi)``: wait until every id below ``lo`` has taken its turn. Callers sharing a range
     (parallel forward_backward chunks) all proceed once ``lo`` is reached; each advances the counter
-    on entry, so later ids wait for the whole range. A failed submission poisons the gate.
+    on entry, so later ids wait for the whole range. A failed submission fails that call only (as in
+    SDK 0.38); :meth:`poison` is for ids that can never be sent (a failed custom-loss phase).
     """
 
     def __init__(self) -> None:
@@ -97,9 +98,6 @@ class TurnGate:
             raise RuntimeError(f"turn counter {self._counter} overshot {hi}")
         try:
             yield
-        except BaseException as e:
-            self.poison(e)
-            raise
         finally:
             self._counter += 1
             for event in self._waiters.pop(self._counter, []):

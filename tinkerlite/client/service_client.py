@@ -163,7 +163,7 @@ class ServiceClient:
             if user_metadata is not None:
                 body["user_metadata"] = user_metadata
             body.update({"lora_config": lora, "optimizer_config": optimizer_config, "type": "create_model"})
-            fut = await holder.post_json("/api/v1/create_model", body)
+            fut = await holder.post_json_compat("/api/v1/create_model", body, {"optimizer_config": {"type": "adamw"}})
             done = await holder.wait_future(fut["request_id"], "CreateModel", False, holder.wall() - start)
             model_id = json_record(done, CreateModelResponse).model_id
             client = TrainingClient(holder, model_seq_id, model_id, info=None)

@@ -63,7 +63,8 @@ class TrainingClient:
 
         The server orders execution by seq_id anyway, so the next submission need not wait for this
         POST's response: with 100 ms of network latency a pipelined SFT step then costs one round trip,
-        not one per request. A submission that later fails still poisons the gate.
+        not one per request. A submission that fails fails that call only (as in SDK 0.38): the turn
+        still passes on, and the server takes a rejected seq_id as consumed.
         ``TINKERLITE_STRICT_SUBMIT_ORDER=1`` (or ``strict``) restores the official SDK's wait-for-response
         order: requests on different connections can overtake each other in flight.
         """
@@ -88,12 +89,8 @@ class TrainingClient:
             finally:
                 waiter.cancel()
             if task.done() and task.exception() is not None:
-                await task  # raises inside the turn, which poisons the gate
-        try:
-            return await task
-        except BaseException as e:
-            self._gate.poison(e)
-            raise
+                await task  # raises inside the turn: this call fails, the turn passes on
+        return await task
 
     def _run_ordered(
         self, path: str, make_body: Any, request_type: str, cls: Any, sdk_method: str, *, max_retries: int = 10
@@ -262,8 +259,8 @@ class TrainingClient:
         fwd_ids, bwd_ids = ids[:n], ids[n:]
 
         async def go() -> Any:
-            fwd = await self._fwdbwd_chunks(fwd_ids, chunks, "cross_entropy", None, True)
             try:
+                fwd = await self._fwdbwd_chunks(fwd_ids, chunks, "cross_entropy", None, True)
                 logprobs = cl.logprobs_lists(fwd.loss_fn_outputs)
                 loss, metrics, grads = await asyncio.get_running_loop().run_in_executor(
                     None, cl.run_loss, loss_fn, list(data), logprobs
@@ -277,7 +274,7 @@ class TrainingClient:
                     for c in chunks
                 ]
             except BaseException as e:
-                self._gate.poison(e)  # the reserved backward ids will never be sent
+                self._gate.poison(e)  # the reserved backward ids will never be sent (the SDK poisons too)
                 raise
             out = await self._fwdbwd_chunks(bwd_ids, bwd_chunks, "cross_entropy", None, False)
             new_metrics = dict(out.metrics)

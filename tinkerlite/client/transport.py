@@ -107,11 +107,12 @@ class PooledTransport:
     def _new(self, key: _Key, timeout: float) -> http.client.HTTPConnection:
         scheme, host, port = key
         conn: http.client.HTTPConnection
+        connect_timeout = min(self.connect_timeout, timeout)  # never past the whole exchange's limit
         if scheme == "https":
             ctx = self._ssl_context or ssl.create_default_context()
-            conn = http.client.HTTPSConnection(host, port, timeout=self.connect_timeout, context=ctx)
+            conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=ctx)
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+            conn = http.client.HTTPConnection(host, port, timeout=connect_timeout)
         conn.connect()
         with self._lock:
             self.connections_opened += 1

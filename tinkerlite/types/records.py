@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeAlias
 from ..errors import ValidationError
 from . import _console
 from ._record import JsonRecord
+from .optimizer import AdamOptimizerConfig, OptimizerConfig
 
 __all__ = [
     "Checkpoint",
@@ -234,8 +235,9 @@ class GetInfoResponse(JsonRecord):
     is_lora: bool | None = None
     lora_rank: int | None = None
     model_name: str | None = None
-    optimizer_config: dict[str, Any] | None = None
-    _nested = {"model_data": ModelData}  # noqa: RUF012
+    #: The SDK's default (Adam) when a server's answer omits it.
+    optimizer_config: OptimizerConfig = dataclasses.field(default_factory=AdamOptimizerConfig)
+    _nested = {"model_data": ModelData, "optimizer_config": OptimizerConfig}  # noqa: RUF012
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,9 @@ class WeightsInfoResponse(JsonRecord):
     train_unembed: bool | None = None
     train_mlp: bool | None = None
     train_attn: bool | None = None
-    optimizer_config: dict[str, Any] | None = None
+    #: The SDK's default (Adam) when a server's answer omits it.
+    optimizer_config: OptimizerConfig = dataclasses.field(default_factory=AdamOptimizerConfig)
+    _nested = {"optimizer_config": OptimizerConfig}  # noqa: RUF012
 
 
 @dataclass(frozen=True)
