@@ -119,13 +119,21 @@ class PendingSave:
     loop_state: dict[str, Any]
     futures: dict[str, Any]
     log_path: str
+    store: Any | None = None
+    """A run store (anything with ``write_checkpoint(record_dict)``) that takes the record instead of the file."""
 
     def finish(self) -> CheckpointRecord:
         paths = {f"{k}_path": fut.result().path for k, fut in self.futures.items()}
         if not all(isinstance(p, str) and p for p in paths.values()):
             raise TinkerliteError(f"checkpoint {self.name}: the server returned no path ({paths})")
+        from .utils.trace import update_scope_context
+
+        update_scope_context(paths)
         record = CheckpointRecord.from_dict({"name": self.name, **self.loop_state, **paths})
-        append_jsonl(Path(self.log_path) / CHECKPOINTS_BASE_NAME, record.to_dict())
+        if self.store is not None:
+            self.store.write_checkpoint(record.to_dict())
+        else:
+            append_jsonl(Path(self.log_path) / CHECKPOINTS_BASE_NAME, record.to_dict())
         logger.info("saved checkpoint %s: %s", self.name, paths)
         return record
 
@@ -149,13 +157,14 @@ def submit_save(
     loop_state: dict[str, Any],
     kind: SaveKind = "state",
     ttl_seconds: int | None = None,
+    store: Any | None = None,
 ) -> PendingSave:
     futures: dict[str, Any] = {}
     if kind in ("state", "both"):
         futures["state"] = training_client.save_state(name, ttl_seconds=ttl_seconds)
     if kind in ("sampler", "both"):
         futures["sampler"] = training_client.save_weights_for_sampler(name, ttl_seconds=ttl_seconds)
-    return PendingSave(name, dict(loop_state), futures, log_path)
+    return PendingSave(name, dict(loop_state), futures, log_path, store)
 
 
 def save_checkpoint(
@@ -165,9 +174,10 @@ def save_checkpoint(
     loop_state: dict[str, Any],
     kind: SaveKind = "state",
     ttl_seconds: int | None = None,
+    store: Any | None = None,
 ) -> dict[str, str]:
-    """Save now, wait, append the record; returns ``{"state_path": ..., "sampler_path": ...}``."""
-    rec = submit_save(training_client, name, log_path, loop_state, kind, ttl_seconds).finish()
+    """Save now, wait, append the record (to ``store`` when given); returns ``{"state_path": ..., ...}``."""
+    rec = submit_save(training_client, name, log_path, loop_state, kind, ttl_seconds, store).finish()
     return {k: v for k, v in (("state_path", rec.state_path), ("sampler_path", rec.sampler_path)) if v}
 
 
@@ -178,10 +188,13 @@ async def save_checkpoint_async(
     loop_state: dict[str, Any],
     kind: SaveKind = "state",
     ttl_seconds: int | None = None,
+    store: Any | None = None,
 ) -> dict[str, str]:
     import asyncio
 
-    return await asyncio.to_thread(save_checkpoint, training_client, name, log_path, loop_state, kind, ttl_seconds)
+    return await asyncio.to_thread(
+        save_checkpoint, training_client, name, log_path, loop_state, kind, ttl_seconds, store
+    )
 
 
 class CheckpointManager:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -86,4 +87,26 @@ def test_check_renderer_name_logs_mismatch(
     assert "Renderer mismatch" in caplog.text and "checkpoint=llama3 current=qwen3" in caplog.text
     assert "Renderer metadata matches" in caplog.text
     assert "has no renderer metadata" in caplog.text
+    sc.close()
+
+
+def test_save_checkpoint_writes_to_a_store_when_given(saved: tuple[str, str, str], tmp_path: Path) -> None:
+    url, _, _ = saved
+    sc = tinkerlite.ServiceClient(base_url=url, api_key="tml-local")
+    tc = sc.create_lora_training_client("tinkerlite/tiny-chat", rank=4).result()
+
+    class Store:
+        def __init__(self) -> None:
+            self.records: list[dict[str, object]] = []
+
+        def write_checkpoint(self, record: dict[str, object]) -> None:
+            self.records.append(record)
+
+    store = Store()
+    paths = cu.save_checkpoint(tc, "s1", str(tmp_path), {"batch": 3}, kind="both", store=store)
+    assert set(paths) == {"state_path", "sampler_path"}
+    assert store.records == [{"name": "s1", "batch": 3, **paths}]
+    assert not (tmp_path / cu.CHECKPOINTS_BASE_NAME).exists()
+    asyncio.run(cu.save_checkpoint_async(tc, "s2", str(tmp_path), {"batch": 4}))
+    assert [r.name for r in cu.load_checkpoints_file(str(tmp_path))] == ["s2"]
     sc.close()
