@@ -71,8 +71,6 @@ def test_rest_methods_and_async_twins_against_the_local_server(url: str) -> None
     asyncio.run(twins())
     with pytest.raises(RuntimeError, match="whoami requires JWT auth"):
         rest.whoami().result(timeout=30)  # the local server runs without JWT auth, like the SDK says
-    with pytest.raises(tinker.NotFoundError):
-        rest.copy_weights(path, "proj").result(timeout=30)  # no such route on the local server
     sc.close("success").result(timeout=30)
 
 
@@ -126,4 +124,27 @@ def test_admin_client_against_the_local_server(url: str) -> None:
     assert billing.data == []
     rest = sc.create_rest_client()  # the deprecated RestClient spellings reach the same routes
     assert rest.get_current_checkpoint_storage_usage().result(timeout=30).data[0].checkpoint_count >= 1
+    sc.close("success").result(timeout=30)
+
+
+def test_copy_weights_against_the_local_server(url: str) -> None:
+    sc = tinker.ServiceClient(project_id="archive", base_url=url, api_key=KEY)
+    tc = sc.create_lora_training_client(MODEL, rank=8, seed=6).result(timeout=60)
+    tc.forward_backward(DATA, "cross_entropy")
+    tc.optim_step(tinker.AdamParams(learning_rate=1e-2)).result(timeout=60)
+    src = tc.save_state("to-copy").result(timeout=60).path
+    copied = sc.copy_weights(src, ttl_seconds=7200).result(timeout=60)  # into this client's project
+    assert copied.endswith("/weights/to-copy") and not copied.startswith(src.split("/weights/")[0])
+    rest = sc.create_rest_client()
+    ckpt = rest.list_checkpoints(tinker.ParsedCheckpointTinkerPath.from_tinker_path(copied).training_run_id)
+    (only,) = ckpt.result(timeout=30).checkpoints
+    assert only.tinker_path == copied and only.expires_at is not None
+    clone = sc.create_training_client_from_state(copied).result(timeout=60)  # the copy loads like the source
+    a = tc.forward(DATA, "cross_entropy").result(timeout=60).metrics["loss:sum"]
+    b = clone.forward(DATA, "cross_entropy").result(timeout=60).metrics["loss:sum"]
+    assert abs(a - b) < 1e-4
+    with pytest.raises(tinker.NotFoundError):
+        rest.copy_weights("tinker://nope/weights/x", "p").result(timeout=30)
+    with pytest.raises(tinker.BadRequestError):
+        rest.copy_weights(src.replace("/weights/", "/external_weights/"), "p").result(timeout=30)
     sc.close("success").result(timeout=30)

@@ -58,6 +58,7 @@ CASES: list[tuple[str, str, Any]] = [
     ("POST", "load_weights", {"model_id": "{mid}", "seq_id": 105, "path": "{ck}"}),
     ("POST", "load_weights", {"session_id": "{own_sid}", "model_seq_id": 7, "path": "{ck}"}),
     ("POST", "weights_info", {"tinker_path": "{ck}"}),
+    ("POST", "copy_weights", {"source_path": "{ck}", "destination_project_id": "p"}),
     ("POST", "create_sampling_session", {"session_id": "{sid}", "sampling_session_seq_id": 3, "base_model": BASE}),
     (
         "POST",

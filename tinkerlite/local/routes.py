@@ -20,7 +20,7 @@ from tinkerlite.codec.json_codec import loads
 from tinkerlite.errors import ProtocolError, ValidationError
 from tinkerlite.types import ClientConfigResponse, Datum, ModelInput, tensor_from_json
 
-from . import admin_routes, auth, external_weights, wire
+from . import admin_routes, auth, copy_weights, external_weights, wire
 from .futures import FutureState
 from .http_types import PROTOBUF, HTTPError, Request, Response, json_response
 from .limits import ServerLimits, check_sample_cost
@@ -98,6 +98,7 @@ class Router:
         add("POST", "sessions/search", self.search_sessions)
         external_weights.add_routes(self)  # save_weights_external, its signed download URLs and files
         admin_routes.add_routes(self)  # AdminClient: audit log, billing events, checkpoint storage usage
+        copy_weights.add_routes(self)  # copy a checkpoint into a new, untrainable training run
 
     # ---- dispatch ---------------------------------------------------------------------------------------
 
