@@ -116,3 +116,26 @@ def test_data_format_errors_are_the_cookbooks_too() -> None:
     err = DataFormatError("bad row", path="f.jsonl", line=3)
     assert isinstance(err, exceptions.DataFormatError) and isinstance(err, ValidationError)
     assert str(err) == "f.jsonl:3: bad row"
+
+
+def test_hf_like_stream_whose_batch_is_a_one_shot_iterator() -> None:
+    class OneShot:
+        def __init__(self, rows: list[dict[str, Any]]) -> None:
+            self.rows, self.epochs = rows, []
+
+        def shuffle(self, seed: int, buffer_size: int) -> OneShot:
+            return self
+
+        def set_epoch(self, epoch: int) -> None:
+            self.epochs.append(epoch)
+
+        def batch(self, batch_size: int, drop_last_batch: bool) -> Any:
+            for s in range(0, len(self.rows) - batch_size + 1, batch_size):
+                chunk = self.rows[s : s + batch_size]
+                yield {k: [r[k] for r in chunk] for k in chunk[0]}
+
+    src = OneShot([{"i": i} for i in range(4)])
+    ds = StreamingSupervisedDatasetFromHFDataset(src, batch_size=2, length=4, map_fn=_datum)
+    assert _ids(ds.get_batch(1)) == [2, 3]
+    ds.set_epoch(5)  # the generator is spent: the stream is re-batched
+    assert src.epochs == [5] and _ids(ds.get_batch(0)) == [0, 1]

@@ -82,9 +82,8 @@ class StreamingSupervisedDatasetFromHFDataset(SupervisedDataset):
         self._source = hf_dataset
         self._hf = _is_hf_iterable(hf_dataset)
         if self._hf:
-            self.hf_dataset = hf_dataset.shuffle(seed=0, buffer_size=buffer_size).batch(
-                batch_size=batch_size, drop_last_batch=True
-            )
+            self._shuffled = hf_dataset.shuffle(seed=0, buffer_size=buffer_size)
+            self.hf_dataset = self._shuffled.batch(batch_size=batch_size, drop_last_batch=True)
         else:
             self.hf_dataset = hf_dataset
         self._epoch_seed = 0
@@ -127,7 +126,12 @@ class StreamingSupervisedDatasetFromHFDataset(SupervisedDataset):
     def set_epoch(self, seed: int = 0) -> None:
         """Restart the stream, shuffled with ``seed``."""
         if self._hf:
-            self.hf_dataset.set_epoch(seed)
+            if callable(getattr(self.hf_dataset, "set_epoch", None)):
+                self.hf_dataset.set_epoch(seed)
+            else:  # a batch() that returned a one-shot iterator: re-batch the re-seeded stream
+                if callable(getattr(self._shuffled, "set_epoch", None)):
+                    self._shuffled.set_epoch(seed)
+                self.hf_dataset = self._shuffled.batch(batch_size=self.batch_size, drop_last_batch=True)
         self._epoch_seed = seed
         self._restart()
 
