@@ -86,7 +86,9 @@ def test_builder_split_batches_and_epoch_shuffle(tmp_path: Path) -> None:
         train.get_batch(len(train))
 
 
-def test_builder_prevalidates_roles_before_training(tmp_path: Path) -> None:
+def test_builder_prevalidates_roles_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Renderers write any role by default (as the cookbook's do); strict mode refuses an unknown one.
+    monkeypatch.setenv("TINKERLITE_RENDERER_STRICT", "1")
     rows = [conv("a", "b")] * 8 + [{"messages": [{"role": "wizard", "content": "x"}]}]
     with pytest.raises(DataFormatError) as ei:
         _builder(write_jsonl(tmp_path / "d.jsonl", rows))()
