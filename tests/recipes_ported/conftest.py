@@ -126,12 +126,13 @@ def assert_rises(rows: list[dict[str, Any]], key: str, margin: float = 0.05) -> 
 
 
 def warm_start(server: Server, conversations: list[list[dict[str, str]]], steps: int, lr: float = 3e-3,
-               rank: int = 32, batch: int = 16) -> str:
+               rank: int = 32, batch: int = 16, sampler: bool = False) -> str:
     """A LoRA state of the tiny model after a short SFT on ``conversations`` (the last assistant turn).
 
     RL recipes learn from reward differences within a group; a random tiny model never produces the
     answer format, so every reward is equal and nothing trains. The RL tests start from this state
     (through the recipe's own ``load_checkpoint_path`` or resume key), as one starts RL from an SFT model.
+    ``sampler=True`` returns sampler weights instead (a teacher for distillation).
     """
     from tinkerlite import ServiceClient, renderers, types
     from tinkerlite.supervised.data import conversation_to_datum
@@ -147,6 +148,15 @@ def warm_start(server: Server, conversations: list[list[dict[str, str]]], steps:
             fb = tc.forward_backward(chunk, loss_fn="cross_entropy")
             tc.optim_step(types.AdamParams(learning_rate=lr)).result()
             fb.result()
+        if sampler:
+            return str(tc.save_weights_for_sampler("warm-start").result().path)
         return str(tc.save_state("warm-start").result().path)
     finally:
         svc.close()
+
+
+def resume_from(log: Path, state_path: str) -> None:
+    """Make ``log`` look like a run that saved ``state_path`` at step 0 (the cookbook's resume record)."""
+    log.mkdir(parents=True, exist_ok=True)
+    record = {"name": "warm-start", "batch": 0, "step": 0, "state_path": state_path}
+    (log / "checkpoints.jsonl").write_text(json.dumps(record) + "\n")

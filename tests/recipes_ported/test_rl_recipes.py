@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import MODEL, Server, assert_rises, metrics, port_recipe, run_recipe, warm_start
+from .conftest import (
+    MODEL,
+    Server,
+    assert_falls,
+    assert_rises,
+    metrics,
+    port_recipe,
+    resume_from,
+    run_recipe,
+    warm_start,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.network_registry]
 
@@ -26,7 +36,8 @@ def boxed_sums_state(server: Server) -> str:
     convos = []
     for _ in range(256):
         a, b = rng.randint(0, 9), rng.randint(0, 9)
-        convos.append([*FEWSHOT, {"role": "user", "content": f"What is {a} plus {b}? Write your answer in \\boxed{{}} format."},
+        question = f"What is {a} plus {b}? Write your answer in \\boxed{{}} format."
+        convos.append([*FEWSHOT, {"role": "user", "content": question},
                        {"role": "assistant", "content": f"\\boxed{{{a + b}}}"}])
     return warm_start(server, convos, steps=30)
 
@@ -61,3 +72,51 @@ def test_rl_loop(cookbook_recipes: Path, server: Server, tmp_path: Path) -> None
     run_recipe(script, [f"model_name={MODEL}", "batch_size=8", "group_size=8", "max_tokens=12",
                         "learning_rate=2e-3", "max_steps=6", "save_every=0", f"log_path={log}"], server, tmp_path)
     assert_rises(metrics(log), "reward/total")
+
+
+@pytest.fixture(scope="session")
+def guess_format_state(server: Server) -> str:
+    """The tiny model after a short SFT on replying "Guess: <n>" in the game's conversation."""
+    from tinkerlite.recipes.multiplayer_rl.guess_number.env import SYSTEM_PROMPT
+
+    rng = random.Random(2)
+    convos = []
+    for _ in range(128):
+        convo = [{"role": "system", "content": SYSTEM_PROMPT}]
+        for _ in range(rng.randint(0, 9)):
+            convo += [{"role": "assistant", "content": f"Guess: {rng.randrange(1024)}"},
+                      {"role": "user", "content": rng.choice(["Too low", "Too high"])}]
+        convos.append([*convo, {"role": "assistant", "content": f"Guess: {rng.randrange(1024)}"}])
+    return warm_start(server, convos, steps=40)
+
+
+def test_guess_number(cookbook_recipes: Path, server: Server, tmp_path: Path, guess_format_state: str) -> None:
+    script = port_recipe(cookbook_recipes, "multiplayer_rl/guess_number/train.py", tmp_path)
+    log = tmp_path / "run"
+    # The recipe has no load_checkpoint_path key; it resumes from its log_path, as any cookbook run does.
+    resume_from(log, guess_format_state)
+    run_recipe(script, [f"model_name={MODEL}", "renderer_name=role_colon", "batch_size=4", "group_size=8",
+                        "max_tokens=24", "learning_rate=1e-3", "max_steps=5", "eval_every=0", "save_every=0",
+                        f"log_path={log}", "behavior_if_log_dir_exists=resume"], server, tmp_path)
+    assert_rises(metrics(log), "env/all/reward/total", margin=0.5)
+
+
+@pytest.fixture(scope="session")
+def chat_teacher(server: Server) -> str:
+    """Sampler weights of the tiny model after a short SFT on the bundled chat data (the teacher)."""
+    import json
+
+    from .conftest import REPO
+
+    rows = (REPO / "examples" / "data" / "tiny_chat.jsonl").read_text().splitlines()
+    return warm_start(server, [json.loads(r)["messages"] for r in rows], steps=30, sampler=True)
+
+
+def test_on_policy_distillation(cookbook_recipes: Path, server: Server, tmp_path: Path, chat_teacher: str) -> None:
+    script = port_recipe(cookbook_recipes, "distillation/on_policy_distillation.py", tmp_path)
+    log = tmp_path / "run"
+    run_recipe(script, [f"model_name={MODEL}", f"teacher_model={MODEL}", f"teacher_checkpoint={chat_teacher}",
+                        "dataset=tulu3", "groups_per_batch=8", "group_size=4", "max_tokens=24", "lora_rank=32",
+                        "learning_rate=2e-3", "max_steps=6", "eval_every=0", "save_every=0", f"log_path={log}",
+                        "behavior_if_log_dir_exists=delete"], server, tmp_path)
+    assert_falls(metrics(log), "teacher_kl", factor=0.9)

@@ -125,6 +125,9 @@ def _tables(path: str, name: str | None) -> dict[str, list[dict[str, Any]]]:
         rows = [{"question": f"What is {a} plus {7 - a}?", "answer": f"{a} plus {7 - a} is 7.\n#### 7"}
                 for a in [i % 8 for i in range(int(_env("STANDIN_GSM8K_ROWS", "96")))]]
         return _split(rows, max(1, min(16, len(rows) // 4)))
+    if path == "zwhe99/DeepMath-103K":
+        return {"train": [{"question": f"What is {a} plus {b}?", "final_answer": str(a + b)}
+                          for a in range(10) for b in range(10)]}
     if path == "Anthropic/hh-rlhf":
         rows = []
         for row in chat:

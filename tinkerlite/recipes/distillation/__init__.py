@@ -1,0 +1,1 @@
+"""Distillation recipes: on-policy (student samples, teacher KL) and off-policy (SFT on reasoning traces)."""

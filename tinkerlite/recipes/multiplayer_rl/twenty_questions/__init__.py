@@ -1,0 +1,1 @@
+"""Twenty questions against an answerer model."""

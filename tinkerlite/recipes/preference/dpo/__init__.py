@@ -1,0 +1,1 @@
+"""DPO from the command line."""

@@ -1,0 +1,1 @@
+"""RL toward shorter replies, judged by a pairwise preference model."""
