@@ -88,6 +88,7 @@ class LocalHTTPServer:
         self._last_sweep = 0.0
         self._last_live = 0
         self._last_trim = 0.0
+        self._trim_due = False
 
     # ---- the selector thread ----------------------------------------------------------------------------
 
@@ -167,14 +168,14 @@ class LocalHTTPServer:
         self._check_head(conn)
 
     def _check_head(self, conn: _Conn) -> None:
-        if b"\r\n\r\n" in conn.buf:
+        end = conn.buf.find(b"\r\n\r\n")
+        if end > self.limits.max_header_bytes or (end < 0 and len(conn.buf) > self.limits.max_header_bytes):
+            self._unwait(conn)
+            limit = self.limits.max_header_bytes
+            self._refuse(conn, LimitError(431, "max_header_bytes", f"request head over {limit} bytes"))
+        elif end >= 0:
             self._unwait(conn)
             self._dispatch(conn)
-        elif len(conn.buf) > self.limits.max_header_bytes:
-            self._unwait(conn)
-            self._refuse(
-                conn, LimitError(431, "max_header_bytes", f"request head over {self.limits.max_header_bytes} bytes")
-            )
 
     def _refuse(self, conn: _Conn, err: HTTPError) -> None:
         """Best-effort answer from the selector thread (small, non-blocking), then close."""
@@ -242,12 +243,16 @@ class LocalHTTPServer:
     def _maintenance(self) -> None:
         svc = self.router.service
         live = getattr(svc, "live_models", None)
-        n_live = len(live()) if live is not None else 0
-        if n_live < self._last_live and time.monotonic() - self._last_trim > 2.0:
-            # Models were unloaded: hand the freed heap back to the OS, so RSS falls after sessions close.
-            self._last_trim = time.monotonic()
-            _malloc_trim()
+        n_live = (len(live()) if live is not None else 0) + len(getattr(svc, "_samplers", ()))
+        if n_live < self._last_live:
+            self._trim_due = True
         self._last_live = n_live
+        if self._trim_due and time.monotonic() - self._last_trim > 1.0:
+            # Models or samplers were dropped: hand the freed heap back to the OS, so RSS falls after
+            # sessions close (glibc keeps freed arenas otherwise).
+            self._last_trim = time.monotonic()
+            self._trim_due = False
+            _malloc_trim()
         for part in (getattr(svc, "sessions", None), getattr(svc, "futures", None), getattr(svc, "scheduler", None)):
             sweep = getattr(part, "sweep", None)
             if sweep is not None:
