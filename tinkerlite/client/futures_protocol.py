@@ -103,9 +103,9 @@ class FuturePoll:
     outage_start_wall: float | None = None
 
     def next_request(self, now: float | None = None) -> PollRequest:
-        """What to send next; during an outage the timeout never runs past the budget."""
+        """What to send next; the timeout never runs past the budget (nor, in an outage, past what is left)."""
         self.iteration += 1
-        timeout = RETRIEVE_TIMEOUT_S
+        timeout = RETRIEVE_TIMEOUT_S if self.budget_s is None else min(RETRIEVE_TIMEOUT_S, self.budget_s)
         if now is not None and self.budget_s is not None and self.outage_start is not None:
             timeout = max(0.1, min(timeout, self.outage_start + self.budget_s - now))
         return PollRequest(
@@ -114,12 +114,15 @@ class FuturePoll:
             timeout=timeout,
         )
 
-    def _outage(self, error: BaseException, delay: float, reason: str, now: float | None) -> Action:
-        """Count a failed poll against the budget: re-poll after ``delay`` or raise the verdict."""
+    def _outage(
+        self, error: BaseException, delay: float, reason: str, now: float | None, sent_at: float | None
+    ) -> Action:
+        """Count a failed poll against the budget (from when it was sent): re-poll after ``delay`` or raise."""
         if now is None or self.budget_s is None:
             return Repoll(delay, reason)
         if self.outage_start is None:
-            self.outage_start, self.outage_start_wall = now, self.wall()
+            start = now if sent_at is None else sent_at
+            self.outage_start, self.outage_start_wall = start, self.wall() - (now - start)
         elapsed = now - self.outage_start
         if elapsed >= self.budget_s:
             what = f"waiting for the result of {self.request_type} request {self.request_id}"
@@ -135,13 +138,15 @@ class FuturePoll:
         self.outage_start = self.outage_start_wall = None
         self.server_errors = 0
 
-    def on_transport_error(self, error: BaseException, now: float | None = None) -> Action:
+    def on_transport_error(
+        self, error: BaseException, now: float | None = None, sent_at: float | None = None
+    ) -> Action:
         """No HTTP response (refused, reset, timeout): back off ``min(2ⁿ, 30)`` s, within the budget."""
         if not isinstance(error, (APIConnectionError, TimeoutError, OSError)):
             return Raise(error)
         delay = poll_backoff(self.transport_errors)
         self.transport_errors += 1
-        return self._outage(error, delay, f"transport error: {type(error).__name__}", now)
+        return self._outage(error, delay, f"transport error: {type(error).__name__}", now, sent_at)
 
     def _try_again(self, reason: str, elapsed: float | None) -> Repoll:
         if elapsed is not None and elapsed < POLL_FAST_ANSWER_S:
@@ -170,7 +175,8 @@ class FuturePoll:
         if 500 <= status < 600:
             delay = poll_5xx_backoff(self.server_errors)
             self.server_errors += 1
-            return self._outage(make_status_error(response), delay, f"{status} server error", now)
+            sent_at = None if elapsed is None else now - elapsed
+            return self._outage(make_status_error(response), delay, f"{status} server error", now, sent_at)
         self._answered()
         if status == 408:
             parsed = _try_json(body)

@@ -673,7 +673,7 @@ class Holder:
             try:
                 resp = await self.send_once("POST", req.path, body, timeout=req.timeout, extra_headers=req.headers)
             except APIConnectionError as e:
-                action = poll.on_transport_error(e, self.clock())
+                action = poll.on_transport_error(e, self.clock(), sent_at)
             else:
                 now = self.clock()
                 action = poll.on_response(resp.status_code, resp.headers, resp.content, now, elapsed=now - sent_at)

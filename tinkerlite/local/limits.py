@@ -57,6 +57,9 @@ class ServerLimits:
     result_ttl_s: float = _f(600.0, "seconds a completed request's result can still be polled")
     max_results: int = _f(4096, "completed results kept for polling (oldest dropped first)")
     max_idempotency_keys: int = _f(16384, "remembered sampling submissions for retry de-duplication (oldest dropped)")
+    seq_hole_wait_s: float = _f(
+        360.0, "seconds training requests wait for an earlier seq_id that never arrives, then fail naming it"
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -129,4 +132,5 @@ def configure_service(service: Any, limits: ServerLimits) -> None:
         max_idem=limits.max_idempotency_keys,
         idem_ttl_s=limits.result_ttl_s,
         max_queued_samples_per_user=limits.max_queued_samples_per_user,
+        seq_hole_wait_s=limits.seq_hole_wait_s,
     )

@@ -4,7 +4,10 @@ Training submissions for one model run one at a time in ``seq_id`` order; a subm
 early is held until every earlier ``seq_id`` has run (the official SDK sends chunk 1 of a batch last).
 A resubmission of a ``(key, seq_id)`` already seen returns the first submission's future and does not
 run again; the same holds for sampling keys. Failed operations still advance the sequence, so one bad
-request never stalls a model.
+request never stalls a model. A ``seq_id`` that never arrives (its submission was refused before its
+id could be read, or its client gave up) holds the lane for at most ``seq_hole_wait_s`` (longer than a
+client's 300 s retry budget): then the requests queued behind it fail with an error naming it, and the
+lane moves on.
 
 Fairness: runnable work waits in one queue per user, and the workers take from the users in turn, so
 one user's flood of sampling requests delays another user's training step by at most one job per user.
@@ -50,6 +53,7 @@ class _Lane:
     held: dict[int, tuple[FutureState, Job, contextvars.Context]] = field(default_factory=dict)
     seen: dict[int, FutureState] = field(default_factory=dict)
     busy: bool = False
+    stalled_since: float | None = None  # monotonic time since when held work waits for a missing seq_id
 
 
 class Scheduler:
@@ -62,8 +66,10 @@ class Scheduler:
         max_idem: int = 16384,
         idem_ttl_s: float = 600.0,
         max_queued_samples_per_user: int = 512,
+        seq_hole_wait_s: float = 360.0,
     ) -> None:
         self.futures = futures
+        self.seq_hole_wait_s = seq_hole_wait_s
         self._lock = threading.Lock()
         self._lanes: dict[str, _Lane] = {}
         self._idem: OrderedDict[tuple[str, int], tuple[FutureState, float]] = OrderedDict()
@@ -81,10 +87,19 @@ class Scheduler:
         for t in self._threads:
             t.start()
 
-    def configure(self, *, max_idem: int, idem_ttl_s: float, max_queued_samples_per_user: int) -> None:
+    def configure(
+        self,
+        *,
+        max_idem: int,
+        idem_ttl_s: float,
+        max_queued_samples_per_user: int,
+        seq_hole_wait_s: float | None = None,
+    ) -> None:
         with self._lock:
             self._max_idem, self._idem_ttl_s = max_idem, idem_ttl_s
             self._max_samples = max_queued_samples_per_user
+            if seq_hole_wait_s is not None:
+                self.seq_hole_wait_s = seq_hole_wait_s
             self._trim_idem()
 
     def _put(self, item: _Item) -> None:
@@ -123,8 +138,25 @@ class Scheduler:
             del self._idem[key]
 
     def sweep(self) -> None:
+        failed: list[tuple[FutureState, str]] = []
         with self._lock:
             self._trim_idem()
+            now = time.monotonic()
+            for lane, ln in self._lanes.items():
+                if ln.stalled_since is None or now - ln.stalled_since < self.seq_hole_wait_s:
+                    continue
+                missing, waited = ln.next_seq, now - ln.stalled_since
+                for seq in sorted(ln.held):
+                    msg = (
+                        f"seq_id {missing} never arrived on {lane} (waited {waited:.0f} s); seq_id {seq} was "
+                        f"queued behind it and did not run. Later requests run again."
+                    )
+                    failed.append((ln.held[seq][0], msg))
+                ln.next_seq = max(ln.held) + 1
+                ln.held.clear()
+                ln.stalled_since = None
+        for fut, msg in failed:
+            self.futures.fail(fut, msg, "user")
 
     # ---- training lanes ---------------------------------------------------------------------------------
 
@@ -167,6 +199,10 @@ class Scheduler:
             fut, job, ctx = ln.held.pop(ln.next_seq)
             ln.busy = True
             self._put((lane, fut, job, ctx))
+        if ln.busy or not ln.held:
+            ln.stalled_since = None
+        elif ln.stalled_since is None:
+            ln.stalled_since = time.monotonic()  # work is held for a seq_id nobody has sent (yet)
 
     def _lane_done(self, lane: str) -> None:
         with self._lock:
