@@ -170,3 +170,14 @@ def test_package_all_is_the_cookbooks() -> None:
         "RunMetadata",
     }
     assert all(hasattr(ev, n) for n in ev.__all__)
+
+
+def test_custom_evaluator_accuracy(sampler: tuple[Any, Any]) -> None:
+    from tinkerlite.eval.custom_evaluators import QA_DATASET, CustomEvaluator, grader_fn
+
+    client, _ = sampler
+    assert grader_fn("it is PARIS.", "Paris") and not grader_fn("Lyon", "Paris")
+    every = CustomEvaluator(QA_DATASET, lambda resp, target: True, "tinkerlite/tiny-chat", "role_colon")
+    none = CustomEvaluator(QA_DATASET[:1], lambda resp, target: False, "tinkerlite/tiny-chat", "role_colon")
+    assert asyncio.run(every(client)) == {"accuracy": 1.0}
+    assert asyncio.run(none(client)) == {"accuracy": 0.0}
