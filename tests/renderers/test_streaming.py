@@ -17,7 +17,16 @@ from tinkerlite.renderers import (
 
 from .tokenizers_for_tests import load
 
-STREAMING = [("qwen3", "qwen3"), ("deepseekv3_thinking", "deepseek_v3_1"), ("kimi_k2", "kimi_k2")]
+STREAMING = [
+    ("qwen3", "qwen3"),
+    ("deepseekv3_thinking", "deepseek_v3_1"),
+    ("kimi_k2", "kimi_k2"),
+    ("qwen3_5", "qwen3"),
+    ("kimi_k25", "kimi_k2"),
+    ("nemotron3", "qwen3"),
+    ("deepseekv4_1", "deepseek_v3_1"),
+    ("glm5_3_max_reasoning", "glm5_3_standin"),
+]
 
 
 def _events(name: str, family: str, reply: Message, *, truncate: int = 0) -> tuple[list[Any], Any, list[int]]:
@@ -68,6 +77,26 @@ def test_utf8_decoder_holds_back_split_characters() -> None:
     outputs = [dec.decode([i]) for i in ids]
     assert all(o is None for o in outputs[:-1]) and outputs[-1] == "𓀀"
     assert not dec.has_pending() and dec.flush() == ""
+
+
+def test_reset_makes_parsers_reusable() -> None:
+    from tinkerlite.renderers import ReasoningStreamingParser
+
+    renderer = get_renderer("qwen3", load("qwen3"))
+    tokens = [*load("qwen3").encode("<think>hm</think>ok"), renderer._end_message_token]
+    parser = ReasoningStreamingParser(renderer.tokenizer, renderer._end_message_token, renderer.parse_response)
+
+    def run() -> list[Any]:
+        out = [e for t in tokens for e in parser.feed(t)]
+        return out + list(parser.finish())
+
+    first = run()
+    parser.reset()
+    assert run() == first
+    dec = Utf8TokenDecoder(load("qwen3"))
+    assert dec.decode(load("qwen3").encode("𓀀")[:1]) is None and dec.has_pending()
+    dec.reset()
+    assert not dec.has_pending()
 
 
 def test_non_streaming_renderer_refuses() -> None:

@@ -46,9 +46,17 @@ class ImagePart(TypedDict):
     image: Any
 
 
-class AudioPart(TypedDict):
+class _AudioPartRequired(TypedDict):
     type: Literal["audio"]
     audio: Any
+
+
+class AudioPart(_AudioPartRequired, total=False):
+    """Audio input (encoded bytes, a ``data:`` URI or a path); MP3/FLAC also need frames and rate."""
+
+    format: Literal["wav", "mp3", "flac"]
+    num_frames: int
+    sample_rate: int
 
 
 class ThinkingPart(TypedDict):

@@ -20,6 +20,7 @@ from tinkerlite.renderers.encoding import encode
 from tinkerlite.renderers.errors import RendererError
 from tinkerlite.renderers.qwen3_5 import Qwen3_5Renderer
 from tinkerlite.renderers.tool_calls import ToolSpec, tool_calls_of
+from tinkerlite.types import ModelInput, TensorData
 
 __all__ = [
     "Nemotron3DisableThinkingRenderer",
@@ -93,6 +94,15 @@ def _text_parts(content: Any) -> tuple[bool, bool]:
 
 class Nemotron3Renderer(Qwen3_5Renderer):
     """Nemotron 3 Nano / Super with full reasoning."""
+
+    # The cookbook's signatures for these two (its overrides forward *args/**kwargs); the behaviour is the base's.
+    def build_generation_prompt(self, messages: list[Message], *args: Any, **kwargs: Any) -> ModelInput:
+        return super().build_generation_prompt(messages, *args, **kwargs)
+
+    def build_supervised_example(
+        self, messages: list[Message], *args: Any, **kwargs: Any
+    ) -> tuple[ModelInput, TensorData]:
+        return super().build_supervised_example(messages, *args, **kwargs)
 
     @property
     def has_extension_property(self) -> bool:

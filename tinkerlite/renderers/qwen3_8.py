@@ -14,6 +14,7 @@ from typing import Any
 from tinkerlite.renderers.content import Message, RenderContext, Role, TextPart
 from tinkerlite.renderers.errors import RendererError
 from tinkerlite.renderers.qwen3_5 import Qwen3_5Renderer
+from tinkerlite.types import ModelInput, TensorData
 
 __all__ = ["REASONING_EFFORT_INSTRUCTIONS", "Qwen3_8DisableThinkingRenderer", "Qwen3_8Renderer"]
 
@@ -32,6 +33,15 @@ REASONING_EFFORT_INSTRUCTIONS: dict[str, str] = {
 
 class Qwen3_8Renderer(Qwen3_5Renderer):
     """Qwen3.8 with thinking on at ``reasoning_effort`` (``qwen3_8_{xhigh,medium,low}_reasoning``)."""
+
+    # The cookbook's signatures for these two (its overrides forward *args/**kwargs); the behaviour is the base's.
+    def build_generation_prompt(self, messages: list[Message], *args: Any, **kwargs: Any) -> ModelInput:
+        return super().build_generation_prompt(messages, *args, **kwargs)
+
+    def build_supervised_example(
+        self, messages: list[Message], *args: Any, **kwargs: Any
+    ) -> tuple[ModelInput, TensorData]:
+        return super().build_supervised_example(messages, *args, **kwargs)
 
     def __init__(
         self,

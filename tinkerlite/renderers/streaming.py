@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import ClassVar, Union
 
 from tinkerlite.renderers.content import Message
 from tinkerlite.renderers.parsing import ParseTermination
@@ -54,8 +54,9 @@ class Utf8TokenDecoder:
     """Holds back tokens that end inside a multi-byte character (decoded text ends with U+FFFD)."""
 
     tokenizer: Tokenizer
-    _pending: list[int] = field(default_factory=list)
-    max_trailing_tokens: int = 8
+    _pending: list[int] = field(init=False, default_factory=list)
+    max_trailing_tokens: ClassVar[int] = 8
+    """How many trailing tokens may hold one incomplete character (UTF-8 needs at most 4 bytes)."""
 
     def decode(self, tokens: Sequence[int]) -> str | None:
         """Text that is complete so far, or None while everything is still buffered."""
@@ -78,6 +79,10 @@ class Utf8TokenDecoder:
         text = self.tokenizer.decode(self._pending) if self._pending else ""
         self._pending = []
         return text
+
+    def reset(self) -> None:
+        """Drop buffered tokens."""
+        self._pending = []
 
     def has_pending(self) -> bool:
         return bool(self._pending)
@@ -123,6 +128,13 @@ class ReasoningStreamingParser:
         self._text += decoded
         yield from self._header()
         yield from self._deltas(final=False)
+
+    def reset(self) -> None:
+        """Start over, for another response."""
+        self._decoder.reset()
+        self._text, self._emitted, self._index = "", 0, 0
+        self._in_thinking = self._header_sent = self._finished = False
+        self._tokens = []
 
     def finish(self) -> Iterator[MessageDelta]:
         self._text += self._decoder.flush()
