@@ -53,8 +53,6 @@ PENDING: dict[str, str] = {
     "test_utils.py": "utils.ml_log.PrettyPrintLogger is not there yet (ml_log, H3)",
     "test_recipes.py::TestBasicRecipes::test_sl_basic_build_config": "recipes.sl_basic.build_config_blueprint (H5)",
     "test_recipes.py::TestBasicRecipes::test_rl_basic_build_config": "recipes.rl_basic.build_config_blueprint (H5)",
-    "test_recipes.py::TestPreference::test_dpo_train_importable": "recipes.preference.dpo.train (H5)",
-    "test_recipes.py::TestPreference::test_preference_datasets_importable": "recipes.preference.datasets (H5)",
 }
 
 
