@@ -128,7 +128,7 @@ class Renderer(SupervisedBuilder, ABC):
     disables_thinking: bool = False
     """The generation prompt closes the think block (a training sequence must then start with that prompt)."""
     refuses_produced_reasoning: bool = False
-    """A last assistant message that reasons is refused: the format would drop or contradict its reasoning."""
+    """The format drops the reasoning of a last assistant message (warned once; refused when ``strict``)."""
     allowed_roles: frozenset[str] | None = None
     """Roles the format was made for (None: any); only ``strict`` renderers refuse the others."""
     supports_tool_calls: bool = True

@@ -210,9 +210,8 @@ class DeepSeekV3ThinkingRenderer(_DeepSeekV3BaseRenderer):
 class DeepSeekV3DisableThinkingRenderer(_DeepSeekV3BaseRenderer):
     """Non-thinking mode: assistant headers end with ``</think>`` and reasoning is not rendered.
 
-    Deliberate divergence from the cookbook: reasoning on the *last* assistant message (the one being
-    trained or continued) is refused instead of silently dropped; history reasoning is still stripped,
-    as the HF template does.
+    Reasoning on the *last* assistant message is dropped, as the cookbook does (one warning; ``strict``
+    refuses it); history reasoning is stripped, as the HF template does.
     """
 
     refuses_produced_reasoning = True

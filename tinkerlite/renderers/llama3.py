@@ -1,4 +1,7 @@
-"""Llama 3 Instruct chat format (no tool calling: Llama 3's tool format is undelimited JSON)."""
+"""Llama 3 Instruct chat format.
+
+No tool-call syntax (Llama 3's is undelimited JSON): tool calls are dropped, as the cookbook drops them.
+"""
 
 from __future__ import annotations
 

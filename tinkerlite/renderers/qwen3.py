@@ -160,8 +160,9 @@ class Qwen3Renderer(EndTokenRenderer):
 class Qwen3DisableThinkingRenderer(Qwen3Renderer):
     """Qwen3 with ``enable_thinking=False``: the prompt ends with the closed block ``<think>\\n\\n</think>\\n\\n``.
 
-    A produced turn that reasons is refused (in every training mode; the cookbook refuses it only for
-    the last-turn modes), as is a produced turn in a conversation without a user message.
+    A produced turn that reasons is refused in the last-turn training modes, as the cookbook does (the
+    prompt's closed block is then not a prefix of the example); ``strict`` refuses it in every mode. A
+    produced turn in a conversation without a user message is refused too.
     """
 
     disables_thinking = True
