@@ -92,3 +92,17 @@ def test_top_level_has_the_cookbooks_exception_names() -> None:
     for name in exceptions.__all__:
         assert getattr(tinkerlite, name) is getattr(exceptions, name)
         assert name in tinkerlite.__all__
+
+
+def test_pretty_print_logger_tables_metrics(caplog: pytest.LogCaptureFixture) -> None:
+    from tinkerlite.utils.ml_log import Logger, PrettyPrintLogger
+
+    p = PrettyPrintLogger()
+    assert isinstance(p, Logger)
+    with caplog.at_level(logging.INFO, logger="tinkerlite.utils.ml_log"):
+        p.log_metrics({"loss": 0.25, "time/step:count": 3.0, "tokens": 7}, step=4)
+        p.log_metrics({"x:total": 1.0})  # only hidden keys: nothing printed
+        p.log_hparams({"model_name": "m", "long": "z" * 400})
+    text = caplog.text
+    assert "Step 4" in text and "0.250000" in text and "tokens" in text and ":count" not in text
+    assert "model_name: 'm'" in text and " ... " in text

@@ -31,6 +31,7 @@ __all__ = [
     "Logger",
     "MetricsLogger",
     "MultiplexLogger",
+    "PrettyPrintLogger",
     "ProgressLine",
     "WandbLogger",
     "check_log_dir",
@@ -153,6 +154,35 @@ class Logger(ABC):
     def get_logger_url(self) -> str | None:
         """A link to the run's dashboard, when the backend has one."""
         return None
+
+
+class PrettyPrintLogger(Logger):
+    """The cookbook's console logger: the config, and each step's metrics as a table, through ``logging``.
+
+    Plain text instead of the cookbook's ``rich`` table; ``:total``/``:count`` aggregate keys are hidden here
+    (other sinks keep them); floats print with 6 decimals; long config values are cut in the middle.
+    """
+
+    _HIDDEN_SUFFIXES = (":total", ":count")
+
+    def log_hparams(self, config: Any) -> None:
+        lines = ["Configuration:"]
+        for key, value in dict(dump_config(config)).items():
+            text = repr(value)
+            lines.append(f"  {key}: {text if len(text) <= 256 else text[:128] + ' ... ' + text[-128:]}")
+        logger.info("\n" + "\n".join(lines))
+
+    def log_summary(self, metrics: dict[str, Any]) -> None:
+        self.log_metrics(metrics)
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        items = [(k, v) for k, v in sorted(metrics.items()) if not k.endswith(self._HIDDEN_SUFFIXES)]
+        if not items:
+            return
+        width = min(max(max(len(k) for k, _ in items), 20), 60)
+        rows = [f"{k:<{width}}  {f'{v:.6f}' if isinstance(v, float) else v}" for k, v in items]
+        head = [f"Step {step}"] if step is not None else []
+        logger.info("\n" + "\n".join([*head, f"{'Metric':<{width}}  Value", *rows]))
 
 
 class MetricsLogger(Logger):
