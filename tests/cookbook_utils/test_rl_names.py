@@ -84,12 +84,11 @@ def test_rl_test_set_evaluator_error_strategy() -> None:
     with pytest.raises(RuntimeError, match="env broke"):
         asyncio.run(RLTestSetEvaluator(ds, max_tokens=8).eval_token_completer(_policy))
 
-    class Catching:
-        catches_group_errors = True
+    from tinkerlite.rl.rollout_strategy import RetryOnFailure
 
-    ev = RLTestSetEvaluator(ds, max_tokens=8, strategy=Catching())
+    ev = RLTestSetEvaluator(ds, max_tokens=8, strategy=RetryOnFailure(max_retries=1))
     metrics = asyncio.run(ev.eval_token_completer(_policy))
-    assert metrics["test/rollout_errors/groups_skipped"] == 1.0
+    assert metrics["test/rollout_errors/groups_skipped"] == 1.0 and metrics["test/rollout_errors/RuntimeError"] == 1.0
     assert ev.last_result is not None and ev.last_result.num_errors == 1 and ev.last_result.num_correct == 1
 
 

@@ -6,6 +6,7 @@ import asyncio
 import pickle
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -179,3 +180,23 @@ def test_package_all_is_the_cookbooks() -> None:
         "RolloutStrategy",
     }
     assert all(hasattr(rl, n) for n in rl.__all__)
+
+
+def test_group_rollout_with_strategy_scores_and_cleans_up() -> None:
+    from tinkerlite.rl.rollout_strategy import do_group_rollout_with_strategy
+
+    class Scored(_Builder):
+        cleaned = 0
+
+        async def compute_group_rewards(self, trajectory_group: Any, env_group: Any) -> list[tuple[float, Any]]:
+            return [(10.0, {"n": len(env_group)}) for _ in trajectory_group]
+
+        async def cleanup(self) -> None:
+            Scored.cleaned += 1
+
+    g = asyncio.run(do_group_rollout_with_strategy(Scored([[False, True], [False]]), _policy, rl.RetryOnFailure()))
+    assert g.get_total_rewards() == [11.0, 11.0] and [e.error_type for e in g.rollout_errors] == ["RuntimeError"]
+    assert g.metrics_G == [{"n": 2}, {"n": 2}] and Scored.cleaned == 1
+    with pytest.raises(RuntimeError):
+        asyncio.run(do_group_rollout_with_strategy(Scored([[True]]), _policy, rl.FailFast()))
+    assert Scored.cleaned == 2

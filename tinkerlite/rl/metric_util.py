@@ -106,9 +106,10 @@ def dataset_to_env_group_builders(dataset: RLDataset) -> list[EnvGroupBuilder]:
 class RLTestSetEvaluator(SamplingClientEvaluator):
     """Rolls out every group of a held-out RL dataset and reports its trajectory metrics under ``name/``.
 
-    ``strategy`` is the cookbook's rollout error strategy: ``None`` (or ``FailFast``) lets a rollout error
-    end the evaluation; one that catches group errors (``RetryOnFailure``) drops the failed trajectories
-    or groups, counts them (``name/rollout_errors/...``) and scores a dropped group as wrong.
+    ``strategy`` (:mod:`tinkerlite.rl.rollout_strategy`) collects each group: ``None``/``FailFast`` lets a
+    rollout error end the evaluation; ``RetryOnFailure`` / ``MinViableGroup`` retry on fresh envs and skip a
+    group that still fails (counted under ``name/rollout_errors/...``, scored as wrong). A group whose every
+    trajectory failed is skipped either way.
     ``last_result`` holds the same run as a :class:`~tinkerlite.eval.benchmarks.BenchmarkResult`, a group
     counting as correct when one of its trajectories earned a positive reward.
     """
@@ -137,13 +138,31 @@ class RLTestSetEvaluator(SamplingClientEvaluator):
         and a ``store`` (anything with ``write_rollouts(iteration, records, base_name=)``), the per-trajectory
         summaries are written there too.
         """
-        from .rollouts import RolloutErrorCounter, gather_group_rollouts
+        import asyncio
+        import logging
 
-        drop = self.strategy is not None and bool(getattr(self.strategy, "catches_group_errors", False))
+        from ..exceptions import AllTrajectoriesFailedError
+        from .rollout_strategy import FailFast, do_group_rollout_with_strategy
+        from .rollouts import AllRolloutsFailedError, RolloutErrorCounter
+
+        strategy = self.strategy if self.strategy is not None else FailFast()
         counter = RolloutErrorCounter()
-        results = await gather_group_rollouts(
-            self.env_group_builders_P, policy, error_policy="drop" if drop else "fail_fast", counter=counter
-        )
+
+        async def one(builder: EnvGroupBuilder) -> TrajectoryGroup | None:
+            try:
+                return await do_group_rollout_with_strategy(builder, policy, strategy)
+            except (AllTrajectoriesFailedError, AllRolloutsFailedError) as e:
+                logging.getLogger(__name__).warning("Eval: %s", e)
+            except Exception as e:
+                if not strategy.catches_group_errors:
+                    raise
+                logging.getLogger(__name__).warning("Eval rollout error (%s): %s", type(e).__name__, e)
+                counter.record_exception(e)
+            return None
+
+        results = list(await asyncio.gather(*(one(b) for b in self.env_group_builders_P)))
+        for r in results:
+            counter.ingest(r)
         return self._collect(results, counter, rollout_summary_export, store)
 
     async def __call__(

@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from ..completers import TokenCompleter
 from ..exceptions import AllTrajectoriesFailedError, ConfigurationError
-from .types import Env, EnvGroupBuilder, RolloutError, Trajectory
+from .types import Env, EnvGroupBuilder, RolloutError, Trajectory, TrajectoryGroup
 
 __all__ = [
     "FailFast",
@@ -36,6 +36,7 @@ __all__ = [
     "RetryOnFailure",
     "RolloutResult",
     "RolloutStrategy",
+    "do_group_rollout_with_strategy",
     "rollout_strategy_from_config",
 ]
 
@@ -223,3 +224,31 @@ def rollout_strategy_from_config(rollout_error_tolerance: bool | RolloutStrategy
     if rollout_error_tolerance is True:
         return RetryOnFailure()
     raise ConfigurationError(f"Invalid rollout_error_tolerance value: {rollout_error_tolerance!r}")
+
+
+async def do_group_rollout_with_strategy(
+    builder: EnvGroupBuilder, policy: TokenCompleter, strategy: RolloutStrategy
+) -> TrajectoryGroup:
+    """One group collected by ``strategy``, then scored by ``builder.compute_group_rewards``.
+
+    A group left with no trajectory raises :class:`~tinkerlite.exceptions.AllTrajectoriesFailedError`;
+    ``builder.cleanup()`` always runs.
+    """
+    try:
+        result = await strategy.execute(builder, policy)
+        if not result.trajectories:
+            raise AllTrajectoriesFailedError(f"all rollouts of the group failed ({len(result.errors)} errors)")
+        scored = await builder.compute_group_rewards(result.trajectories, result.envs)
+        if len(scored) != len(result.trajectories):
+            raise ConfigurationError(
+                f"{type(builder).__name__}.compute_group_rewards returned {len(scored)} entries for "
+                f"{len(result.trajectories)} trajectories"
+            )
+        return TrajectoryGroup(
+            list(result.trajectories),
+            [float(r) for r, _ in scored],
+            [dict(m) for _, m in scored],
+            rollout_errors=list(result.errors),
+        )
+    finally:
+        await builder.cleanup()
