@@ -7,8 +7,9 @@ The runner handles concurrency, timeouts, trajectory storage, resuming and pass@
     result = await run_benchmark("my_benchmark", sampling_client, renderer, BenchmarkConfig(save_dir="evals"))
 
 ``run_benchmark("name", ...)`` also imports ``tinkerlite.eval.benchmarks.<name>`` on first use, so a
-benchmark module registers itself when it is named. tinkerlite ships the framework; the cookbook's
-dataset-backed benchmark modules (gsm8k, mmlu_pro, ...) load HF hub datasets and are not bundled.
+benchmark module registers itself when it is named. Bundled benchmark modules: gsm8k, math500, aime
+(aime_2025/aime_2026), gpqa, mmlu_pro; their rows come from HF ``datasets`` or from local JSONL copies
+(``TINKERLITE_BENCHMARK_DATA``, see ``_common.load_benchmark_dataset``).
 """
 
 from ._results import load_result, load_summary, load_trajectories, print_trajectory, regrade_trajectories
