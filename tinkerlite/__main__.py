@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("tinkerlite.plotting", "write an SVG of a run's metrics.jsonl"),
     "inspect": ("tinkerlite.supervised.inspect", "show which tokens of a datum are trained"),
     "cost": ("tinkerlite.utils.cost_report", "summarise the tokens and USD a run logged"),
+    "view": ("tinkerlite.view.cli", "browse runs, curves and checkpoints in the browser (serves a local page)"),
 }
 
 

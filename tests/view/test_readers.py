@@ -1,0 +1,135 @@
+"""The viewer's file readers (no HTTP): streaming, tolerant of half-written files, bounded memory."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tinkerlite.view.examples import data_source, render_examples
+from tinkerlite.view.runs import (
+    NotARunDirError,
+    SeriesSampler,
+    discover_runs,
+    iter_jsonl,
+    read_checkpoints,
+    read_config,
+    read_metrics,
+    read_rollouts,
+    run_summary,
+)
+
+
+def _write_rows(path: Path, rows: list[dict[str, object]], tail: str = "") -> None:
+    with open(path, "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+        f.write(tail)
+
+
+def test_truncated_last_line_is_left_for_the_next_read(tmp_path: Path) -> None:
+    _write_rows(tmp_path / "metrics.jsonl", [{"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.5}], '{"step": 2, "lo')
+    first = read_metrics(str(tmp_path))
+    assert first.rows == 2 and first.series["loss"].points() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.5]]
+    with open(tmp_path / "metrics.jsonl", "a") as f:
+        f.write('ss": 0.25, "time/total": 2.0}\n')
+    more = read_metrics(str(tmp_path), first.offset, first.wall)
+    assert more.rows == 1 and more.series["loss"].points() == [[2.0, 2.0, 0.25]]
+
+
+def test_bad_lines_are_counted_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "metrics.jsonl").write_text('{"step": 0, "x": 1}\nnot json\n[1, 2]\n{"step": 1, "x": NaN}\n')
+    m = read_metrics(str(tmp_path))
+    assert m.rows == 2 and m.bad_lines == 2
+    assert m.to_json()["series"]["x"] == [[0.0, 0.0, 1.0], [1.0, 0.0, None]]  # NaN -> null: JSON a browser can parse
+
+
+def test_missing_files_read_as_empty(tmp_path: Path) -> None:
+    assert list(iter_jsonl(str(tmp_path / "absent.jsonl"))) == []
+    assert read_metrics(str(tmp_path)).rows == 0
+    assert read_checkpoints(str(tmp_path)) == [] and read_config(str(tmp_path)) is None
+    (tmp_path / "config.json").write_text('{"model_name": "half-writ')
+    assert read_config(str(tmp_path)) is None
+    s = run_summary(str(tmp_path))
+    assert s["steps"] is None and s["model"] is None
+
+
+def test_incremental_read_extends_and_restarts_after_truncation(tmp_path: Path) -> None:
+    _write_rows(tmp_path / "metrics.jsonl", [{"step": i, "v": float(i)} for i in range(5)])
+    m = read_metrics(str(tmp_path))
+    _write_rows(tmp_path / "metrics.jsonl", [{"step": i, "v": float(i)} for i in range(8)])
+    m = read_metrics(str(tmp_path), into=m)
+    assert m.rows == 8 and len(m.series["v"].points()) == 8 and not m.reset
+    _write_rows(tmp_path / "metrics.jsonl", [{"step": 0, "v": 9.0}])  # a resumed run truncated the file
+    m2 = read_metrics(str(tmp_path), into=m)
+    assert m2.reset and m2.rows == 1 and m2.series["v"].points() == [[0.0, 0.0, 9.0]]
+
+
+def test_series_sampler_is_bounded_and_spans_the_whole_run() -> None:
+    s = SeriesSampler(max_points=100)
+    for i in range(100_000):
+        s.add(i, i, float(i))
+    pts = s.points()
+    assert 50 <= len(pts) <= 100
+    assert pts[0][0] == 0 and pts[-1][0] > 90_000
+    assert all(b[0] > a[0] for a, b in itertools.pairwise(pts))
+
+
+def test_discover_and_status(view_runs: dict[str, Path], tmp_path: Path) -> None:
+    found = discover_runs([str(view_runs["root"])])
+    assert {os.path.basename(p) for p in found} == {"sl", "rl", "cookbook_rl"}
+    statuses = {os.path.basename(p): run_summary(p)["status"] for p in found}
+    assert statuses == {"sl": "finished", "rl": "finished", "cookbook_rl": "crashed"}
+    sl = run_summary(str(view_runs["sl"]))
+    assert sl["model"] == "tinkerlite/tiny-chat" and sl["renderer"] == "role_colon" and sl["recipe"] == "sl"
+    assert sl["steps"] == 6 and sl["loss_key"] == "train_mean_nll" and sl["last_loss"] > 0
+    live = tmp_path / "live"
+    live.mkdir()
+    _write_rows(live / "metrics.jsonl", [{"step": 0, "train_mean_nll": 3.0}])
+    assert run_summary(str(live))["status"] == "running"
+    assert run_summary(str(live), now=time.time() + 3600)["status"] == "crashed"
+
+
+def test_not_a_run_dir_says_what_was_expected(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(NotARunDirError, match=r"metrics\.jsonl, checkpoints\.jsonl, config\.json"):
+        discover_runs([str(tmp_path)])
+    with pytest.raises(NotARunDirError, match="not a directory"):
+        discover_runs([str(tmp_path / "nope")])
+
+
+def test_checkpoints_have_kind(view_runs: dict[str, Path]) -> None:
+    cks = read_checkpoints(str(view_runs["sl"]))
+    assert cks and cks[-1]["kind"] == "both" and cks[-1]["sampler_path"].startswith("tinker://")
+
+
+def test_rollouts_cookbook_format_and_absent(view_runs: dict[str, Path]) -> None:
+    r = read_rollouts(str(view_runs["cookbook_rl"]))
+    assert r["count"] == 8 and [it["iteration"] for it in r["iterations"]] == [1]
+    g = r["iterations"][0]["groups"][0]
+    assert g["reward_mean"] == pytest.approx(0.4375)
+    assert [t["advantage"] for t in g["trajs"]] == pytest.approx([-0.4375, -0.1875, 0.0625, 0.5625])
+    none = read_rollouts(str(view_runs["rl"]))
+    assert none["iterations"] == [] and "rollout_summaries.jsonl" in none["reason"]
+
+
+def test_data_view_matches_the_datum_weights(view_runs: dict[str, Path]) -> None:
+    from tinkerlite.renderers import get_renderer
+    from tinkerlite.supervised.data import conversation_to_datum, read_conversation_file
+    from tinkerlite.tokenizers import get_tokenizer
+
+    config = read_config(str(view_runs["sl"]))
+    out = render_examples(config, n=2)
+    assert out["available"] and len(out["examples"]) == 2
+    tok = get_tokenizer("tinkerlite/tiny-chat")
+    _, messages = next(iter(read_conversation_file(out["file_path"])))
+    datum = conversation_to_datum(messages, get_renderer("role_colon", tok), None, None, reduction="none")
+    ex = out["examples"][0]
+    assert ex["n_trained"] == sum(1 for w in datum.loss_fn_inputs["weights"].data if w > 0) > 0
+    assert ex["tokens"][0]["t"] == "<|bos|>" and ex["tokens"][0]["w"] == 0.0
+    assert "".join(t["t"] for t in ex["tokens"]).startswith("<|bos|>User: ")
+    assert not data_source(read_config(str(view_runs["rl"])))["available"]
