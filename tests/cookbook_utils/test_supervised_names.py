@@ -100,10 +100,19 @@ def test_interleaved_builder_names_the_datasets_extra(monkeypatch: pytest.Monkey
 
 def test_package_exports_match_the_cookbook() -> None:
     assert set(sup.__all__) == {
-        "ChatDatasetBuilder", "ChatDatasetBuilderCommonConfig", "SupervisedDataset", "SupervisedDatasetBuilder",
-        "HFDatasetSource", "FromConversationFileBuilder", "InterleavedChatDatasetBuilder",
-        "StreamingSupervisedDatasetFromHFDataset", "SupervisedDatasetFromHFDataset", "conversation_to_datum",
-        "compute_bpb", "compute_mean_nll", "datum_from_model_input_weights",
+        "ChatDatasetBuilder",
+        "ChatDatasetBuilderCommonConfig",
+        "SupervisedDataset",
+        "SupervisedDatasetBuilder",
+        "HFDatasetSource",
+        "FromConversationFileBuilder",
+        "InterleavedChatDatasetBuilder",
+        "StreamingSupervisedDatasetFromHFDataset",
+        "SupervisedDatasetFromHFDataset",
+        "conversation_to_datum",
+        "compute_bpb",
+        "compute_mean_nll",
+        "datum_from_model_input_weights",
     }
     assert all(hasattr(sup, n) for n in sup.__all__)
 
@@ -139,3 +148,96 @@ def test_hf_like_stream_whose_batch_is_a_one_shot_iterator() -> None:
     assert _ids(ds.get_batch(1)) == [2, 3]
     ds.set_epoch(5)  # the generator is spent: the stream is re-batched
     assert src.epochs == [5] and _ids(ds.get_batch(0)) == [0, 1]
+
+
+class _FakeHFDataset:
+    """The slice of ``datasets.Dataset`` the interleaved builder and SupervisedDatasetFromHFDataset use."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.rows[i]
+
+    def rename_column(self, old: str, new: str) -> _FakeHFDataset:
+        return _FakeHFDataset([{(new if k == old else k): v for k, v in r.items()} for r in self.rows])
+
+    def select_columns(self, cols: list[str]) -> _FakeHFDataset:
+        return _FakeHFDataset([{c: r[c] for c in cols} for r in self.rows])
+
+    def shuffle(self, seed: int) -> _FakeHFDataset:
+        import random
+
+        rows = list(self.rows)
+        random.Random(seed).shuffle(rows)
+        return _FakeHFDataset(rows)
+
+    def skip(self, n: int) -> _FakeHFDataset:
+        return _FakeHFDataset(self.rows[n:])
+
+    def take(self, n: int) -> _FakeHFDataset:
+        return _FakeHFDataset(self.rows[:n])
+
+    def select(self, idx: Any) -> _FakeHFDataset:
+        return _FakeHFDataset([self.rows[i] for i in idx])
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return list(self.rows)
+
+
+def _fake_datasets_module(sources: dict[str, list[dict[str, Any]]], calls: list[Any]) -> Any:
+    import types
+
+    mod = types.ModuleType("datasets")
+    mod.Dataset = _FakeHFDataset  # type: ignore[attr-defined]
+
+    def load_dataset(path: str, name: str | None = None, split: str = "train") -> _FakeHFDataset:
+        return _FakeHFDataset(sources[path])
+
+    def interleave_datasets(dss: list[Any], probabilities: list[float], seed: int, stopping_strategy: str) -> Any:
+        calls.append((probabilities, stopping_strategy, [len(d) for d in dss]))
+        return _FakeHFDataset([r for d in dss for r in d.rows])
+
+    def concatenate_datasets(dss: list[Any]) -> Any:
+        return _FakeHFDataset([r for d in dss for r in d.rows])
+
+    mod.load_dataset = load_dataset  # type: ignore[attr-defined]
+    mod.interleave_datasets = interleave_datasets  # type: ignore[attr-defined]
+    mod.concatenate_datasets = concatenate_datasets  # type: ignore[attr-defined]
+    return mod
+
+
+def _convo(tag: str, i: int) -> dict[str, Any]:
+    return {"msgs": [{"role": "user", "content": f"{tag}{i}"}, {"role": "assistant", "content": "ok"}]}
+
+
+def test_interleaved_builder_weights_and_holdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    sources = {"a/x": [_convo("a", i) for i in range(6)], "b/y": [_convo("b", i) for i in range(2)]}
+    monkeypatch.setitem(sys.modules, "datasets", _fake_datasets_module(sources, calls))
+    common = sup.ChatDatasetBuilderCommonConfig(
+        model_name_for_tokenizer="tinkerlite/tiny-chat", renderer_name="role_colon", max_length=64, batch_size=2
+    )
+    srcs = [
+        sup.HFDatasetSource(path="a/x", message_field="msgs"),
+        sup.HFDatasetSource(path="b/y", message_field="msgs"),
+    ]
+    train, test = sup.InterleavedChatDatasetBuilder(common_config=common, sources=srcs)()
+    assert test is None and len(train) == 4 and calls[-1] == ([0.75, 0.25], "all_exhausted", [6, 2])
+    assert len(train.get_batch(0)) == 2
+    train, test = sup.InterleavedChatDatasetBuilder(common_config=common, sources=srcs, test_size=3, shuffle_seed=1)()
+    assert test is not None and len(test.get_batch(0)) == 3
+    probs, _, sizes = calls[-1]
+    assert sum(sizes) == 5 and all(s >= 1 for s in sizes)  # every weighted source keeps a training row
+    assert probs == pytest.approx([s / 5 for s in sizes])  # unweighted: by remaining rows
+    with pytest.raises(ValueError, match="exceeds the maximum unique holdout size"):
+        sup.InterleavedChatDatasetBuilder(common_config=common, sources=srcs, test_size=7)()
+    mixed = [sup.HFDatasetSource(path="a/x", message_field="msgs", weight=1.0), srcs[1]]
+    with pytest.raises(ValueError, match="all sources must have explicit weights"):
+        sup.InterleavedChatDatasetBuilder(common_config=common, sources=mixed)()
+    weighted = [sup.HFDatasetSource(path=p, message_field="msgs", weight=w) for p, w in (("a/x", 1.0), ("b/y", 3.0))]
+    sup.InterleavedChatDatasetBuilder(common_config=common, sources=weighted)()
+    assert calls[-1][0] == [0.25, 0.75]
