@@ -5,7 +5,8 @@
 - ``tiny_hhh.jsonl``: hh-rlhf-shaped rows (``chosen``/``rejected`` transcripts), from ``tiny_chat.jsonl``;
 - ``tiny_lang.txt``: short sentences in several languages (prompt distillation's input);
 - ``tiny_lang.jsonl``: those sentences labelled (``{"messages": [...]}``), prompt distillation's training file;
-- ``tiny_words.txt``: twenty-questions secret words.
+- ``tiny_words.txt``: twenty-questions secret words;
+- ``tiny_corpus.txt``: plain English-like prose built from a small vocabulary (the counting task's pages).
 
 Deterministic: ``python examples/data/make_recipe_data.py`` regenerates the same files.
 """
@@ -70,6 +71,16 @@ def main() -> None:
     write_jsonl("tiny_lang.jsonl", [{"messages": [{"role": "user", "content": s},
                                                   {"role": "assistant", "content": lang}]} for s, lang in lines])
     (HERE / "tiny_words.txt").write_text("".join(w + "\n" for w in WORDS), encoding="utf-8")
+    subjects = ["The river", "A small town", "The old bridge", "Her brother", "The museum", "Our team", "The storm"]
+    verbs = ["grew", "stood", "waited", "changed", "opened", "moved", "rested"]
+    links = ["after", "before", "during", "until", "while", "when", "although", "however", "then", "through"]
+    tails = ["the long winter", "many years", "the war", "their journey", "the harvest", "several weeks", "noon"]
+    lines = []
+    for _ in range(400):
+        sentence = f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(links)} {rng.choice(tails)}."
+        lines.append(" ".join([sentence] + [f"It was known for {rng.choice(tails)} {rng.choice(links)} "
+                                            f"{rng.choice(tails)}." for _ in range(rng.randint(0, 2))]))
+    (HERE / "tiny_corpus.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

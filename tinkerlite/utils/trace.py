@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 __all__ = [
+    "CreateTraceEventsResult",
     "EventType",
+    "FunctionCallContext",
     "IterationWindow",
     "ScopeContext",
     "SpanRecord",
@@ -308,17 +310,30 @@ def _instrument_clients() -> None:
 
 
 @dataclass
-class _Open:
-    name: str
-    pid: int
-    tid: int
-    track: str
-    thread: str
-    context: ScopeContext
-    t0: float
+class FunctionCallContext:
+    """What an open span needs at its end: its attributes, its track (coroutine) and thread."""
+
+    scope_context: ScopeContext
+    coroutine_name: str
+    thread_name: str
+    category: str
+    thread_id: int
+    track_id: int | None = None
 
 
-def _begin(name: str, collector: TraceCollector, track_suffix: int | None = None) -> _Open:
+@dataclass
+class CreateTraceEventsResult:
+    """A span's begin event, the two metadata events that name its track and thread, and its context."""
+
+    begin_event: TraceEvent
+    metadata_coroutine_event: TraceEvent
+    metadata_thread_event: TraceEvent
+    function_call_context: FunctionCallContext
+
+
+def _create_trace_events(
+    name: str, collector: TraceCollector, track_suffix: int | None = None
+) -> CreateTraceEventsResult:
     thread = threading.current_thread()
     try:
         task = asyncio.current_task()
@@ -329,20 +344,28 @@ def _begin(name: str, collector: TraceCollector, track_suffix: int | None = None
     if track_suffix is not None:
         track, tid = f"{track}:{name}:{track_suffix}", track_suffix
     pid = thread.ident or 0
-    collector.add_event(
+    return CreateTraceEventsResult(
         TraceEvent(
             name, EventType.BEGIN, pid, tid, collector.get_timestamp(), {"track": track, "thread": thread.name}, "async"
-        )
+        ),
+        TraceEvent("thread_name", EventType.METADATA, pid, tid, 0, {"name": track}),
+        TraceEvent("process_name", EventType.METADATA, pid, 0, 0, {"name": f"{thread.name} Thread"}),
+        FunctionCallContext(ScopeContext(), track, thread.name, "async", pid, tid),
     )
-    collector.add_event(TraceEvent("thread_name", EventType.METADATA, pid, tid, 0, {"name": track}))
-    collector.add_event(TraceEvent("process_name", EventType.METADATA, pid, 0, 0, {"name": f"{thread.name} Thread"}))
-    return _Open(name, pid, tid, track, thread.name, ScopeContext(), time.perf_counter())
 
 
-def _end(span: _Open, collector: TraceCollector) -> None:
-    args = {"track": span.track, "thread": span.thread, **span.context.attributes}
+def _begin(name: str, collector: TraceCollector, track_suffix: int | None = None) -> FunctionCallContext:
+    events = _create_trace_events(name, collector, track_suffix)
+    for e in (events.begin_event, events.metadata_coroutine_event, events.metadata_thread_event):
+        collector.add_event(e)
+    return events.function_call_context
+
+
+def _end(name: str, ctx: FunctionCallContext, collector: TraceCollector) -> None:
+    args = {"track": ctx.coroutine_name, "thread": ctx.thread_name, **ctx.scope_context.attributes}
+    tid = ctx.track_id if ctx.track_id is not None else hash(ctx.coroutine_name) % 1_000_000
     collector.add_event(
-        TraceEvent(span.name, EventType.END, span.pid, span.tid, collector.get_timestamp(), args, "async")
+        TraceEvent(name, EventType.END, ctx.thread_id, tid, collector.get_timestamp(), args, ctx.category)
     )
 
 
@@ -355,14 +378,14 @@ def scope_span_sync(name: str) -> Iterator[None]:
         return
     t0 = time.perf_counter()
     span = _begin(name, collector) if collector is not None else None
-    token = trace_context.set(span.context) if span is not None else None
+    token = trace_context.set(span.scope_context) if span is not None else None
     try:
         yield
     finally:
         if token is not None:
             trace_context.reset(token)
         if span is not None and collector is not None:
-            _end(span, collector)
+            _end(name, span, collector)
         if window is not None:
             window.record_span(name, t0, time.perf_counter())
 
@@ -408,11 +431,11 @@ def _future_scope(func: F) -> F:
 
         def finish(_: Any = None) -> None:
             if span is not None and collector is not None:
-                _end(span, collector)
+                _end(name, span, collector)
             if window is not None:
                 window.record_span(name, t0, time.perf_counter())
 
-        token = trace_context.set(span.context) if span is not None else None
+        token = trace_context.set(span.scope_context) if span is not None else None
         try:
             fut = func(*args, **kwargs)
         except BaseException:

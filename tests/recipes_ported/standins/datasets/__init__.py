@@ -66,6 +66,11 @@ class Dataset:
     def to_list(self) -> list[dict[str, Any]]:
         return list(self._rows)
 
+    def iter(self, batch_size: int) -> Iterator[dict[str, list[Any]]]:
+        for i in range(0, len(self._rows), batch_size):
+            chunk = self._rows[i : i + batch_size]
+            yield {k: [r[k] for r in chunk] for k in chunk[0]}
+
 
 class IterableDataset:
     def __init__(self, rows: list[dict[str, Any]]) -> None:
@@ -110,6 +115,8 @@ def _split(rows: list[dict[str, Any]], n_test: int) -> dict[str, list[dict[str, 
 
 
 def _tables(path: str, name: str | None) -> dict[str, list[dict[str, Any]]]:
+    import tinkerlite
+
     chat = _chat_rows()
     if path in ("HuggingFaceH4/no_robots", "allenai/tulu-3-sft-mixture"):
         return _split(chat, 32)
@@ -125,6 +132,9 @@ def _tables(path: str, name: str | None) -> dict[str, list[dict[str, Any]]]:
         rows = [{"question": f"What is {a} plus {7 - a}?", "answer": f"{a} plus {7 - a} is 7.\n#### 7"}
                 for a in [i % 8 for i in range(int(_env("STANDIN_GSM8K_ROWS", "96")))]]
         return _split(rows, max(1, min(16, len(rows) // 4)))
+    if path == "Salesforce/wikitext":
+        corpus = Path(tinkerlite.__file__).resolve().parents[1] / "examples" / "data" / "tiny_corpus.txt"
+        return {"train": [{"text": line} for line in corpus.read_text().splitlines()]}
     if path == "zwhe99/DeepMath-103K":
         return {"train": [{"question": f"What is {a} plus {b}?", "final_answer": str(a + b)}
                           for a in range(10) for b in range(10)]}

@@ -1,0 +1,1 @@
+"""A long-context, many-turn counting task for checking RL numerics (cookbook ``recipes.rl_numerics_check``)."""
