@@ -263,6 +263,25 @@ def test_server_killed_mid_run_ends_the_loop_with_one_line() -> None:
     sc.close()
 
 
+def test_sampling_after_the_server_died_ends_within_the_budget() -> None:
+    from tinkerlite.local import serve
+
+    with serve(api_key="tml-local") as url:
+        sc = ServiceClient(base_url=url, api_key="tml-local", _holder_options={"holder_budget_s": BUDGET_S})
+        tc = sc.create_lora_training_client(base_model="tinkerlite/tiny-chat", rank=4).result(timeout=60)
+        sampler = tc.save_weights_and_get_sampling_client().result(timeout=60)
+        params = types.SamplingParams(max_tokens=2)
+        sampler.sample(types.ModelInput.from_ints([1, 2]), 1, params).result(timeout=60)
+    t0 = time.monotonic()
+    with pytest.raises(APIConnectionError) as ei:  # was: the sampling retry handler retried the verdict forever
+        sampler.sample(types.ModelInput.from_ints([1, 2]), 1, params).result(timeout=60)
+    took = time.monotonic() - t0
+    report("sample after the server died", took, BUDGET_S, 0)
+    assert BUDGET_S - 0.1 <= took <= BUDGET_S + SLACK_S
+    assert_flat(ei.value, url, "since", "resume")
+    sc.close()
+
+
 # ---- a 4xx on one submission ---------------------------------------------------------------------------
 
 

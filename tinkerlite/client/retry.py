@@ -100,7 +100,9 @@ def resolve_retry_budget(value: float | None, env: Mapping[str, str] | None = No
 
 
 def is_holder_retryable(exc: BaseException) -> bool:
-    """Holder layer retries connection errors/timeouts and 408/409/429/5xx."""
+    """Holder layer retries connection errors/timeouts and 408/409/429/5xx (never a spent budget's verdict)."""
+    if getattr(exc, "retry_budget_s", None) is not None or getattr(exc, "unreachable_after_s", None) is not None:
+        return False  # retries already ran for the whole budget (or the server never answered)
     if isinstance(exc, (APIConnectionError, TimeoutError)):
         return True
     if isinstance(exc, APIStatusError):
