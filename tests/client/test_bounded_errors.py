@@ -387,3 +387,59 @@ def test_fault_flow_matches_the_official_sdk_038() -> None:
     official["forward_polled_400"].pop("error")
     ours["forward_polled_400"].pop("error")
     assert ours == official
+
+
+# ---- the CLI training loop, server killed with SIGKILL mid-run ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_sl_against_a_killed_server_ends_with_one_line(tmp_path: Any) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    env = {**os.environ, "TINKER_API_KEY": "tml-bounded", "TINKERLITE_RETRY_BUDGET": "5"}
+    env.pop("TINKER_BASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tinkerlite", "serve", "--port", str(port), "--state-dir", str(tmp_path / "srv")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    run = None
+    try:
+        log = tmp_path / "run"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until it listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "tinkerlite", "sl", f"base_url=http://127.0.0.1:{port}", f"log_path={log}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        metrics = log / "metrics.jsonl"
+        while time.monotonic() < deadline + 120:
+            if metrics.exists() and len(metrics.read_text().splitlines()) >= 3:
+                break
+            assert run.poll() is None, run.communicate()[1]
+            time.sleep(0.2)
+        server.kill()  # SIGKILL mid-run
+        killed = time.monotonic()
+        _, err = run.communicate(timeout=120)
+        took = time.monotonic() - killed
+    finally:
+        server.kill()
+        if run is not None and run.poll() is None:
+            run.kill()
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    report("sl loop, server SIGKILLed mid-run", took, 5.0, 0)
+    assert run.returncode == 2, err
+    assert len(lines) == 1 and lines[0].startswith("tinkerlite sl: "), err  # one line
+    assert "since" in lines[0] and "UTC" in lines[0] and "behavior_if_log_dir_exists=resume" in lines[0]
+    assert took <= 5.0 + 10.0  # the budget, plus the step that was running
