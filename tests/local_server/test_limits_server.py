@@ -174,3 +174,41 @@ def test_zstd_bombs_stop_at_the_body_limit_rss_bounded() -> None:
         grown_mb = (srv.status("VmHWM") - base) / 1024
         assert grown_mb < 100, f"peak RSS grew {grown_mb:.0f} MB for 4 zstd bombs capped at 8 MB"
         c0.close()
+
+
+def test_long_polls_yield_their_threads_without_spinning() -> None:
+    from ._guard import fwdbwd_body
+
+    lim = ServerLimits(max_workers=4)
+    with running(lim, long_poll_s=10.0) as live:
+        c = Client(live.url)
+        mid = c.model(c.session())
+        # seq_id 2 waits for a seq_id 1 that never comes: its future stays pending.
+        rid = c.ok("forward_backward", fwdbwd_body(mid, 2, [1, 2, 3]))["request_id"]
+        polls = [0] * 8
+        stop = threading.Event()
+
+        def poll(i: int) -> None:
+            p = Client(live.url, timeout=15.0)
+            while not stop.is_set():
+                p.post("retrieve_future", {"request_id": rid})
+                polls[i] += 1
+            p.close()
+
+        threads = [threading.Thread(target=poll, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        assert Client(live.url).session()  # served although 8 long polls want 4 threads
+        served_in = time.monotonic() - t0
+        time.sleep(3.0)
+        stop.set()
+        for t in threads:
+            t.join(20)
+        assert served_in < 3.0, served_in
+        # Interrupted polls still hold about a second each: no hot loop of instant "try again".
+        assert sum(polls) <= 8 * 6, polls
+        assert min(polls) >= 2, polls  # and they take turns: none waits for a thread the whole time
+        assert live.httpd.stats()["handler_threads"] <= 4
+        c.close()

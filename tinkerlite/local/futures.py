@@ -36,6 +36,8 @@ class FutureState:
 
 
 class FutureStore:
+    MIN_HOLD_S = 1.0
+
     def __init__(self, max_completed: int = 4096, ttl_s: float = 600.0) -> None:
         self._cond = threading.Condition()
         self._futures: dict[str, FutureState] = {}
@@ -96,14 +98,22 @@ class FutureStore:
         return fut if fut is not None and auth.may_see(fut.owner) else None
 
     def wait(self, request_id: str, timeout: float) -> FutureState | None:
-        """The future once done, or still pending after ``timeout`` seconds; None if unknown."""
-        deadline = time.monotonic() + max(0.0, timeout)
+        """The future once done, or still pending after ``timeout`` seconds; None if unknown.
+
+        An interrupted poll still waits ``MIN_HOLD_S`` in all, so pollers that outnumber the handler
+        threads take turns about once a second instead of spinning on instant "try again" answers.
+        """
+        start = time.monotonic()
+        deadline = start + max(0.0, timeout)
         with self._cond:
             gen = self._generation
             fut = self._futures.get(request_id)
             if fut is not None and not auth.may_see(fut.owner):
                 return None
-            while fut is not None and not fut.done and gen == self._generation:
+            while fut is not None and not fut.done:
+                if gen != self._generation:
+                    gen = self._generation
+                    deadline = min(deadline, start + self.MIN_HOLD_S)
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break

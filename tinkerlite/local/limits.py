@@ -44,7 +44,7 @@ class ServerLimits:
         512 * 1024 * 1024, "bytes of request bodies held at once, all clients together (429)"
     )
     max_connections: int = _f(2048, "open connections; beyond it the longest-waiting idle one is closed")
-    max_workers: int = _f(64, "threads that handle requests (long polls included); stalled connections use none")
+    max_workers: int = _f(128, "threads that handle requests (long polls included); stalled connections use none")
     max_queued_requests: int = _f(1024, "complete requests waiting for a handler thread (503 beyond)")
     max_sample_tokens: int = _f(65536, "num_samples x max new tokens (+ scored prompt tokens) of one asample (400)")
     max_queued_samples_per_user: int = _f(512, "sampling requests one user may have waiting to run (429)")

@@ -109,6 +109,10 @@ class LocalHTTPServer:
                     self._last_sweep = now
                     self._expire(now)
                     self._maintenance()
+                    with self._lock:
+                        starved = len(self._ready) > self._idle_workers
+                    if starved:  # requests still wait for a thread: long polls keep yielding theirs
+                        self._interrupt_polls()
         finally:
             self._stopped.set()
 
