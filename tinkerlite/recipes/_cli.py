@@ -65,9 +65,44 @@ def _fields(cls: type) -> list[tuple[str, Any, Any, str]]:
     return out
 
 
+def _is_config_type(t: Any) -> bool:
+    from ..utils.config import USING_CHZ
+
+    if not isinstance(t, type):
+        return False
+    if USING_CHZ:
+        import chz
+
+        if chz.is_chz(t):
+            return True
+    return dataclasses.is_dataclass(t)
+
+
+def _flat_fields(cls: type, prefix: str = "") -> list[tuple[str, Any, Any, str]]:
+    """Fields of ``cls``; a field holding a nested config class becomes its dotted sub-fields (``task.x``)."""
+    out = []
+    for name, t, default, doc in _fields(cls):
+        if _is_config_type(t):
+            out.extend(_flat_fields(t, f"{prefix}{name}."))
+        else:
+            out.append((prefix + name, t, default, doc))
+    return out
+
+
 def options_of(cls: type) -> list[Option]:
-    """One :class:`Option` per field of the config class ``cls``."""
-    return [Option(name, t, default, doc) for name, t, default, doc in _fields(cls)]
+    """One :class:`Option` per (dotted, for nested configs) field of the config class ``cls``."""
+    return [Option(name, t, default, doc) for name, t, default, doc in _flat_fields(cls)]
+
+
+def _build(cls: type, values: dict[str, Any], hints: dict[str, Any], prefix: str = "") -> Any:
+    kwargs: dict[str, Any] = {}
+    for name, t, _, _ in _fields(cls):
+        if _is_config_type(t):
+            kwargs[name] = _build(t, values, hints, f"{prefix}{name}.")
+        else:
+            key = prefix + name
+            kwargs[name] = _coerce(values[key], hints[key])
+    return cls(**kwargs)
 
 
 def _coerce(value: Any, t: Any) -> Any:
@@ -77,6 +112,8 @@ def _coerce(value: Any, t: Any) -> Any:
 
     if isinstance(value, str):
         cands = (t, *typing.get_args(t))
+        if any(c is tuple or typing.get_origin(c) is tuple for c in cands):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         if any(c is dict or typing.get_origin(c) is dict for c in cands):
             try:
                 return json.loads(value)
@@ -110,7 +147,7 @@ def local_or_remote(base_url: str | None) -> Iterator[str | None]:
 
 
 def _explicit_keys(args: Sequence[str]) -> set[str]:
-    return {a.split("=", 1)[0].strip().lstrip("-").replace("-", "_").rsplit(".", 1)[-1] for a in args if "=" in a}
+    return {a.split("=", 1)[0].strip().lstrip("-").replace("-", "_") for a in args if "=" in a}
 
 
 def recipe_main(
@@ -124,7 +161,7 @@ def recipe_main(
     """Parse ``argv`` into ``config_cls``, run ``main`` (sync or async) against the chosen endpoint."""
     args = list(sys.argv[1:] if argv is None else argv)
     options = options_of(config_cls)
-    hints = {n: t for n, t, _, _ in _fields(config_cls)}
+    hints = {n: t for n, t, _, _ in _flat_fields(config_cls)}
 
     def run(values: dict[str, Any]) -> int:
         if not values.get("base_url") and not os.environ.get("TINKER_BASE_URL") and local_defaults:
@@ -134,7 +171,7 @@ def recipe_main(
                 values.update(chosen)
                 shown = " ".join(f"{k}={v}" for k, v in chosen.items())
                 print(f"{prog}: embedded local server; small defaults for the tiny model: {shown}")
-        config = config_cls(**{k: _coerce(v, hints[k]) for k, v in values.items()})
+        config: C = _build(config_cls, values, hints)
         with local_or_remote(getattr(config, "base_url", None)):
             result = main(config)
             if inspect.isawaitable(result):

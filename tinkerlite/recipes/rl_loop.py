@@ -14,6 +14,7 @@ import time
 from typing import Any, Literal
 
 from .. import checkpoint_utils, model_info, renderers
+from ..errors import ValidationError
 from ..tokenizer_utils import get_tokenizer
 from ..types import (
     AdamParams,
@@ -108,7 +109,7 @@ def main(config: Config) -> None:
     prefix = MathEnv.standard_fewshot_prefix()
     n_batches = len(rows) // config.batch_size
     if n_batches == 0:
-        raise ValueError(f"batch_size: {len(rows)} questions make no full batch of {config.batch_size}")
+        raise ValidationError(f"batch_size: {len(rows)} questions make no full batch of {config.batch_size}")
     service = ServiceClient(base_url=config.base_url)
     resume = checkpoint_utils.get_last_checkpoint(config.log_path)
     if resume is not None and resume.state_path:

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .. import checkpoint_utils, model_info, renderers
+from ..errors import ValidationError
 from ..supervised.common import compute_mean_nll
 from ..supervised.data import conversation_to_datum
 from ..tokenizer_utils import get_tokenizer
@@ -63,7 +64,7 @@ def main(config: Config) -> None:
     ).shuffle(seed=0)
     n_batches = len(rows) // config.batch_size  # the last partial batch is dropped, as the cookbook does
     if n_batches == 0:
-        raise ValueError(f"batch_size: {len(rows)} rows make no full batch of {config.batch_size}")
+        raise ValidationError(f"batch_size: {len(rows)} rows make no full batch of {config.batch_size}")
 
     service = ServiceClient(base_url=config.base_url)
     resume = checkpoint_utils.get_last_checkpoint(config.log_path)

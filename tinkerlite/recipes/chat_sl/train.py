@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import cli_utils, renderers
+from ...errors import ValidationError
 from ...eval.evaluators import EvaluatorBuilder
 from ...supervised import train
 from ...supervised.data import FromConversationFileBuilder
@@ -66,7 +67,7 @@ def get_dataset_builder(
         return chat_datasets.NoRobotsBuilder(common_config=common_config, file_path=file_path)
     if dataset.endswith(".jsonl"):
         return FromConversationFileBuilder(common_config=common_config, file_path=dataset)
-    raise ValueError(f"dataset: unknown dataset {dataset!r}; expected no_robots, tulu3 or a .jsonl path")
+    raise ValidationError(f"dataset: unknown dataset {dataset!r}; expected no_robots, tulu3 or a .jsonl path")
 
 
 def get_infrequent_evaluator_builders(
@@ -75,7 +76,8 @@ def get_infrequent_evaluator_builders(
     if inline_evals is None:
         return []
     # The cookbook's "inspect" option drives the inspect_ai harness, which tinkerlite does not ship.
-    raise ValueError(f"inline_evals: {inline_evals!r} is not available in tinkerlite (inspect_ai evals are not ported)")
+    raise ValidationError(f"{inline_evals!r} is not available in tinkerlite (inspect_ai evals are not ported)",
+                          field="inline_evals")
 
 
 def cli_main(cli_config: CLIConfig) -> None:

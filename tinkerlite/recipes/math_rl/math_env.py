@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, Literal
 
 from ... import renderers
+from ...errors import ValidationError
 from ...rl.problem_env import ProblemEnv, ProblemGroupBuilder
 from ...rl.types import EnvGroupBuilder, RLDataset, RLDatasetBuilder
 from ...tokenizer_utils import get_tokenizer
@@ -101,7 +102,7 @@ def safe_grade(given_answer: str, ground_truth: str, grader: str = "sympy", time
     elif grader == "math_verify":
         fn = grade_answer_math_verify
     else:
-        raise ValueError(f"grader: must be sympy or math_verify; got {grader!r}")
+        raise ValidationError(f"grader: must be sympy or math_verify; got {grader!r}")
     try:
         return fn(given_answer, ground_truth)
     except Exception as e:  # a malformed expression is a wrong answer, not a crashed rollout
@@ -299,7 +300,8 @@ def get_math_dataset_builder(
 ) -> RLDatasetBuilder:
     """The builder for ``dataset_name`` (math, polaris, deepmath or gsm8k)."""
     if dataset_name not in DATASET_BUILDER_MAP:
-        raise ValueError(f"Unknown math dataset: {dataset_name}. Available: {list(DATASET_BUILDER_MAP)}")
+        known = ", ".join(DATASET_BUILDER_MAP)
+        raise ValidationError(f"unknown math dataset {dataset_name!r}; expected one of {known}", field="dataset_name")
     return DATASET_BUILDER_MAP[dataset_name](
         batch_size=batch_size,
         model_name_for_tokenizer=model_name_for_tokenizer,

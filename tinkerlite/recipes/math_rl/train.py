@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import cli_utils
+from ...errors import ValidationError
 from ...rl.train import AsyncConfig, Config, StreamMinibatchConfig
 from ...rl.train import run as run_rl
 from ...rl.types import RLDatasetBuilder
@@ -78,7 +79,7 @@ def get_dataset_builder(
             file_path=file_path,
         )
     known = ", ".join(["arithmetic", *math_env.DATASET_BUILDER_MAP])
-    raise ValueError(f"env: unknown environment {env!r}; expected one of {known}")
+    raise ValidationError(f"env: unknown environment {env!r}; expected one of {known}")
 
 
 def cli_main(cli_config: CLIConfig) -> None:

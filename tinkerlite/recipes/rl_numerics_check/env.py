@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from ... import model_info
 from ..._optional import try_import
+from ...errors import ValidationError
 from ...renderers import Message, Renderer, ToolCall, get_renderer, get_text_content
 from ...rl.message_env import EnvFromMessageEnv
 from ...rl.types import Env, EnvGroupBuilder, RLDataset, RLDatasetBuilder
@@ -141,20 +142,20 @@ class CountingTaskConfig:
     @validate
     def _check(self) -> None:
         if not 1 <= self.num_pages_min <= self.num_pages_max:
-            raise ValueError("task: need 1 <= num_pages_min <= num_pages_max")
+            raise ValidationError("task: need 1 <= num_pages_min <= num_pages_max")
         if self.reward_tolerance <= 0:
-            raise ValueError("task.reward_tolerance must be positive")
+            raise ValidationError("task.reward_tolerance must be positive")
         if not self.words or len(set(self.words)) != len(self.words):
-            raise ValueError("task.words must be non-empty and not repeat")
+            raise ValidationError("task.words must be non-empty and not repeat")
         for w in self.words:
             if not _WORD_RE.fullmatch(w) or w == _EXAMPLE_WORD:
-                raise ValueError(f"task.words: {w!r} must be lowercase ASCII letters and not {_EXAMPLE_WORD!r}")
+                raise ValidationError(f"task.words: {w!r} must be lowercase ASCII letters and not {_EXAMPLE_WORD!r}")
         if self.word_hint == "first_last" and len({(w[0], w[-1]) for w in self.words}) != len(self.words):
-            raise ValueError('task.words: two words share first and last letters; word_hint="first_last" is ambiguous')
+            raise ValidationError('task.words: two words share first and last letters (word_hint="first_last")')
         if self.word_hint == "hidden" and len(self.words) > 1:
-            raise ValueError('task.word_hint="hidden" needs a single word')
+            raise ValidationError('task.word_hint="hidden" needs a single word')
         if self.secret_num_pages is not None and not self.num_pages_min <= self.secret_num_pages <= self.num_pages_max:
-            raise ValueError("task.secret_num_pages must lie in [num_pages_min, num_pages_max]")
+            raise ValidationError("task.secret_num_pages must lie in [num_pages_min, num_pages_max]")
 
     @property
     def max_turns(self) -> int:
@@ -208,7 +209,7 @@ def sample_problem(rng: random.Random, corpus: str, config: CountingTaskConfig) 
     )
     span = int(config.max_turns * config.page_chars * _SPAN_SLACK)
     if len(corpus) <= span:
-        raise ValueError(f"task: the corpus has {len(corpus):,} characters but a problem needs about {span:,}")
+        raise ValidationError(f"task: the corpus has {len(corpus):,} characters but a problem needs about {span:,}")
     start = rng.randrange(len(corpus) - span)
     newline = corpus.find("\n", start)
     if 0 <= newline < start + config.page_chars:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ....completers import StopCondition
+from ....errors import ValidationError
 from ....renderers import Message, Renderer, ensure_text, get_renderer, get_text_content
 from ....rl.types import Action, ActionExtra, Env, EnvGroupBuilder, RLDataset, RLDatasetBuilder, StepResult
 from ....tokenizer_utils import get_tokenizer
@@ -130,7 +131,7 @@ class GuessNumberDatasetBuilder(RLDatasetBuilder):
         renderer = get_renderer(self.renderer_name, get_tokenizer(self.model_name))
         train, test = self._get_train_and_test_numbers()
         if self.batch_size > len(train):
-            raise ValueError(f"batch_size: {self.batch_size} exceeds the {len(train)} training numbers")
+            raise ValidationError(f"batch_size: {self.batch_size} exceeds the {len(train)} training numbers")
         return (
             GuessNumberDataset(train, renderer, self.batch_size, self.train_group_size),
             GuessNumberDataset(test, renderer, len(test), self.test_group_size),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .... import model_info
 from ....completers import MessageCompleter, StopCondition, TinkerMessageCompleter
+from ....errors import ValidationError
 from ....renderers import Message, Renderer, get_renderer, get_text_content
 from ....rl.types import Action, ActionExtra, Env, EnvGroupBuilder, RLDataset, RLDatasetBuilder, StepResult
 from ....tokenizer_utils import get_tokenizer
@@ -167,7 +168,7 @@ class TwentyQuestionsDatasetBuilder(RLDatasetBuilder):
         answerer = await self._construct_answer_completer(ServiceClient(base_url=self.base_url))
         train_words, test_words = self._get_train_and_test_words()
         if self.batch_size > len(train_words):
-            raise ValueError(f"batch_size: {self.batch_size} exceeds the {len(train_words)} training words")
+            raise ValidationError(f"batch_size: {self.batch_size} exceeds the {len(train_words)} training words")
         renderer = get_renderer(self.renderer_name, get_tokenizer(self.model_name_for_tokenizer))
         return (
             TwentyQuestionsDataset(
@@ -191,7 +192,7 @@ class TwentyQuestionsDatasetBuilder(RLDatasetBuilder):
         path = self.file_path or bundled_path("tiny_words.txt")
         words = [w.strip() for w in Path(path).read_text(encoding="utf-8").splitlines() if w.strip()]
         if len(words) < 2:
-            raise ValueError(f"file_path: {path} needs at least two words, one per line")
+            raise ValidationError(f"file_path: {path} needs at least two words, one per line")
         random.Random(0).shuffle(words)
         n_test = max(1, min(len(words) // 5, 100))
         return words[:-n_test] * self.num_epochs, words[-n_test:]

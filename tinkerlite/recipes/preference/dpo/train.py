@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .... import cli_utils
+from ....errors import ValidationError
 from ....preference import train_dpo
 from ....preference.dpo_datasets import DPODatasetBuilderFromComparisons
 from ....supervised.types import ChatDatasetBuilder, ChatDatasetBuilderCommonConfig
@@ -58,7 +59,7 @@ def get_dataset_builder(
 ) -> ChatDatasetBuilder:
     """The DPO pair dataset over ``dataset``'s comparisons."""
     if dataset not in _BUILDERS:
-        raise ValueError(f"dataset: unknown dataset {dataset!r}; expected one of {', '.join(_BUILDERS)}")
+        raise ValidationError(f"dataset: unknown dataset {dataset!r}; expected one of {', '.join(_BUILDERS)}")
     common = ChatDatasetBuilderCommonConfig(
         model_name_for_tokenizer=model_name, renderer_name=renderer_name, max_length=max_length, batch_size=batch_size
     )
