@@ -93,6 +93,12 @@ def test_head_and_body_limits_answer_4xx_naming_the_limit() -> None:
         assert status == 413 and b"max_body_bytes" in body
         c.close()
 
+        s = _connect(live.url)  # an unread body off the API closes the connection (never parsed as a request)
+        s.sendall(b"POST /elsewhere HTTP/1.1\r\nContent-Length: 200000\r\n\r\n" + b"GET / HTTP/1.1\r\n\r\n" * 9000)
+        out = _recv_all(s, 5.0)
+        assert out.startswith(b"HTTP/1.1 404") and out.count(b"HTTP/1.1") == 1 and b"Connection: close" in out
+        s.close()
+
         s = _connect(live.url)  # a body that stops halfway
         s.sendall(b"POST /api/v1/create_session HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
         out = _recv_all(s, 5.0)

@@ -197,3 +197,25 @@ def test_rss_is_flat_across_waves_of_clients(tmp_path: object) -> None:
         print("server RSS MiB after each wave:", [r // 1024 for r in rss])
         # The first wave warms caches (imports, base weights); later waves must not keep growing.
         assert max(rss[2:]) <= rss[1] * 1.10, [r // 1024 for r in rss]
+
+
+def test_fair_scheduling_over_http_training_is_not_starved_by_anothers_sampling() -> None:
+    keys = {"alice": "tml-fair-alice-0000001", "bob": "tml-fair-bob-00000002"}
+    with running(api_keys=keys, workers=1) as live:
+        alice, bob = Client(live.url, keys["alice"]), Client(live.url, keys["bob"])
+        mid = bob.model(bob.session())
+        t0 = time.monotonic()
+        flood = [
+            alice.ok("asample", _sample_body(8, 32, sampling_params={"max_tokens": 32, "seed": i}))["request_id"]
+            for i in range(60)
+        ]
+        t1 = time.monotonic()
+        bob.result(bob.ok("forward_backward", fwdbwd_body(mid, 1, list(range(1, 30))))["request_id"])
+        bob_latency = time.monotonic() - t1
+        for rid in flood:
+            alice.result(rid)
+        flood_s = time.monotonic() - t0
+        # Bob waited for about one of Alice's jobs, not for her whole queue.
+        assert bob_latency < 0.5 * flood_s, (bob_latency, flood_s)
+        alice.close()
+        bob.close()

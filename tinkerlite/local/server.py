@@ -307,7 +307,26 @@ class LocalHTTPServer:
                 except OSError:
                     pass
             else:
-                self._close(conn)
+                self._linger_close(conn)
+
+    def _linger_close(self, conn: _Conn) -> None:
+        """Close after our answer without resetting it away: stop sending, read briefly what the client
+        still sends (a refused body), then close. Bounded: 0.5 s and 1 MiB."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            deadline, budget = time.monotonic() + 0.5, 1 << 20
+            while budget > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                conn.sock.settimeout(left)
+                chunk = conn.sock.recv(65536)
+                if not chunk:
+                    break
+                budget -= len(chunk)
+        except OSError:
+            pass
+        self._close(conn)
 
     def _serve_one(self, conn: _Conn) -> bool:
         """Handle one request whose head is in ``conn.buf``; True to keep the connection."""
@@ -337,10 +356,13 @@ class LocalHTTPServer:
         idx = parts.path.find(_PREFIX)
         length = _content_length(headers)
         if idx < 0:
-            self._discard(conn, length)
             if parts.path.rstrip("/").endswith("/healthz") or parts.path in ("/", "/healthz"):
-                return json_response({"status": "ok"}), None
-            return _reply(404, f"no such endpoint: {parts.path} (routes live under /api/v1/)"), None
+                resp = json_response({"status": "ok"})
+            else:
+                resp = _reply(404, f"no such endpoint: {parts.path} (routes live under /api/v1/)")
+            if not self._discard(conn, length):
+                raise _Close(resp)  # an unread body would be taken for the next request
+            return resp, None
         path = parts.path[idx + len(_PREFIX) :].strip("/")
         req = Request(method=method, path=path, query=dict(parse_qsl(parts.query)), headers=headers)
         try:
@@ -406,14 +428,15 @@ class LocalHTTPServer:
             view.release()
         return bytes(out)
 
-    def _discard(self, conn: _Conn, length: int) -> None:
-        """Read and drop a small refused body (so the client reads our answer); a big one closes."""
+    def _discard(self, conn: _Conn, length: int) -> bool:
+        """Read and drop a small refused body (so the client reads our answer); False if not drained."""
         if length > _DRAIN_MAX:
-            return
+            return False
         try:
             self._read_body(conn, length)
         except _Close:
-            pass
+            return False
+        return True
 
     def _send(self, conn: _Conn, resp: Response, method: str, close: bool) -> bool:
         data = _head_bytes(resp, close)
