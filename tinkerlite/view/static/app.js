@@ -4,6 +4,7 @@
   "use strict";
   var TL = window.TL, fmt = TL.fmt;
   var SNAP = window.TL_SNAPSHOT || null;
+  var tokTip = document.getElementById("tok-tip");
   var COLORS = ["#2680c2", "#e12d39", "#3ebd93", "#f0b429", "#9446ed", "#f35627", "#0e7c86", "#b44d12"];
   var S = { runs: [], byId: {}, selected: [], metrics: {}, tab: "runs", charts: null, ema: 0, logY: false,
     xAxis: "step", zooms: {}, onlyDiff: false, chartObjs: [] };
@@ -89,6 +90,7 @@
     S.tab = TABS[tab] ? tab : "runs";
     Array.prototype.forEach.call(document.querySelectorAll("#tabs a"), function (a) { a.classList.toggle("active", a.getAttribute("data-tab") === S.tab); });
     var v = view();
+    tokTip.hidden = true; // its token may be about to go
     v.textContent = "";
     v.setAttribute("data-view", S.tab);
     renderPicker();
@@ -229,7 +231,6 @@
   };
 
   /* ---------- tokens ---------- */
-  var tokTip = document.getElementById("tok-tip");
   function tokSpan(t, cls, tip) {
     var special = /^<\|.*\|>$/.test(t.t) || /^<[a-z_\/]+>$/i.test(t.t);
     var s = h("span", { "class": "tok " + cls + (special ? " special" : "") + (t.t === "\n" ? " nl" : ""), "data-id": t.id, text: t.t });

@@ -74,7 +74,10 @@
     var ext = this._extent(), logY = o.logY;
     var fy = logY ? function (v) { return Math.log10(v); } : function (v) { return v; };
     var y0 = fy(ext.y[0]), y1 = fy(ext.y[1]);
-    if (!logY) { var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad; }
+    if (!(y1 - y0 > 1e-9 * Math.max(1e-300, Math.abs(y0), Math.abs(y1)))) { // flat (up to rounding): give it room
+      var half = logY ? 0.3 : Math.abs(y0) * 0.1 || 0.5;
+      y0 -= half; y1 += half;
+    } else if (!logY) { var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad; }
     var px = function (x) { return m.l + ((x - ext.x[0]) / (ext.x[1] - ext.x[0])) * (W - m.l - m.r); };
     var py = function (y) { return H - m.b - ((fy(y) - y0) / (y1 - y0)) * (H - m.t - m.b); };
     this.container.textContent = "";

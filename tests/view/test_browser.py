@@ -1,0 +1,232 @@
+"""The page in a real headless Chromium (DevTools protocol, no selenium), over real ``sl`` and ``rl`` runs.
+
+Each view is loaded, its drawing asserted in the DOM, and screenshotted into the test's tmp dir (the path is
+printed). No console error may be logged anywhere. Skipped only when no Chromium is installed
+(``apt-get install -y chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.view.cdp import Browser, find_chromium
+
+CHROMIUM = find_chromium()
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install -y chromium)")
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    assert CHROMIUM is not None
+    b = Browser(CHROMIUM, str(tmp_path / "profile"))
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _tab(b: Browser, url: str, tab: str) -> None:
+    b.goto(url + "#" + tab)
+    b.wait(f"document.getElementById('view') && document.getElementById('view').getAttribute('data-ready') === '{tab}'")
+
+
+def _select(b: Browser, ids: list[int], tab: str) -> None:
+    b.eval("document.getElementById('view').removeAttribute('data-ready')")
+    b.eval(f"TL.state.selected = {json.dumps(ids)}; TL.state.charts = null; TL.render()")
+    b.wait(f"document.getElementById('view').getAttribute('data-ready') === '{tab}'")
+
+
+def _ids(srv: Any) -> dict[str, int]:
+    return {os.path.basename(r["path"]): r["id"] for r in srv.registry.summaries()}
+
+
+def test_every_view_draws_with_no_console_error(
+    view_runs: dict[str, Path], serve_view: Any, browser: Browser, tmp_path: Path
+) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    srv = serve_view([str(view_runs["root"])])
+    ids = _ids(srv)
+    b, url = browser, srv.url
+
+    _tab(b, url, "runs")
+    assert b.eval("document.querySelectorAll('#runs-table tr[data-run]').length") == 3
+    statuses = b.eval("Array.from(document.querySelectorAll('#runs-table .badge')).map(e => e.textContent).sort()")
+    assert statuses == ["crashed", "finished", "finished"]
+    b.screenshot(str(shots / "runs.png"))
+
+    # curves: train and test NLL together, the LR schedule; EMA, log y, hover, zoom, export
+    _tab(b, url, "curves")
+    _select(b, [ids["sl"]], "curves")
+    keys = b.eval("Array.from(document.querySelectorAll('#charts .chart-box')).map(e => e.dataset.keys)")
+    assert "train_mean_nll,test/nll" in keys and "learning_rate" in keys
+    nll = "document.querySelector('.chart-box[data-keys=\"train_mean_nll,test/nll\"]')"
+    assert b.eval(f"{nll}.querySelectorAll('path.tl-line').length") == 2
+    assert b.eval(f"({nll}.querySelector('path.tl-line').getAttribute('d').match(/L/g) || []).length") == 5
+    b.eval("const e = document.getElementById('ema'); e.value = 0.6; e.dispatchEvent(new Event('input'))")
+    assert b.eval(f"{nll}.querySelectorAll('path.tl-raw').length") == 2
+    b.eval("const l = document.getElementById('logy'); l.checked = true; l.dispatchEvent(new Event('change'))")
+    assert b.eval("TL.state.logY") is True
+    box = b.eval(
+        f"(() => {{ const r = {nll}.querySelector('svg').getBoundingClientRect(); "
+        "return [r.left, r.top, r.width, r.height]; })()"
+    )
+    x, y = box[0] + box[2] * 0.5, box[1] + box[3] * 0.5
+    b.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+    tip = b.wait(f"(() => {{ const t = {nll}.querySelector('.tl-tip'); return t && !t.hidden && t.textContent; }})()")
+    assert "train_mean_nll @" in tip
+    b.screenshot(str(shots / "curves_hover.png"))
+    b.send("Input.dispatchMouseEvent", type="mousePressed", x=x - 80, y=y, button="left", clickCount=1)
+    b.send("Input.dispatchMouseEvent", type="mouseMoved", x=x + 40, y=y, button="left")
+    b.send("Input.dispatchMouseEvent", type="mouseReleased", x=x + 40, y=y, button="left", clickCount=1)
+    zoom = b.eval("TL.state.zooms['train_mean_nll,test/nll']")
+    assert zoom is not None and zoom[0] < zoom[1] and zoom[1] - zoom[0] < 6
+    svg = b.eval("TL.state.chartObjs[0].toSVGString()")
+    assert svg.startswith("<?xml") and "<path" in svg and 'visibility="hidden"' not in svg
+    png = b.eval("new Promise(r => TL.state.chartObjs[0].exportPNG('x', r, true))", await_promise=True)
+    assert png.startswith("data:image/png;base64,") and len(png) > 2000
+    b.screenshot(str(shots / "curves.png"))
+
+    # overlay: two runs' curves on one chart
+    _select(b, [ids["rl"], ids["cookbook_rl"]], "curves")
+    reward = "document.querySelector('.chart-box[data-keys^=\"env/all/reward/total\"]')"
+    colours = b.eval(f"Array.from({reward}.querySelectorAll('path.tl-line')).map(p => p.getAttribute('stroke'))")
+    assert len(set(colours)) == 2
+    b.screenshot(str(shots / "curves_overlay.png"))
+
+    # compare configs
+    _tab(b, url, "compare")
+    _select(b, [ids["sl"], ids["rl"]], "compare")
+    diff = b.eval("Array.from(document.querySelectorAll('#compare-table tr.diff td.key')).map(e => e.textContent)")
+    assert "learning_rate" in diff and "recipe_name" in diff
+    same = b.eval(
+        "Array.from(document.querySelectorAll('#compare-table tr:not(.diff) td.key')).map(e => e.textContent)"
+    )
+    assert "model_name" in same
+    b.screenshot(str(shots / "compare.png"))
+
+    # checkpoints + playground: checkpoint vs base model, tokens coloured by logprob, alternatives on hover
+    _tab(b, url, "checkpoints")
+    _select(b, [ids["sl"]], "checkpoints")
+    assert b.eval("document.querySelectorAll('#ckpt-table tr.ckpt-row').length") >= 1
+    assert "tinker://" in b.eval("document.querySelector('#ckpt-table tr.ckpt-row').textContent")
+    assert b.eval("document.getElementById('play-a').value").startswith("tinker://")
+    assert b.eval("document.getElementById('play-b').value") == ""
+    b.eval("document.getElementById('play-max').value = 8; document.getElementById('play-go').click()")
+    b.wait("document.querySelectorAll('#play-out [data-done=\"1\"]').length === 2", timeout=120)
+    n_tok = b.eval("document.querySelectorAll('#play-out .tok.sampled').length")
+    assert n_tok >= 4
+    assert b.eval("document.querySelectorAll('#play-out [data-col=\"0\"] .sample').length") == 2
+    assert b.eval("document.querySelector('#play-out .tok.sampled').style.background").startswith("rgb")
+    r = b.eval(
+        "(() => { const s = document.querySelector('#play-out .tok.sampled').getBoundingClientRect(); "
+        "return [s.left + 2, s.top + s.height / 2]; })()"
+    )
+    b.send("Input.dispatchMouseEvent", type="mouseMoved", x=r[0], y=r[1])
+    tip = b.wait("(() => { const t = document.getElementById('tok-tip'); return !t.hidden && t.textContent; })()")
+    assert "logprob" in tip and "top:" in tip
+    b.screenshot(str(shots / "checkpoints.png"))
+
+    # data: tokens coloured by weight, special tokens marked
+    _tab(b, url, "data")
+    counts = b.eval(
+        "['trained', 'prompt', 'special'].map(c => document.querySelectorAll('.data-example .tok.' + c).length)"
+    )
+    assert all(c > 0 for c in counts), counts
+    assert b.eval("document.querySelector('.data-example .tok').textContent") == "<|bos|>"
+    b.screenshot(str(shots / "data.png"))
+
+    # rollouts: tinkerlite's rl run has none (says so, shows the per-step reward table); the cookbook format has groups
+    _tab(b, url, "rollouts")
+    _select(b, [ids["rl"]], "rollouts")
+    assert b.eval("document.getElementById('tok-tip').hidden")  # no stale token tip from the previous view
+    assert "rollout_summaries.jsonl" in b.eval("document.getElementById('rollouts-reason').textContent")
+    assert b.eval("document.querySelectorAll('#reward-table tr').length") == 5  # header, steps 0-2, final eval at 3
+    _select(b, [ids["cookbook_rl"]], "rollouts")
+    assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 8
+    b.eval("const m = document.getElementById('reward-min'); m.value = 0.5; m.dispatchEvent(new Event('input'))")
+    assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 4
+    assert b.eval("document.querySelectorAll('#rollout-list td.pos').length") == 4
+    b.screenshot(str(shots / "rollouts.png"))
+
+    # cost and tokens
+    _tab(b, url, "cost")
+    _select(b, [ids["sl"], ids["rl"]], "cost")
+    rows = b.eval(
+        "Array.from(document.querySelectorAll('#cost-table tr.cost-row')).map(r => r.children[1].textContent)"
+    )
+    assert len(rows) == 2 and all(x not in ("–", "0") for x in rows)
+    assert b.eval("document.querySelectorAll('#cost-charts .chart-box').length") >= 2
+    b.screenshot(str(shots / "cost.png"))
+
+    assert b.errors == [], b.errors
+    print(f"\nscreenshots: {shots}")
+    assert len(list(shots.glob("*.png"))) == 9
+
+
+def test_live_rows_appear_without_reload(
+    view_runs: dict[str, Path], serve_view: Any, browser: Browser, tmp_path: Path
+) -> None:
+    root = tmp_path / "runs"
+    live = root / "live"
+    shutil.copytree(view_runs["sl"], live, ignore=shutil.ignore_patterns("server", "checkpoints.jsonl"))
+    rows = (live / "metrics.jsonl").read_text().splitlines(keepends=True)
+    (live / "metrics.jsonl").write_text("".join(rows[:3]))
+    srv = serve_view([str(root)])
+    _tab(browser, srv.url, "curves")
+    assert browser.eval("TL.state.byId[0].status") == "running"
+    nll = "document.querySelector('.chart-box[data-keys^=\"train_mean_nll\"] path.tl-line')"
+    assert browser.eval(f"({nll}.getAttribute('d').match(/L/g) || []).length") == 2
+    with open(live / "metrics.jsonl", "a") as f:
+        f.write("".join(rows[3:]))
+    browser.wait(f"({nll}.getAttribute('d').match(/L/g) || []).length === 5", timeout=15)
+    assert browser.wait("document.querySelector('[data-run-rows=\"0\"]').textContent") == "7r"
+    assert browser.eval("document.getElementById('live').textContent").startswith("live:")
+    browser.screenshot(str(tmp_path / "live.png"))
+    assert browser.errors == [], browser.errors
+
+
+def test_static_snapshot_opens_from_disk(view_runs: dict[str, Path], browser: Browser, tmp_path: Path) -> None:
+    from tinkerlite.view.snapshot import export_snapshot
+
+    out = tmp_path / "snap"
+    export_snapshot([str(view_runs["root"])], str(out))
+    url = (out / "index.html").as_uri()
+    _tab(browser, url, "curves")
+    assert browser.eval("document.querySelectorAll('#charts path.tl-line').length") >= 1
+    _tab(browser, url, "checkpoints")
+    assert browser.eval("document.getElementById('play-go').disabled") is True
+    assert browser.eval("document.querySelectorAll('#ckpt-table tr.ckpt-row').length") >= 1
+    browser.screenshot(str(tmp_path / "snapshot.png"))
+    assert browser.errors == [], browser.errors
+
+
+def test_time_to_first_chart_on_a_100k_row_run(serve_view: Any, browser: Browser, tmp_path: Path) -> None:
+    run = tmp_path / "big"
+    run.mkdir()
+    with open(run / "metrics.jsonl", "w") as f:
+        for i in range(100_000):
+            f.write(
+                json.dumps(
+                    {"step": i, "train_mean_nll": 5.0 / (1 + i / 1000), "learning_rate": 1e-4, "time/total": 0.5}
+                )
+                + "\n"
+            )
+    (run / "config.json").write_text(json.dumps({"model_name": "tinkerlite/tiny-chat", "recipe_name": "sl"}))
+    srv = serve_view([str(tmp_path)])
+    t0 = time.perf_counter()
+    _tab(browser, srv.url, "curves")
+    browser.wait("document.querySelectorAll('#charts path.tl-line').length >= 2")
+    elapsed = time.perf_counter() - t0
+    n_points = browser.eval("TL.state.metrics[0].series.train_mean_nll.length")
+    print(f"\ntime to first chart, 100k rows: {elapsed:.2f} s ({n_points} points drawn per curve)")
+    assert n_points <= 2000 and elapsed < 60
+    assert browser.errors == [], browser.errors
