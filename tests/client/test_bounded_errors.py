@@ -140,6 +140,50 @@ def test_silent_server_fails_fast_on_create() -> None:
         listener.close()
 
 
+def test_hung_create_fails_fast_and_503_forever_create_within_the_budget(srv: FaultyServer) -> None:
+    # reads the request, never answers: the server has never answered, so the fail-fast bound applies
+    srv.faults["/api/v1/client/config"] = srv.hang
+    sc = ServiceClient(base_url=srv.url, api_key=API_KEY, unreachable_timeout=2.0)
+    t0 = time.monotonic()
+    with pytest.raises(APIConnectionError) as ei:
+        sc.create_lora_training_client("Base/Model").result(timeout=60)
+    took = time.monotonic() - t0
+    report("hung create (client/config read, never answered)", took, 2.0, len(srv.calls("/api/v1/client/config")))
+    assert 1.9 <= took <= 2.0 + SLACK_S
+    assert_flat(ei.value, srv.url, "nothing answered")
+    sc.close()
+    # 503 forever: the server answers, so the retry budget applies
+    srv.faults["/api/v1/client/config"] = lambda rec: Reply(503, {"detail": "starting"})
+    sc = client(srv.url)
+    before = len(srv.calls("/api/v1/client/config"))
+    t0 = time.monotonic()
+    with pytest.raises(InternalServerError) as e2:
+        sc.create_lora_training_client("Base/Model").result(timeout=60)
+    took = time.monotonic() - t0
+    calls = srv.calls("/api/v1/client/config")[before:]
+    report("503-forever create", took, BUDGET_S, len(calls))
+    assert BUDGET_S - 0.1 <= took <= BUDGET_S + SLACK_S
+    assert min(gaps(calls)[:-1]) >= 0.3 and len(calls) <= 6
+    assert_flat(e2.value, "HTTP 503", "resume")
+    sc.close()
+
+
+def test_the_retry_budget_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinkerlite._exceptions import TinkerError
+    from tinkerlite.client.retry import resolve_retry_budget
+
+    assert resolve_retry_budget(None, {}) == 300.0
+    assert resolve_retry_budget(None, {"TINKERLITE_RETRY_BUDGET": "42"}) == 42.0
+    assert resolve_retry_budget(7.0, {"TINKERLITE_RETRY_BUDGET": "42"}) == 7.0
+    for bad in ("soon", "0", "-3"):
+        with pytest.raises(TinkerError, match="TINKERLITE_RETRY_BUDGET"):
+            resolve_retry_budget(None, {"TINKERLITE_RETRY_BUDGET": bad})
+    monkeypatch.setenv("TINKERLITE_RETRY_BUDGET", "12.5")
+    sc = ServiceClient(base_url="http://127.0.0.1:9", api_key=API_KEY)
+    assert sc.holder.holder_budget_s == 12.5
+    sc.close()
+
+
 # ---- submit -----------------------------------------------------------------------------------------
 
 

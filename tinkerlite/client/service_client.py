@@ -217,7 +217,9 @@ class ServiceClient:
             if weights_access_token is not None:
                 body["weights_access_token"] = weights_access_token
             body["type"] = "load_weights"
-            fut = await holder.execute_with_retries(lambda: holder.post_json("/api/v1/load_weights", body))
+            fut = await holder.execute_with_retries(
+                lambda: holder.post_json_compat("/api/v1/load_weights", body, {"optimizer_config": {"type": "adamw"}})
+            )
             await holder.wait_future(fut["request_id"], "LoadWeights", False, holder.wall() - start)
             client = TrainingClient(holder, model_seq_id, model_id, info=None)
             await client._fetch_info()
