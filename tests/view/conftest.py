@@ -64,12 +64,13 @@ def view_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _run("rl", f"log_path={root / 'rl'}", "max_steps=3")
     cb = root / "cookbook_rl"
     shutil.copytree(root / "rl", cb, ignore=shutil.ignore_patterns("server"))
-    it = cb / "iteration_000001"
-    it.mkdir()
-    with open(it / "train_rollout_summaries.jsonl", "w") as f:
-        for g in range(2):
-            for t in range(4):
-                f.write(json.dumps(rollout_record(1, g, t, [0.0, 0.25, 0.5, 1.0][t])) + "\n")
+    for i in (1, 2):
+        it = cb / f"iteration_{i:06d}"
+        it.mkdir()
+        with open(it / "train_rollout_summaries.jsonl", "w") as f:
+            for g in range(2):
+                for t in range(4):
+                    f.write(json.dumps(rollout_record(i, g, t, [0.0, 0.25, 0.5, 1.0][t] * i / 2)) + "\n")
     # an old, unfinished run: crashed
     (cb / "checkpoints.jsonl").write_text("")
     for p in cb.iterdir():

@@ -152,9 +152,13 @@ def test_every_view_draws_with_no_console_error(
     assert b.eval("document.querySelectorAll('#reward-table tr').length") == 5  # header, steps 0-2, final eval at 3
     _select(b, [ids["cookbook_rl"]], "rollouts")
     assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 8
+    b.eval("const s = document.getElementById('iter-sel'); s.value = '1'; s.dispatchEvent(new Event('change'))")
     b.eval("const m = document.getElementById('reward-min'); m.value = 0.5; m.dispatchEvent(new Event('input'))")
     assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 4
     assert b.eval("document.querySelectorAll('#rollout-list td.pos').length") == 4
+    # reward mean per iteration with a min/max band across the trajectories
+    assert b.eval("document.querySelectorAll('#rollout-chart path.tl-line').length") == 1
+    assert b.eval("document.querySelectorAll('#rollout-chart polygon.tl-band').length") == 1
     b.screenshot(str(shots / "rollouts.png"))
 
     # cost and tokens

@@ -109,10 +109,11 @@ def test_checkpoints_have_kind(view_runs: dict[str, Path]) -> None:
 
 def test_rollouts_cookbook_format_and_absent(view_runs: dict[str, Path]) -> None:
     r = read_rollouts(str(view_runs["cookbook_rl"]))
-    assert r["count"] == 8 and [it["iteration"] for it in r["iterations"]] == [1]
-    g = r["iterations"][0]["groups"][0]
+    assert r["count"] == 16 and [it["iteration"] for it in r["iterations"]] == [1, 2]
+    g = r["iterations"][1]["groups"][0]
     assert g["reward_mean"] == pytest.approx(0.4375)
     assert [t["advantage"] for t in g["trajs"]] == pytest.approx([-0.4375, -0.1875, 0.0625, 0.5625])
+    assert r["iterations"][0]["groups"][1]["reward_mean"] == pytest.approx(0.4375 / 2)
     none = read_rollouts(str(view_runs["rl"]))
     assert none["iterations"] == [] and "rollout_summaries.jsonl" in none["reason"]
 

@@ -229,3 +229,22 @@ def test_make_server_refuses_a_non_run_dir(tmp_path: Path) -> None:
 
     with pytest.raises(NotARunDirError):
         make_server([str(tmp_path)], port=0)
+
+
+def test_cli_with_no_dir_uses_the_default_runs_dir(view_runs: dict[str, Path], tmp_path: Path) -> None:
+    env = {**os.environ, "TINKER_COOKBOOK_RUNS_DIR": str(view_runs["root"])}
+    p = subprocess.run(
+        [sys.executable, "-m", "tinkerlite", "view", "--export", str(tmp_path / "s")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "s" / "index.html").is_file()
+    env["TINKER_COOKBOOK_RUNS_DIR"] = str(tmp_path / "none")
+    p = subprocess.run(
+        [sys.executable, "-m", "tinkerlite", "view"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "none: not a directory" in p.stderr

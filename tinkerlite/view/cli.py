@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=(__doc__ or "").split("\n\n")[0])
+    p = _Parser(prog=PROG, description="Serve the viewer for the run dirs under LOG_DIR (or --export a static copy).")
     p.add_argument("log_dirs", nargs="*", metavar="LOG_DIR", help="run dirs, or dirs searched for run dirs")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")

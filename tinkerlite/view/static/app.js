@@ -369,6 +369,17 @@
       v.appendChild(h("div", { "class": "toolbar" }, [itSel, lo, hi, h("span", { "class": "muted small", text: j.count + " trajectories" + (j.truncated ? " (truncated)" : "") + "; rollout summaries carry lengths and rewards, not tokens, so no per-token colouring here" })]));
       v.appendChild(list);
       draw();
+      var chartBox = h("div", { "class": "chart-box", id: "rollout-chart" }), pts = [], band = [];
+      j.iterations.forEach(function (it) {
+        var rs = [];
+        it.groups.forEach(function (g) { if (g.split === "train") g.trajs.forEach(function (t) { rs.push(t.total_reward); }); });
+        if (!rs.length) return;
+        pts.push([it.iteration, rs.reduce(function (a, b) { return a + b; }, 0) / rs.length]);
+        band.push([it.iteration, Math.min.apply(null, rs), Math.max.apply(null, rs)]);
+      });
+      v.insertBefore(chartBox, v.querySelector(".toolbar"));
+      new TL.Chart(chartBox, { title: "train reward: mean, min–max band", xLabel: "iteration" })
+        .setData([{ name: "reward mean", color: color(r.id), points: pts, band: band }]);
     });
   };
 
