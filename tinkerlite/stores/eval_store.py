@@ -22,6 +22,7 @@ from typing import Any
 from ..eval.benchmarks import _results as _res
 from ..eval.benchmarks._types import BenchmarkResult, StoredTrajectory
 from ..utils.files import atomic_write_bytes
+from .storage import LocalStorage
 
 __all__ = ["EvalStore", "RunMetadata"]
 
@@ -53,7 +54,9 @@ class RunMetadata:
 class EvalStore:
     """Runs under ``storage_or_path`` (a local directory; ``prefix`` is a sub-folder)."""
 
-    def __init__(self, storage_or_path: str | Path, prefix: str = "") -> None:
+    def __init__(self, storage_or_path: str | Path | LocalStorage, prefix: str = "") -> None:
+        if isinstance(storage_or_path, LocalStorage):  # a local directory either way
+            storage_or_path = storage_or_path.root
         if not isinstance(storage_or_path, (str, Path)):
             raise TypeError(
                 f"EvalStore takes a local path in tinkerlite (got {type(storage_or_path).__name__}); "
