@@ -14,13 +14,17 @@ from ... import cli_utils
 from ..._optional import try_import
 from ...renderers import Message, TrainOnWhat
 from ...supervised import train
-from ...supervised.data import SupervisedDatasetFromHFDataset, conversation_to_datum
+from ...supervised.data import (
+    StreamingSupervisedDatasetFromHFDataset,
+    SupervisedDatasetFromHFDataset,
+    conversation_to_datum,
+)
 from ...supervised.types import ChatDatasetBuilder, ChatDatasetBuilderCommonConfig, SupervisedDataset
 from ...types import Datum
 from ...utils.config import configclass
 from ...utils.lr_scheduling import LRSchedule
 from .._cli import LOCAL_SL, recipe_main, resolve_renderer, run_name_time, runs_path
-from .._data import Rows, bundled_path, read_jsonl
+from .._data import bundled_path, read_jsonl
 
 __all__ = ["CLIConfig", "OpenThoughts3Builder", "cli_main", "row_to_messages"]
 
@@ -43,16 +47,6 @@ class OpenThoughts3Builder(ChatDatasetBuilder):
     max_prompts: int = 128 * 3000
     file_path: str | None = None
 
-    def _rows(self) -> Any:
-        if self.file_path:
-            return read_jsonl(self.file_path).shuffle(seed=0).take(self.max_prompts)
-        hf = try_import("datasets")
-        if hf is None:
-            return read_jsonl(bundled_path("tiny_chat.jsonl")).shuffle(seed=0).take(self.max_prompts)
-        stream = hf.load_dataset("open-thoughts/OpenThoughts3-1.2M", split="train", streaming=True)
-        stream = stream.shuffle(seed=0, buffer_size=self.buffer_size).take(self.max_prompts)
-        return Rows(iter(stream))
-
     def __call__(self) -> tuple[SupervisedDataset, SupervisedDataset | None]:
         cc = self.common_config
         train_on_what = TrainOnWhat(cc.train_on_what) if cc.train_on_what else TrainOnWhat.ALL_ASSISTANT_MESSAGES
@@ -61,7 +55,16 @@ class OpenThoughts3Builder(ChatDatasetBuilder):
         def map_fn(row: dict[str, Any]) -> Datum:
             return conversation_to_datum(row_to_messages(row), renderer, cc.max_length, train_on_what)
 
-        return SupervisedDatasetFromHFDataset(self._rows(), batch_size=cc.batch_size, map_fn=map_fn), None
+        hf = try_import("datasets")
+        if self.file_path or hf is None:  # a local file: small enough to hold, shuffled once
+            rows = read_jsonl(self.file_path or bundled_path("tiny_chat.jsonl")).shuffle(seed=0).take(self.max_prompts)
+            return SupervisedDatasetFromHFDataset(rows, batch_size=cc.batch_size, map_fn=map_fn), None
+        stream = hf.load_dataset("open-thoughts/OpenThoughts3-1.2M", split="train", streaming=True)
+        data = StreamingSupervisedDatasetFromHFDataset(
+            hf_dataset=stream, batch_size=cc.batch_size, length=self.max_prompts, map_fn=map_fn,
+            buffer_size=self.buffer_size,
+        )
+        return data, None
 
 
 @configclass

@@ -7,6 +7,7 @@ the cookbook, :func:`extract_boxed` raises ``ValueError`` when there is no ``\\b
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ...rl import grading
 
@@ -41,7 +42,9 @@ def grade_answer(given_answer: str, ground_truth: str) -> bool:
 
 def grade_answer_math_verify(given_answer: str, ground_truth: str) -> bool:
     """The cookbook's ``math_verify`` grader; needs the ``math-verify`` package."""
-    from ..._optional import require
+    from ..._optional import try_import
 
-    mv = require("math_verify", "the math_verify grader", extra="math-verify")
+    mv: Any = try_import("math_verify")
+    if mv is None:
+        raise ImportError("grader='math_verify' needs the 'math-verify' package: pip install math-verify")
     return bool(mv.verify(mv.parse(f"${ground_truth}$"), mv.parse(f"${given_answer}$")))
