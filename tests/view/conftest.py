@@ -58,7 +58,8 @@ def rollout_record(iteration: int, group: int, traj: int, reward: float) -> dict
 
 @pytest.fixture(scope="session")
 def view_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``root/sl`` and ``root/rl`` (real runs), ``root/cookbook_rl`` (the rl run plus cookbook rollout summaries)."""
+    """``root/sl`` and ``root/rl`` (real runs), ``root/cookbook_rl`` (the rl run plus cookbook rollout summaries),
+    and a real ``dpo`` run elsewhere."""
     root = tmp_path_factory.mktemp("view_runs")
     _run("sl", f"log_path={root / 'sl'}", "max_steps=6", "eval_every=2")
     _run("rl", f"log_path={root / 'rl'}", "max_steps=3")
@@ -76,7 +77,9 @@ def view_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for p in cb.iterdir():
         if p.is_file():
             os.utime(p, (1_000_000_000, 1_000_000_000))
-    return {"root": root, "sl": root / "sl", "rl": root / "rl", "cookbook_rl": cb}
+    other = tmp_path_factory.mktemp("view_other_recipes")  # outside root: the tests above count root's runs
+    _run("dpo", f"log_path={other / 'dpo'}", "max_steps=2")
+    return {"root": root, "sl": root / "sl", "rl": root / "rl", "cookbook_rl": cb, "dpo": other / "dpo"}
 
 
 @pytest.fixture

@@ -176,6 +176,20 @@ def test_every_view_draws_with_no_console_error(
     assert len(list(shots.glob("*.png"))) == 9
 
 
+def test_a_dpo_run_shows_its_loss_and_says_why_no_data_view(
+    view_runs: dict[str, Path], serve_view: Any, browser: Browser, tmp_path: Path
+) -> None:
+    srv = serve_view([str(view_runs["dpo"])])
+    _tab(browser, srv.url, "curves")
+    keys = browser.eval("Array.from(document.querySelectorAll('#charts .chart-box')).map(e => e.dataset.keys)")
+    assert "dpo_loss,test/dpo_loss" in keys and "accuracy,test/accuracy" in keys
+    assert browser.eval("document.querySelectorAll('#charts path.tl-line').length") >= 4
+    browser.screenshot(str(tmp_path / "dpo_curves.png"))
+    _tab(browser, srv.url, "data")
+    assert "not a conversation file" in browser.eval("document.getElementById('data-reason').textContent")
+    assert browser.errors == [], browser.errors
+
+
 def test_live_rows_appear_without_reload(
     view_runs: dict[str, Path], serve_view: Any, browser: Browser, tmp_path: Path
 ) -> None:

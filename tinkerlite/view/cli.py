@@ -83,6 +83,12 @@ def _run(argv: Sequence[str]) -> int:
     except NotARunDirError as e:
         raise ViewUsageError(str(e)) from None
     n = len(server.registry.refresh())
+    if not server.loopback_only:
+        print(
+            f"{PROG}: listening on {args.host}: anyone who can reach this address can read these runs and sample "
+            "their checkpoints",
+            file=sys.stderr,
+        )
     print(f"tinkerlite view: {n} run(s) at {server.url}  (Ctrl-C stops)", flush=True)
     if args.open:
         import webbrowser

@@ -119,8 +119,9 @@
   }
   function defaultCharts(keys) {
     var has = function (k) { return keys.indexOf(k) >= 0; }, out = [];
-    [["train_mean_nll", "test/nll"], ["env/all/reward/total", "test/env/all/reward/total"], ["dpo_loss"], ["teacher_kl"],
-      ["loss:sum"], ["learning_rate", "optim/lr"], ["grad_norm:mean"], ["optim/entropy"]].forEach(function (g) {
+    [["train_mean_nll", "test/nll"], ["env/all/reward/total", "test/env/all/reward/total"], ["dpo_loss", "test/dpo_loss"],
+      ["accuracy", "test/accuracy"], ["teacher_kl"], ["loss:sum"], ["learning_rate", "optim/lr"], ["grad_norm:mean"],
+      ["optim/entropy"]].forEach(function (g) {
       var present = g.filter(has);
       if (g[0] === "learning_rate" && present.length === 2) present = ["learning_rate"];
       if (present.length) out.push(present);
