@@ -22,8 +22,9 @@ variable ``TINKERLITE_RENDERER_STRICT=1``.
 Differences from the cookbook, all deliberate:
 
 * weights are a float32 :class:`~tinkerlite.types.TensorData` (``.tolist()``, ``.to_torch()``), not a torch tensor;
-* image/audio parts are refused with a clear error (no image processor in tinkerlite; the VL renderers
-  render text exactly), and tml_v0 / kimi_k31_pro_* are not available (the proprietary ``tml_renderers``);
+* image parts need Pillow (``pip install 'tinkerlite[vision]'``) and an image processor, as in the cookbook
+  (any object with ``get_number_of_image_patches``/``merge_size`` or ``get_resize_config``); audio parts are
+  refused; kimi_k31_pro_* are not available (they need ``tml_renderers`` >= 0.4.1, not on the registry);
 * where the cookbook fails with an ``AssertionError``/``AttributeError`` tinkerlite raises a ``RendererError``;
 * tool calls may be OpenAI-style dicts as well as :class:`ToolCall` objects;
 * ``get_renderer`` has the cookbook's exact signature; tinkerlite's options (``strict``, gpt-oss's
@@ -64,6 +65,7 @@ from tinkerlite.renderers.base import (
     remove_thinking,
     tokens_weights_from_strings_weights,
 )
+from tinkerlite.renderers.images import ImageProcessorProtocol as ImageProcessor
 from tinkerlite.renderers.registry import (
     BUILTIN_RENDERER_NAMES,
     get_registered_renderer_names,
@@ -81,6 +83,7 @@ from tinkerlite.renderers.streaming import (
     StreamingThinkingDelta,
     Utf8TokenDecoder,
 )
+from tinkerlite.tokenizers.base import Tokenizer
 
 __all__ = [
     "BUILTIN_RENDERER_NAMES",
@@ -88,6 +91,7 @@ __all__ = [
     "Content",
     "ContentPart",
     "ImagePart",
+    "ImageProcessor",
     "Message",
     "MessageDelta",
     "ParseFailureKind",
@@ -103,6 +107,7 @@ __all__ = [
     "StreamingThinkingDelta",
     "TextPart",
     "ThinkingPart",
+    "Tokenizer",
     "ToolCall",
     "ToolSpec",
     "TrainOnWhat",

@@ -40,11 +40,15 @@ from tinkerlite.renderers.content import (
 from tinkerlite.renderers.encoding import (
     _ENCODE_MEMO,  # noqa: F401 (tests reach the memo here)
     chunk,
+    chunk_length,
     encode,
     tokens_weights_from_strings_weights,
 )
 from tinkerlite.renderers.errors import RendererError, _where, strict_from_env, warn_drop
+from tinkerlite.renderers.images import ImageProcessorProtocol, image_to_chunk
 from tinkerlite.renderers.parsing import (
+    PARSE_FAILURE_DETAIL_MAX_CHARS,
+    UNTERMINATED_TOOL_BLOCK_ERROR,
     ParseFailureKind,
     ParseTermination,
     classify_parse_failure,
@@ -57,27 +61,32 @@ from tinkerlite.renderers.streaming import (
     MessageDelta,
     ReasoningStreamingParser,
     StreamingMessageHeader,
+    StreamingParser,
     StreamingTextDelta,
     StreamingThinkingDelta,
     Utf8TokenDecoder,
 )
 from tinkerlite.renderers.supervised import SupervisedBuilder, TrainOnWhat, _last_user_index
 from tinkerlite.renderers.tool_calls import (
+    StrictBase,
     ToolCall,
     ToolSpec,
     UnparsedToolCall,
 )
 from tinkerlite.renderers.validation import _validate_message
 from tinkerlite.tokenizers.base import Tokenizer
-from tinkerlite.types import EncodedTextChunk, ModelInput
+from tinkerlite.types import ModelInput, ModelInputChunk
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "PARSE_FAILURE_DETAIL_MAX_CHARS",
+    "UNTERMINATED_TOOL_BLOCK_ERROR",
     "AudioPart",
     "Content",
     "ContentPart",
     "ImagePart",
+    "ImageProcessorProtocol",
     "Message",
     "MessageDelta",
     "ParseFailureKind",
@@ -88,8 +97,10 @@ __all__ = [
     "RendererError",
     "Role",
     "StreamingMessageHeader",
+    "StreamingParser",
     "StreamingTextDelta",
     "StreamingThinkingDelta",
+    "StrictBase",
     "TextPart",
     "ThinkingPart",
     "ToolCall",
@@ -105,6 +116,7 @@ __all__ = [
     "format_content_as_string",
     "get_text_content",
     "has_thinking",
+    "image_to_chunk",
     "message_to_jsonable",
     "parse_content_blocks",
     "parse_response_for_stop_token",
@@ -133,6 +145,8 @@ class Renderer(SupervisedBuilder, ABC):
     """Roles the format was made for (None: any); only ``strict`` renderers refuse the others."""
     supports_tool_calls: bool = True
     """False where the format has no tool-call syntax: tool calls are dropped (refused when ``strict``)."""
+    accepts_images: bool = False
+    """Vision-language formats (Qwen3-VL and its descendants, Kimi K2.5/K2.6) render image parts."""
     text_only_roles: frozenset[str] | None = None
     """Roles whose content must be plain text (a string or one text part); None means every role."""
 
@@ -219,7 +233,9 @@ class Renderer(SupervisedBuilder, ABC):
         for idx, message in enumerate(messages):
             # The cookbook writes any role string and leaves tool-call JSON to the formats that decode it.
             roles = self.allowed_roles if self.strict else None
-            _validate_message(message, idx, roles, check_tool_arguments=self.strict)
+            _validate_message(
+                message, idx, roles, check_tool_arguments=self.strict, accepts_images=self.accepts_images
+            )
             if train_on_what is TrainOnWhat.CUSTOMIZED:
                 if not isinstance(message.get("trainable"), bool):
                     raise RendererError(
@@ -292,7 +308,7 @@ class Renderer(SupervisedBuilder, ABC):
         return self._generation_prompt(self._prepare_conversation(messages), role, prefill)
 
     def _generation_prompt(self, messages: list[Message], role: Role, prefill: str | None) -> ModelInput:
-        chunks: list[EncodedTextChunk] = []
+        chunks: list[ModelInputChunk] = []
         if self._bos_tokens:
             chunks.append(chunk(self._bos_tokens))
         ctxs = self._contexts(messages, self._last_assistant_turn_start_index(messages))
@@ -301,7 +317,7 @@ class Renderer(SupervisedBuilder, ABC):
             # Empty chunks are dropped: the sampler rejects them with HTTP 400.
             if rendered.header is not None and rendered.header.tokens:
                 chunks.append(rendered.header)
-            chunks.extend(c for c in rendered.output if c.tokens)
+            chunks.extend(c for c in rendered.output if chunk_length(c))
         suffix_ctx = RenderContext(
             idx=len(messages),
             is_last=True,

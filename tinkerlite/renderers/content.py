@@ -10,7 +10,7 @@ from typing import Any, Literal, TypedDict
 
 from tinkerlite.renderers.errors import RendererError
 from tinkerlite.renderers.tool_calls import UnparsedToolCall, as_tool_call, tool_calls_of
-from tinkerlite.types import EncodedTextChunk
+from tinkerlite.types import EncodedTextChunk, ModelInputChunk
 
 __all__ = [
     "AudioPart",
@@ -104,7 +104,7 @@ class RenderedMessage:
     (RoleColon's ``User:``); it is appended only after the last message.
     """
 
-    output: list[EncodedTextChunk]
+    output: list[ModelInputChunk]
     header: EncodedTextChunk | None = None
     stop_overlap: EncodedTextChunk | None = None
 

@@ -188,7 +188,8 @@ class DeepSeekV3ThinkingRenderer(_DeepSeekV3BaseRenderer):
         if assistant_turn and ctx.is_last and content and not has_thinking(content):
             first, *rest = rendered.output
             empty_block = encode(self.tokenizer, "<think></think>")
-            return RenderedMessage(header=rendered.header, output=[chunk(empty_block + list(first.tokens)), *rest])
+            first_tokens = list(getattr(first, "tokens", []))  # DeepSeek V3 is text-only: always a text chunk
+            return RenderedMessage(header=rendered.header, output=[chunk(empty_block + first_tokens), *rest])
         return rendered
 
     def _generation_prompt(self, messages: list[Message], role: Role, prefill: str | None) -> ModelInput:

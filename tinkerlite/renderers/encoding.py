@@ -13,7 +13,15 @@ from tinkerlite.renderers.errors import RendererError
 from tinkerlite.tokenizers.base import Tokenizer
 from tinkerlite.types import EncodedTextChunk
 
-__all__ = ["chunk", "encode", "encode_literal", "encode_memo", "single_token", "tokens_weights_from_strings_weights"]
+__all__ = [
+    "chunk",
+    "chunk_length",
+    "encode",
+    "encode_literal",
+    "encode_memo",
+    "single_token",
+    "tokens_weights_from_strings_weights",
+]
 
 
 # While a supervised example is built, segment ids are memoised by text: the example renders the history,
@@ -89,6 +97,12 @@ def single_token(tokenizer: Tokenizer, text: str) -> int:
 
 def chunk(tokens: Sequence[int]) -> EncodedTextChunk:
     return EncodedTextChunk(tokens=list(tokens))
+
+
+def chunk_length(c: object) -> int:
+    """Positions a chunk takes: its tokens, or an image chunk's ``expected_tokens``."""
+    tokens = getattr(c, "tokens", None)
+    return len(tokens) if tokens is not None else int(getattr(c, "length"))  # noqa: B009
 
 
 def tokens_weights_from_strings_weights(

@@ -21,7 +21,7 @@ from tinkerlite.renderers.tool_calls import (
     tool_call_from_text,
     tool_calls_of,
 )
-from tinkerlite.types import EncodedTextChunk, ModelInput, TensorData
+from tinkerlite.types import ModelInput, ModelInputChunk, TensorData
 
 _SECTION_RE = re.compile(
     r"<\|tool_calls_section_begin\|>(.*?)<\|tool_calls_section_end\|>"
@@ -148,7 +148,7 @@ class KimiK2Renderer(EndTokenRenderer):
                 field=f"messages[{idx}].content",
             )
 
-    def _encode_multipart_content(self, content: list[Any], idx: int) -> list[EncodedTextChunk]:
+    def _encode_multipart_content(self, content: list[Any], idx: int) -> list[ModelInputChunk]:
         """One segment per text part (only reached when ``multipart_content``)."""
         return [chunk(self._encode(p["text"])) for p in content]
 

@@ -2,7 +2,8 @@
 
 ``kimi_k25`` / ``kimi_k26`` prefill the generation prompt with ``<think>`` (thinking on); the disable
 variants prefill ``<think></think>``. Several content parts in a non-assistant message are encoded one
-segment each; image parts need an image processor (the VL path), which tinkerlite does not ship.
+segment each; an image part becomes ``<|media_begin|>image<|media_content|>``, the image chunk and
+``<|media_end|>\n`` (needs an image processor and Pillow, the ``vision`` extra).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 from tinkerlite.renderers.content import Message, Role
 from tinkerlite.renderers.encoding import chunk, single_token
 from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.images import image_to_chunk
 from tinkerlite.renderers.kimi_k2 import KimiK2Renderer
 from tinkerlite.renderers.kimi_k2_5_tool_declaration_ts import encode_tools_to_typescript_style
 from tinkerlite.renderers.tool_calls import ToolSpec
-from tinkerlite.types import EncodedTextChunk, ModelInput
+from tinkerlite.types import ModelInput, ModelInputChunk
 
 __all__ = ["KimiK25DisableThinkingRenderer", "KimiK25Renderer"]
 
@@ -25,6 +27,7 @@ class KimiK25Renderer(KimiK2Renderer):
 
     _prefill = "<think>"
     multipart_content = True
+    accepts_images = True
 
     def __init__(self, tokenizer: Any, image_processor: Any = None, strip_thinking_from_history: bool = True) -> None:
         super().__init__(tokenizer, strip_thinking_from_history=strip_thinking_from_history)
@@ -41,20 +44,27 @@ class KimiK25Renderer(KimiK2Renderer):
             return [self._think_open_token, *response]
         return response
 
-    def _encode_multipart_content(self, content: list[Any], idx: int) -> list[EncodedTextChunk]:
-        out = []
+    def _encode_multipart_content(self, content: list[Any], idx: int) -> list[ModelInputChunk]:
+        out: list[ModelInputChunk] = []
         for j, part in enumerate(content):
             if part["type"] == "text":
                 out.append(chunk(self._encode(part["text"])))
             elif part["type"] == "image":
-                raise RendererError(
-                    "image parts need an image processor; tinkerlite's renderers are text-only "
-                    "(get_renderer(..., image_processor=...) is accepted but images are not encoded)",
-                    field=f"messages[{idx}].content[{j}]",
-                )
+                if self.image_processor is None:
+                    raise RendererError(
+                        "KimiK25Renderer must be initialized with an image processor in order to support image "
+                        "content parts (get_renderer(name, tokenizer, image_processor=...))",
+                        field=f"messages[{idx}].content[{j}]",
+                    )
+                out.append(chunk(self._encode(self._image_prefix)))
+                out.append(image_to_chunk(part["image"], self.image_processor))
+                out.append(chunk(self._encode(self._image_suffix)))
             else:
                 raise RendererError(f"Unsupported content type: {part['type']}", field=f"messages[{idx}].content[{j}]")
         return out
+
+    _image_prefix = "<|media_begin|>image<|media_content|>"
+    _image_suffix = "<|media_end|>\n"
 
     def create_conversation_prefix_with_tools(self, tools: list[ToolSpec], system_prompt: str = "") -> list[Message]:
         """A ``tool_declare`` message in TypeScript style, then the system message (default if empty)."""

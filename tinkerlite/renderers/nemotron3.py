@@ -139,6 +139,26 @@ class Nemotron3Renderer(Qwen3_5Renderer):
 
     _tool_response_closing = "\n</tool_response>\n"
 
+    def _wrap_image_parts(self, parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The Nemotron 3.5 template: ``<img>`` image ``</img>``, on a new line after text, and labelled
+        ``<image N>`` (counted per message) when a message has more than one image."""
+        num_images = sum(p["type"] == "image" for p in parts)
+        if not num_images:
+            return parts
+        out: list[dict[str, Any]] = []
+        index, text_before = 0, ""
+        for p in parts:
+            if p["type"] != "image":
+                out.append(p)
+                text_before = p["text"] or text_before
+                continue
+            index += 1
+            newline = "\n" if text_before and not text_before.endswith("\n") else ""
+            label = f"<image {index}>" if num_images > 1 else ""
+            out += [{"type": "text", "text": f"{newline}{label}<img>"}, p, {"type": "text", "text": "</img>"}]
+            text_before = ""
+        return out
+
     def _tool_response_continuation_header(self) -> str:
         return ""
 

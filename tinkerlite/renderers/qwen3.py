@@ -18,8 +18,10 @@ from tinkerlite.renderers.content import (
 )
 from tinkerlite.renderers.encoding import chunk, encode, encode_literal, single_token
 from tinkerlite.renderers.errors import RendererError
+from tinkerlite.renderers.images import image_to_chunk
 from tinkerlite.renderers.parsing import detect_unterminated_tool_block, parse_content_blocks
 from tinkerlite.renderers.tool_calls import ToolSpec, attach_tool_calls, tool_call_arguments, tool_calls_of
+from tinkerlite.types import ModelInputChunk
 
 _TOOLS_PREAMBLE = (
     "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
@@ -208,11 +210,12 @@ class Qwen3VLRenderer(Qwen3Renderer):
 
     Thinking parts render raw as ``<think>{t}</think>`` (no padding, no empty block on the produced
     turn); tool calls always follow a ``\\n``; the body and ``<|im_end|>`` are one segment, encoded with
-    special-token strings matched. Images are wrapped ``<|vision_start|>...<|vision_end|>`` and need an
-    image processor, which tinkerlite does not implement: image parts are refused with a clear error.
+    special-token strings matched. Images are wrapped ``<|vision_start|>...<|vision_end|>`` and become one
+    JPEG ``ImageChunk`` each (needs the ``image_processor`` given to the renderer, and Pillow).
     Subclasses (Qwen3.5, Qwen3.8, Nemotron 3) change the hooks below.
     """
 
+    accepts_images = True
     groups_consecutive_tool_responses = False
     """Qwen3.5-family templates keep one ``<|im_start|>user`` block open over consecutive tool results."""
 
@@ -269,13 +272,37 @@ class Qwen3VLRenderer(Qwen3Renderer):
             elif p["type"] == "thinking":
                 if not strip:
                     parts.append({"type": "text", "text": self._format_thinking_text(p["thinking"])})
+            elif p["type"] == "image":
+                if self.image_processor is None:
+                    raise RendererError(
+                        "image_processor is required to render image content "
+                        "(get_renderer(name, tokenizer, image_processor=...))",
+                        field=f"messages[{ctx.idx}].content[{j}]",
+                    )
+                parts.append({"type": "image", "image": p["image"]})
             else:
                 raise RendererError(
-                    f"{p['type']} parts need an image processor, which tinkerlite does not implement "
-                    "(its renderers are text-only)",
+                    f"{p['type']} parts are not supported by {type(self).__name__}",
                     field=f"messages[{ctx.idx}].content[{j}]",
                 )
-        return parts
+        return self._wrap_image_parts(parts)
+
+    def _wrap_image_parts(self, parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each image between ``<|vision_start|>`` and ``<|vision_end|>`` (Nemotron overrides this)."""
+        if not any(p["type"] == "image" for p in parts):
+            return parts
+        out: list[dict[str, Any]] = []
+        for p in parts:
+            if p["type"] == "image":
+                out += [{"type": "text", "text": "<|vision_start|>"}, p, {"type": "text", "text": "<|vision_end|>"}]
+            else:
+                out.append(p)
+        return out
+
+    def _encode_part(self, part: dict[str, Any]) -> ModelInputChunk:
+        if part["type"] == "image":
+            return image_to_chunk(part["image"], self.image_processor)
+        return chunk(encode(self.tokenizer, part["text"]))
 
     def render_message(self, message: Message, ctx: RenderContext) -> RenderedMessage:
         newline = "\n" if ctx.idx > 0 else ""
@@ -300,7 +327,7 @@ class Qwen3VLRenderer(Qwen3Renderer):
             parts.append({"type": "text", "text": "<|im_end|>"})
         if self.merge_text_chunks:
             parts = _merge_text_parts(parts)
-        output = [chunk(encode(self.tokenizer, p["text"])) for p in parts]
+        output = [self._encode_part(p) for p in parts]
         observed = self._generation_suffix_in_header(message, ctx)
         if observed and header.startswith(observed):
             rest = header[len(observed) :]

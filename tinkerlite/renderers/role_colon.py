@@ -9,7 +9,7 @@ from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage
 from tinkerlite.renderers.encoding import chunk, encode
 from tinkerlite.renderers.parsing import ParseTermination
 from tinkerlite.renderers.tool_calls import ToolSpec
-from tinkerlite.types import EncodedTextChunk
+from tinkerlite.types import EncodedTextChunk, ModelInputChunk
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class RoleColonRenderer(Renderer):
     def render_message(self, message: Message, ctx: RenderContext) -> RenderedMessage:
         text = ensure_text(message["content"])
         header = chunk(encode(self.tokenizer, message["role"].capitalize() + ":"))
-        output = [chunk(encode(self.tokenizer, _CONTENT_PREFIX + text + _CONTENT_SUFFIX))]
+        output: list[ModelInputChunk] = [chunk(encode(self.tokenizer, _CONTENT_PREFIX + text + _CONTENT_SUFFIX))]
         if message["role"] == "assistant":
             overlap: EncodedTextChunk | None = chunk(encode(self.tokenizer, "User:"))
         else:

@@ -19,6 +19,7 @@ __all__ = [
     "MessageDelta",
     "ReasoningStreamingParser",
     "StreamingMessageHeader",
+    "StreamingParser",
     "StreamingTextDelta",
     "StreamingThinkingDelta",
     "Utf8TokenDecoder",
@@ -97,8 +98,13 @@ def _partial_tag_suffix(text: str, tag: str) -> int:
 
 
 @dataclass
-class ReasoningStreamingParser:
-    """Token-by-token parser for formats that write reasoning as ``<think>...</think>``."""
+class StreamingParser:
+    """Token-by-token parser that shows all decoded text as text deltas (the cookbook's base class).
+
+    One ``StreamingMessageHeader`` on the first decoded text, then ``StreamingTextDelta`` pieces, then the
+    complete ``Message`` from ``parse_final_response`` at :meth:`finish`. Subclasses override
+    :meth:`_deltas` to split model-specific markup (see :class:`ReasoningStreamingParser`).
+    """
 
     tokenizer: Tokenizer
     end_message_token: int
@@ -107,7 +113,6 @@ class ReasoningStreamingParser:
     _text: str = field(init=False, default="")
     _emitted: int = field(init=False, default=0)
     _index: int = field(init=False, default=0)
-    _in_thinking: bool = field(init=False, default=False)
     _header_sent: bool = field(init=False, default=False)
     _finished: bool = field(init=False, default=False)
     _tokens: list[int] = field(init=False, default_factory=list)
@@ -116,6 +121,7 @@ class ReasoningStreamingParser:
         self._decoder = Utf8TokenDecoder(self.tokenizer)
 
     def feed(self, token: int) -> Iterator[MessageDelta]:
+        """Feed one sampled token; yields the deltas it completes (nothing after the end token)."""
         if self._finished:
             return
         self._tokens.append(token)
@@ -133,10 +139,11 @@ class ReasoningStreamingParser:
         """Start over, for another response."""
         self._decoder.reset()
         self._text, self._emitted, self._index = "", 0, 0
-        self._in_thinking = self._header_sent = self._finished = False
+        self._header_sent = self._finished = False
         self._tokens = []
 
     def finish(self) -> Iterator[MessageDelta]:
+        """Flush what is buffered, then yield the complete parsed ``Message``."""
         self._text += self._decoder.flush()
         yield from self._header()
         yield from self._deltas(final=True)
@@ -146,6 +153,23 @@ class ReasoningStreamingParser:
         if not self._header_sent:
             self._header_sent = True
             yield StreamingMessageHeader(role="assistant")
+
+    def _deltas(self, *, final: bool) -> Iterator[MessageDelta]:
+        if self._emitted < len(self._text):
+            yield StreamingTextDelta(text=self._text[self._emitted :], content_index=self._index)
+            self._emitted = len(self._text)
+
+
+@dataclass
+class ReasoningStreamingParser(StreamingParser):
+    """Token-by-token parser for formats that write reasoning as ``<think>...</think>``."""
+
+    _in_thinking: bool = field(init=False, default=False)
+
+    def reset(self) -> None:
+        """Start over, for another response."""
+        super().reset()
+        self._in_thinking = False
 
     def _piece(self, text: str) -> MessageDelta:
         if self._in_thinking:

@@ -12,9 +12,9 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from tinkerlite.renderers.content import Message, RenderContext, RenderedMessage, has_thinking
-from tinkerlite.renderers.encoding import chunk, encode_memo
+from tinkerlite.renderers.encoding import chunk, chunk_length, encode_memo
 from tinkerlite.renderers.errors import RendererError, _where, warn_drop
-from tinkerlite.types import EncodedTextChunk, ModelInput, TensorData
+from tinkerlite.types import EncodedTextChunk, ModelInput, ModelInputChunk, TensorData
 
 if TYPE_CHECKING:
     from tinkerlite.renderers.content import Role
@@ -117,7 +117,7 @@ class SupervisedBuilder:
                         f"adds a {message['role']!r} message of its own without it (the cookbook asserts here too)",
                         field=f"messages[{idx}].trainable",
                     )
-        pieces: list[tuple[EncodedTextChunk, float]] = []
+        pieces: list[tuple[ModelInputChunk, float]] = []
         if self._bos_tokens:
             pieces.append((chunk(self._bos_tokens), 0.0))
         ctxs = self._contexts(messages, self._last_assistant_turn_start_index(messages[:-1]))
@@ -130,9 +130,9 @@ class SupervisedBuilder:
             pieces.extend((c, weight) for c in rendered.output)
             if ctx.is_last and rendered.stop_overlap is not None:
                 pieces.append((rendered.stop_overlap, weight))
-        pieces = [(c, w) for c, w in pieces if c.tokens]
+        pieces = [(c, w) for c, w in pieces if chunk_length(c)]
         model_input = ModelInput(chunks=[c for c, _ in pieces])
-        weights = [w for c, w in pieces for _ in range(len(c.tokens))]
+        weights = [w for c, w in pieces for _ in range(chunk_length(c))]
         weights = self._train_after_the_generation_prompt(messages, train_on_what, model_input, weights)
         return model_input, TensorData.from_list(weights, "float32")
 
@@ -167,6 +167,8 @@ class SupervisedBuilder:
         boundary = _first_trained_message_index(messages, train_on_what)
         if boundary is None:
             return weights
+        if not all(isinstance(c, EncodedTextChunk) for c in model_input.chunks):
+            return weights  # as the cookbook: examples holding images keep their weights as built
         prompt = self._generation_prompt(messages[:boundary], "assistant", None).to_ints()
         if model_input.to_ints()[: len(prompt)] != prompt:
             if self.disables_thinking:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FunctionBody",
+    "StrictBase",
     "ToolCall",
     "ToolSpec",
     "UnparsedToolCall",
@@ -29,8 +30,21 @@ __all__ = [
 ]
 
 
+class StrictBase:
+    """The cookbook's immutable, extra-fields-forbidding base (pydantic there; frozen dataclasses here).
+
+    Subclass it with ``@dataclass(frozen=True)``: unknown keywords are a ``TypeError`` and fields cannot
+    be reassigned, as with the cookbook's ``ConfigDict(frozen=True, extra="forbid")``.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
 @dataclass(frozen=True)
-class FunctionBody:
+class FunctionBody(StrictBase):
     """Name and JSON-string arguments of a tool call (arguments stay a string, as in OpenAI's API)."""
 
     name: str
@@ -38,7 +52,7 @@ class FunctionBody:
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class ToolCall(StrictBase):
     """A structured tool invocation; ``ToolCall.FunctionBody`` is kept for cookbook-compatible code."""
 
     function: FunctionBody
@@ -83,7 +97,7 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
-class UnparsedToolCall:
+class UnparsedToolCall(StrictBase):
     """Model output that looked like a tool call but did not parse; kept for debugging and retries."""
 
     raw_text: str

@@ -15,9 +15,17 @@ _PART_FIELDS = {"text": "text", "thinking": "thinking", "image": "image", "audio
 
 
 def _validate_message(
-    message: Any, idx: int, allowed_roles: frozenset[str] | None, *, check_tool_arguments: bool = True
+    message: Any,
+    idx: int,
+    allowed_roles: frozenset[str] | None,
+    *,
+    check_tool_arguments: bool = True,
+    accepts_images: bool = False,
 ) -> None:
-    """Structure always; roles only when ``allowed_roles``; tool-call JSON only when ``check_tool_arguments``."""
+    """Structure always; roles only when ``allowed_roles``; tool-call JSON only when ``check_tool_arguments``.
+
+    Image parts pass only for the vision-language formats (``accepts_images``); audio never does.
+    """
     if not isinstance(message, Mapping):
         raise RendererError(f"expected a message dict, got {type(message).__name__}", field=f"messages[{idx}]")
     role = message.get("role")
@@ -36,9 +44,10 @@ def _validate_message(
             where = _where(idx, f"content[{j}]")
             if not isinstance(part, Mapping) or part.get("type") not in _PART_FIELDS:
                 raise RendererError("content part must be a dict with type text/thinking/image/audio", field=where)
-            if part["type"] in ("image", "audio"):
+            if part["type"] == "audio" or (part["type"] == "image" and not accepts_images):
                 raise RendererError(
-                    f"{part['type']} parts are not supported: the renderers in tinkerlite are text-only",
+                    f"{part['type']} parts are not supported by this renderer (image parts need a "
+                    "vision-language renderer such as qwen3_vl, qwen3_5 or kimi_k25)",
                     field=where,
                 )
             key = _PART_FIELDS[part["type"]]
