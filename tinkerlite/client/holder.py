@@ -19,7 +19,6 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._exceptions import (
@@ -31,6 +30,8 @@ from .._exceptions import (
     make_status_error,
 )
 from . import headers as hdr
+from .background import HEARTBEAT_PERIOD_S, LoopThread, heartbeat_loop
+from .budget import BUDGET, RetryBudget, refused_defaults, without_dropped
 from .config import (
     SDK_VERSION,
     UNREACHABLE_TIMEOUT_ENV,
@@ -63,62 +64,12 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_TIMEOUT_S = 60.0
-HEARTBEAT_PERIOD_S = 10.0
-HEARTBEAT_TIMEOUT_S = 10.0
-HEARTBEAT_WARN_AFTER_S = 120.0
 JWT_REFRESH_MARGIN_S = 60.0
 DEFAULT_IO_WORKERS = 256
 
 _SDK_METHOD: contextvars.ContextVar[str | None] = contextvars.ContextVar("tinkerlite_sdk_method", default=None)
 #: Set by ordered submissions: called (from a worker thread) once the request is on the wire.
 ON_SENT: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("tinkerlite_on_sent", default=None)
-
-
-@dataclass
-class RetryBudget:
-    """One call's retry budget, shared by both retry layers: the attempt in flight counts too."""
-
-    deadline: float  # holder clock
-    budget_s: float
-    first_failure_wall: float | None = None
-
-    def failed(self, wall: float) -> None:
-        if self.first_failure_wall is None:
-            self.first_failure_wall = wall
-
-
-_BUDGET: contextvars.ContextVar[RetryBudget | None] = contextvars.ContextVar("tinkerlite_budget", default=None)
-#: Per server URL: optional request fields it refused (422) while they held their default value.
-_LEGACY_FIELDS: dict[str, set[str]] = {}
-_MISSING = object()
-
-
-class _LoopThread:
-    """A private event loop on a daemon thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="tinkerlite-loop", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-        # Stopped with work in flight (close() after Ctrl-C, or an error): cancel it and let it unwind, so
-        # nothing is left pending ("Task was destroyed but it is pending!" at exit).
-        pending = asyncio.all_tasks(self.loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            self.loop.run_until_complete(asyncio.wait(pending, timeout=2.0))
-
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
-    def stop(self) -> None:
-        if self.loop.is_running():
-            self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
@@ -201,7 +152,7 @@ class Holder:
         self._auth_lock = threading.Lock()
         self.sample_backoff_until: float | None = None
         self._io = concurrent.futures.ThreadPoolExecutor(io_workers, thread_name_prefix="tinkerlite-io")
-        self._loop_thread = _LoopThread()
+        self._loop_thread = LoopThread()
         self.loop = self._loop_thread.loop
         self._started: concurrent.futures.Future[None] | None = None
         self._start_lock = threading.Lock()
@@ -458,7 +409,7 @@ class Holder:
     ) -> ResponseInfo:
         """HTTP layer (§4.1): retries with the same idempotency key; returns a 2xx or raises."""
         key = idempotency_key or hdr.new_idempotency_key()
-        budget = _BUDGET.get() or RetryBudget(self.clock() + self.holder_budget_s, self.holder_budget_s)
+        budget = BUDGET.get() or RetryBudget(self.clock() + self.holder_budget_s, self.holder_budget_s)
         replayed_auth = False
         retries = 0
         while True:
@@ -535,18 +486,13 @@ class Holder:
         """``post_json`` for servers of an older protocol revision: a 422 that names a field of ``defaults``
         holding its default value (tuft answers so to ``optimizer_config``, which SDK 0.25 never sent)
         is retried once without it, and this server gets it dropped from then on (remembered per URL)."""
-        dropped = _LEGACY_FIELDS.setdefault(self.base.url, set())
-        body = {k: v for k, v in obj.items() if not (k in dropped and defaults.get(k, _MISSING) == v)}
+        body = without_dropped(self.base.url, obj, defaults)
         try:
             return await self.post_json(path, body)
         except APIStatusError as e:
-            if e.status_code != 422:
-                raise
-            text = e.response.text
-            names = [k for k in defaults if k in body and body[k] == defaults[k] and k in text]
+            names = refused_defaults(self.base.url, body, defaults, e.response.text) if e.status_code == 422 else []
             if not names:
                 raise
-            dropped.update(names)
             logger.info("%s refused %s (an older protocol revision): sending without it", self.base.url, names)
             return await self.post_json(path, {k: v for k, v in body.items() if k not in names})
 
@@ -617,9 +563,9 @@ class Holder:
         The budget (5 minutes by default) bounds the whole call, the attempt in flight included: the
         HTTP layer below clips each attempt's timeout and its own retries to the same deadline.
         """
-        outer = _BUDGET.get()
+        outer = BUDGET.get()
         budget = outer or RetryBudget(self.clock() + self.holder_budget_s, self.holder_budget_s)
-        token = _BUDGET.set(budget) if outer is None else None
+        token = BUDGET.set(budget) if outer is None else None
         retry = HolderRetry(start=budget.deadline - budget.budget_s, budget_s=budget.budget_s)
         try:
             while True:
@@ -637,7 +583,7 @@ class Holder:
                 await self.sleep(delay)
         finally:
             if token is not None:
-                _BUDGET.reset(token)
+                BUDGET.reset(token)
 
     def _holder_delay(self, retry: HolderRetry, budget: RetryBudget, error: BaseException) -> float:
         """Seconds before the next holder attempt; raises ``error`` (or, out of budget, the verdict)."""
@@ -690,47 +636,9 @@ class Holder:
         if self.heartbeat_period_s <= 0 or self._heartbeat_thread is not None:
             return
         self.last_heartbeat_ok = self.clock()
-        t = threading.Thread(target=self._heartbeat_loop, name="tinkerlite-heartbeat", daemon=True)
+        t = threading.Thread(target=heartbeat_loop, args=(self,), name="tinkerlite-heartbeat", daemon=True)
         self._heartbeat_thread = t
         t.start()
-
-    def _heartbeat_loop(self) -> None:
-        session_id = self.session_id
-        body = json.dumps({"session_id": session_id, "type": "session_heartbeat"}).encode()
-        warned_at = 0.0
-        while not self._heartbeat_stop.wait(self.heartbeat_period_s):
-            try:
-                headers = self.build_headers(
-                    "POST",
-                    idempotency_key=hdr.new_idempotency_key(),
-                    retry_count=0,
-                    timeout=HEARTBEAT_TIMEOUT_S,
-                    content_type=hdr.JSON,
-                    extra=None,
-                    use_jwt=True,
-                )
-                resp = self.transport.request(
-                    "POST", self.url("/api/v1/session_heartbeat"), headers, body, HEARTBEAT_TIMEOUT_S
-                )
-                if resp.status_code == 410:
-                    logger.info("Session %s has finished; stopping its heartbeat.", session_id)
-                    return
-                if 200 <= resp.status_code < 300:
-                    self.last_heartbeat_ok = self.clock()
-                    continue
-                failure = f"HTTP {resp.status_code}"
-            except Exception as e:
-                failure = f"{type(e).__name__}: {e}"
-            since = self.clock() - (self.last_heartbeat_ok or self.clock())
-            if since > HEARTBEAT_WARN_AFTER_S and self.clock() - warned_at > HEARTBEAT_WARN_AFTER_S:
-                warned_at = self.clock()
-                logger.warning(
-                    "Session heartbeat failing for %.0f s for session %s (last: %s). The connection may be "
-                    "unreliable or the server down; the session may be terminated.",
-                    since,
-                    session_id,
-                    failure,
-                )
 
     # ---- close --------------------------------------------------------------------------------------------
 
