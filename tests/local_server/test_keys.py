@@ -135,3 +135,20 @@ def test_pickled_sampling_client_carries_no_key(monkeypatch: pytest.MonkeyPatch)
         clone.holder.shutdown()
         sc.holder.shutdown()
     assert os.environ.get("TINKER_API_KEY") == KEY
+
+
+def test_keys_file_banner_names_users_not_keys(tmp_path: Path) -> None:
+    other = "tml-OTHER-USER-KEY-99aa77bb"
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"# team keys\nalice:{KEY}\nbob:{other}\n")
+    with serve_proc(["--keys-file", str(keys)], env={"TINKER_API_KEY": ""}) as srv:
+        assert KEY not in srv.banner and other not in srv.banner and "users: alice, bob" in srv.banner
+        alice, bob = Client(srv.url, KEY), Client(srv.url, other)
+        mid = alice.model(alice.session())
+        assert bob.call("GET", f"training_runs/{mid}")[0] == 404
+        assert alice.call("GET", f"training_runs/{mid}")[0] == 200
+        assert Client(srv.url, "tml-not-a-user-key-0").post("create_session", {})[0] == 403
+        alice.close()
+        bob.close()
+        out = srv.stop()
+    assert KEY not in out and other not in out
