@@ -36,7 +36,7 @@ np = require("numpy", "the local server's sampler", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray (numpy is an optional extra)
 
-__all__ = ["SampleResult", "SampledSequence", "SamplingParams", "choose_token", "sample"]
+__all__ = ["SampleResult", "SampledSequence", "SamplingParams", "choose_token", "choose_tokens", "sample"]
 
 
 @dataclass(frozen=True)
@@ -77,32 +77,91 @@ class SampleResult:
     topk_prompt_logprobs: list[list[tuple[int, float]] | None] | None = None
 
 
-def _log_softmax(z: Array) -> Array:
-    z = z - np.max(z)
-    return z - math.log(float(np.sum(np.exp(z))))
+_BLOCK = 1024  # inverse-CDF search: block sums first, then a cumulative sum inside one block
+
+
+def _logits_rows(h: Array, w_unembed: Array) -> Array:
+    """Logits ``h @ W^T`` for a few rows, as float64 [B, V].
+
+    ``W @ h^T`` streams the [V, d] matrix once in its own layout; with a handful of rows that is about three
+    times faster in OpenBLAS than the product against the transposed view.
+    """
+    return np.ascontiguousarray((w_unembed @ h.T).T, dtype=np.float64)
+
+
+def _pick(e: Array, x: Array) -> Array:
+    """Per row, the index ``i`` with ``cum[i-1] <= x < cum[i]`` of the cumulative sums of ``e`` [B, N].
+
+    A full ``cumsum`` over a large vocabulary is a sequential pass per row; summing blocks of ``_BLOCK``
+    first and accumulating only inside the chosen block is the same search at a fraction of the cost.
+    """
+    n_rows, n = e.shape
+    starts = np.arange(0, n, _BLOCK)
+    block_sums = np.add.reduceat(e, starts, axis=1)  # [B, nb]
+    block_cum = np.cumsum(block_sums, axis=1)
+    blk = np.sum(block_cum <= x[:, None], axis=1)
+    for b in np.flatnonzero(blk >= len(starts)):
+        # The draw reached the total (rounding): the last block with probability mass holds its end.
+        live = np.flatnonzero(block_sums[b] > 0)
+        blk[b] = int(live[-1]) if live.size else len(starts) - 1
+    rows_ix = np.arange(n_rows)
+    before = np.where(blk > 0, block_cum[rows_ix, np.maximum(blk - 1, 0)], 0.0)
+    cols = blk[:, None] * _BLOCK + np.arange(_BLOCK)[None, :]
+    inside = cols < n
+    seg = np.where(inside, e[rows_ix[:, None], np.minimum(cols, n - 1)], 0.0)
+    within = np.sum(before[:, None] + np.cumsum(seg, axis=1) <= x[:, None], axis=1)
+    picked = blk * _BLOCK + within
+    for b in np.flatnonzero((within >= _BLOCK) | (picked >= n)):
+        # Rounding pushed the draw past the block's end: take its last token with probability mass.
+        last = np.flatnonzero(seg[b] > 0)
+        picked[b] = blk[b] * _BLOCK + (int(last[-1]) if last.size else 0)
+    return np.minimum(picked, n - 1)
+
+
+def choose_tokens(logits: Array, params: SamplingParams, rng: Any) -> tuple[Array, Array]:
+    """Pick one token per row of ``logits`` [B, V], all rows at once; returns ``(tokens, logprobs)``.
+
+    One uniform is drawn per row, in row order (the stream ``rng.random()`` called once per row gives).
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    if z.ndim == 1:
+        z = z[None, :]
+    n_rows = z.shape[0]
+    rows_ix = np.arange(n_rows)
+    if params.temperature == 0:
+        tokens = np.argmax(z, axis=1)
+        m = np.max(z, axis=1)
+        lse = np.log(np.sum(np.exp(z - m[:, None]), axis=1))
+        return tokens, z[rows_ix, tokens] - m - lse
+    s = z / params.temperature if params.temperature != 1 else z
+    m = np.max(s, axis=1, keepdims=True)
+    e = np.exp(s - m)
+    log_total = np.log(np.sum(e, axis=1))
+    if params.top_k > 0 or params.top_p < 1:
+        logp = s - m - log_total[:, None]
+        order = np.argsort(-logp, axis=1, kind="stable")  # most likely first, ties by id
+        if params.top_k > 0:
+            order = order[:, : params.top_k]
+        probs = np.exp(np.take_along_axis(logp, order, axis=1))
+        if params.top_p < 1:
+            cum = np.cumsum(probs / np.sum(probs, axis=1, keepdims=True), axis=1)
+            keep = np.sum(cum < params.top_p, axis=1) + 1  # the smallest prefix reaching top_p
+            probs = np.where(np.arange(order.shape[1])[None, :] < keep[:, None], probs, 0.0)
+        cum = np.cumsum(probs, axis=1)
+        x = rng.random(n_rows) * cum[:, -1]
+        i = np.minimum(np.sum(cum <= x[:, None], axis=1), order.shape[1] - 1)
+        i = np.where(probs[rows_ix, i] > 0, i, keep - 1) if params.top_p < 1 else i
+        tokens = order[rows_ix, i]
+        return tokens, logp[rows_ix, tokens]
+    x = rng.random(n_rows) * np.sum(e, axis=1)
+    tokens = _pick(e, x)
+    return tokens, s[rows_ix, tokens] - m[:, 0] - log_total
 
 
 def choose_token(logits: Array, params: SamplingParams, rng: Any) -> tuple[int, float]:
     """Pick one token from a row of logits; returns ``(token, logprob)`` (see the module docstring)."""
-    z = np.asarray(logits, dtype=np.float64)
-    if params.temperature == 0:
-        token = int(np.argmax(z))
-        return token, float(_log_softmax(z)[token])
-    logp = _log_softmax(z / params.temperature)
-    candidates = None  # None: the whole vocabulary, in id order
-    if params.top_k > 0 or params.top_p < 1:
-        candidates = np.argsort(-logp, kind="stable")  # most likely first, ties by id
-        if params.top_k > 0:
-            candidates = candidates[: params.top_k]
-        if params.top_p < 1:
-            probs = np.exp(logp[candidates])
-            cum = np.cumsum(probs / probs.sum())
-            candidates = candidates[: int(np.searchsorted(cum, params.top_p)) + 1]
-    probs = np.exp(logp if candidates is None else logp[candidates])
-    cum = np.cumsum(probs)
-    i = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), cum.shape[0] - 1)
-    token = i if candidates is None else int(candidates[i])
-    return token, float(logp[token])
+    tokens, logprobs = choose_tokens(np.asarray(logits)[None, :], params, rng)
+    return int(tokens[0]), float(logprobs[0])
 
 
 def sample(
@@ -152,24 +211,29 @@ def sample(
     hf, _ = model.hidden(model.check_tokens(tokens, "prompt")[None, :], cache)
     cache.k = [np.repeat(k, num_samples, axis=0) for k in cache.k]
     cache.v = [np.repeat(v, num_samples, axis=0) for v in cache.v]
-    logits = np.repeat(hf[:, -1] @ w_unembed.T, num_samples, axis=0)  # [B, V]
+    logits = np.repeat(_logits_rows(hf[:, -1], w_unembed), num_samples, axis=0)  # [B, V]
 
     seqs = [SampledSequence([], [], "length") for _ in range(num_samples)]
-    active = [True] * num_samples
+    active = list(range(num_samples))
+    last = np.zeros((num_samples, 1), dtype=np.int64)
     for step in range(max_new):
-        for b, seq in enumerate(seqs):
-            if not active[b]:
-                continue
-            token, logprob = choose_token(logits[b], params, rng)
+        # Every active row at once: one vectorised draw, uniforms in row order.
+        tokens, logprobs = choose_tokens(logits[active], params, rng)
+        still = []
+        for b, token, logprob in zip(active, tokens.tolist(), logprobs.tolist(), strict=True):
+            seq = seqs[b]
             seq.tokens.append(token)
             seq.logprobs.append(logprob)
+            last[b, 0] = token
             if token in stops or (should_stop is not None and should_stop(seq.tokens)):
-                seq.stop_reason, active[b] = "stop", False
-        if not any(active) or step == max_new - 1:
+                seq.stop_reason = "stop"
+            else:
+                still.append(b)
+        active = still
+        if not active or step == max_new - 1:
             break
         # Finished rows keep decoding their last token; their results are ignored.
-        last = np.asarray([seq.tokens[-1] for seq in seqs], dtype=np.int64)[:, None]
         hf, _ = model.hidden(last, cache)
-        logits = hf[:, 0] @ w_unembed.T
+        logits = _logits_rows(hf[:, 0], w_unembed)
     result.sequences = seqs
     return result
