@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,7 +134,9 @@ class PureBackend:
     def dot(self, a: Vec, b: Vec) -> float:
         if len(a) != len(b):
             raise ValueError(f"length mismatch: {len(a)} vs {len(b)}")
-        return math.fsum(map(float.__mul__, map(float, a), map(float, b)))
+        # Plain left-to-right summation, not math.fsum: fsum was 30 % of a DPO step, and the rounding it
+        # avoids (about n·2⁻⁵³ relative) is far inside the 1e-6 agreement with the numpy backend.
+        return float(sum(map(operator.mul, a, b), 0.0))
 
     def std(self, a: Vec) -> float:
         n = len(a)
