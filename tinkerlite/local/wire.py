@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from tinkerlite.codec.fwdbwd_proto import ForwardBackwardRequestMsg, decode_forward_backward_request
 from tinkerlite.codec.results_proto import encode_forward_backward_output, encode_sample_response
 from tinkerlite.errors import MissingExtraError, ProtocolError
@@ -10,6 +12,10 @@ from tinkerlite.types import ForwardBackwardOutput, SampleResponse
 from .http_types import HTTPError
 
 __all__ = ["decode_fwdbwd", "encode_fwdbwd", "encode_sample", "zstd_decompress"]
+
+# Decompression is CPU-bound (the GIL runs one at a time anyway) and each can hold up to the body limit
+# twice over: two at once bound the memory that zstd bodies can take, whatever the number of handlers.
+_ZSTD_SLOTS = threading.BoundedSemaphore(2)
 
 
 def decode_fwdbwd(body: bytes) -> ForwardBackwardRequestMsg:
@@ -28,7 +34,8 @@ def zstd_decompress(data: bytes, max_output: int) -> bytes:
     from tinkerlite.codec import zstd
 
     try:
-        return zstd.decompress(data, max_output)
+        with _ZSTD_SLOTS:
+            return zstd.decompress(data, max_output)
     except MissingExtraError as e:
         raise HTTPError(415, f"zstd request bodies need the server's zstd support: {e}") from None
     except ProtocolError as e:
