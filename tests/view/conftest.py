@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("numpy")  # the runs train on the embedded local server, which needs numpy (the `local` extra)
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

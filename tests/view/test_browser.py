@@ -100,6 +100,8 @@ def test_every_view_draws_with_no_console_error(
     reward = "document.querySelector('.chart-box[data-keys^=\"env/all/reward/total\"]')"
     colours = b.eval(f"Array.from({reward}.querySelectorAll('path.tl-line')).map(p => p.getAttribute('stroke'))")
     assert len(set(colours)) == 2
+    loss = "document.querySelector('.chart-box[data-keys=\"loss:sum\"] .tl-empty')"
+    assert b.eval(f"{loss}.textContent") == "no value > 0 to show on a log scale"  # the RL loss is negative
     b.screenshot(str(shots / "curves_overlay.png"))
 
     # compare configs

@@ -387,7 +387,7 @@
   TABS.cost = function (v) {
     return ensureMetrics(S.selected).then(function () {
       var kinds = ["trained", "sampled", "prefill_uncached", "prefill_cached"];
-      var rows = [h("tr", {}, [h("th", { text: "run" })].concat(kinds.map(function (k) { return h("th", { text: "tokens " + k }); })).concat([h("th", { text: "USD (logged)" }), h("th", { text: "steps" })]))];
+      var rows = [h("tr", {}, [h("th", { text: "run" })].concat(kinds.map(function (k) { return h("th", { text: "tokens " + k }); })).concat([h("th", { text: "USD (logged)" }), h("th", { text: "metric rows" })]))];
       S.selected.forEach(function (id) {
         var ser = S.metrics[id].series, last = function (k) { var s = ser[k]; return s && s.length ? s[s.length - 1][2] : null; };
         rows.push(h("tr", { "class": "cost-row" }, [h("td", { text: S.byId[id].name })].concat(kinds.map(function (k) { return h("td", { "class": "num", text: fmt(last("tokens/cumulative/" + k)) }); }))

@@ -23,6 +23,16 @@
     return out;
   }
 
+  /* log-scale ticks at 1, 2, 5 x 10^n (only powers of ten when the range spans many decades) */
+  function logTicks(l0, l1) {
+    var out = [], mults = l1 - l0 > 3 ? [1] : l1 - l0 > 1 ? [1, 3] : [1, 2, 5];
+    for (var n = Math.floor(l0); n <= Math.ceil(l1); n++) {
+      mults.forEach(function (m) { var v = m * Math.pow(10, n), lv = Math.log10(v); if (lv >= l0 && lv <= l1) out.push(v); });
+    }
+    if (out.length < 2) return niceTicks(Math.pow(10, l0), Math.pow(10, l1), 4).filter(function (v) { return v > 0; });
+    return out;
+  }
+
   function fmt(v) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
     var a = Math.abs(v);
@@ -89,7 +99,7 @@
     var clipId = "clip" + Math.random().toString(36).slice(2);
     var clip = el("clipPath", { id: clipId }, el("defs", {}, svg));
     el("rect", { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b }, clip);
-    var yt = logY ? niceTicks(y0, y1, 4).map(function (t) { return Math.pow(10, t); }) : niceTicks(y0, y1, 5);
+    var yt = logY ? logTicks(y0, y1) : niceTicks(y0, y1, 5);
     yt.forEach(function (t) {
       var y = py(t);
       if (y < m.t - 1 || y > H - m.b + 1) return;
@@ -127,10 +137,14 @@
         "stroke-opacity": s.faint ? 0.3 : 1, "stroke-dasharray": s.dashed ? "5,3" : null,
         "class": s.faint ? "tl-raw" : "tl-line", "data-name": s.name }, plot);
     });
+    var drawn = this.series.some(function (s) { return s.points.some(function (p) { return ok(p[1]); }); });
+    if (!drawn) el("text", { x: (W + m.l - m.r) / 2, y: (H + m.t - m.b) / 2, "text-anchor": "middle", fill: "#999",
+      "class": "tl-empty" }, svg).textContent = logY ? "no value > 0 to show on a log scale" : "no values";
     var legend = this.series.filter(function (s) { return !s.faint; });
     legend.forEach(function (s, i) {
       var x = W - m.r - 6, y = m.t + 14 + i * 14;
-      el("text", { x: x, y: y, "text-anchor": "end", fill: s.color }, svg).textContent = s.name;
+      el("text", { x: x, y: y, "text-anchor": "end", fill: s.color, stroke: "#fff", "stroke-width": 3,
+        "paint-order": "stroke" }, svg).textContent = s.name + (s.dashed ? " (dashed)" : "");
     });
     this._interact(svg, px, ext);
   };
