@@ -488,3 +488,70 @@ def test_sl_against_a_killed_server_ends_with_one_line(tmp_path: Any) -> None:
     assert len(lines) == 1 and lines[0].startswith("tinkerlite sl: "), err  # one line
     assert "since" in lines[0] and "UTC" in lines[0] and "behavior_if_log_dir_exists=resume" in lines[0]
     assert took <= 5.0 + 10.0  # the budget, plus the step that was running
+
+
+# ---- the default figures, on a fake clock (a hung exchange costs exactly its timeout) ------------------------
+
+
+class _ClockedTransport:
+    """Every exchange costs its full timeout on the fake clock, then fails (hung) or answers ``status``."""
+
+    def __init__(self, clock: Any, status: int | None) -> None:
+        self.clock, self.status, self.timeouts = clock, status, []
+
+    def request(self, method: str, url: str, headers: Any, body: Any, timeout: float) -> Any:
+        from tinkerlite._exceptions import RequestInfo, ResponseInfo
+
+        self.timeouts.append(timeout)
+        if "client/config" in url or "create_session" in url or "dynamic_config" in url:
+            return ResponseInfo(200, {"content-type": "application/json"}, b'{"session_id": "s"}')
+        if self.status is None:
+            self.clock.now += timeout
+            raise APITimeoutError(RequestInfo(method, url), f"Request timed out after {timeout:g} s")
+        return ResponseInfo(self.status, {"content-type": "application/json"}, b'{"detail": "down"}')
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("what", ["submit", "poll"])
+@pytest.mark.parametrize("status", [None, 503], ids=["hung", "503"])
+def test_default_budget_bounds_a_submission_and_a_poll_at_300_s(status: int | None, what: str) -> None:
+    import asyncio
+
+    from tinkerlite.client.holder import Holder
+
+    from .helpers import FakeClock
+
+    clock = FakeClock()
+    transport = _ClockedTransport(clock, status)
+    holder = Holder(
+        base_url="http://fake.invalid",
+        api_key=API_KEY,
+        transport=transport,
+        clock=clock,
+        wall=clock,
+        sleep=clock.sleep,
+        heartbeat_period_s=0,
+        env={},
+    )
+
+    async def submit() -> Any:
+        await holder.ensure_started()
+        start = clock.now
+        try:
+            if what == "submit":
+                await holder.execute_with_retries(lambda: holder.post_json("/api/v1/forward_backward", {}))
+            else:
+                await holder.wait_future("req-1", "ForwardBackward", True)
+        except Exception as e:
+            return clock.now - start, e
+        raise AssertionError("no error")
+
+    took, error = asyncio.run_coroutine_threadsafe(submit(), holder.loop).result(timeout=30)
+    kind = "hung" if status is None else "503-forever"
+    report(f"default budget, {kind} {what} (fake clock)", took, 300.0, len(transport.timeouts) - 3)
+    assert 299.0 <= took <= 300.0  # was: submit 715 s (hung: 11 × 60 s) and 305 s (503); poll never
+    assert isinstance(error, APITimeoutError if status is None else InternalServerError)
+    assert_flat(error, "since", "300 s retry budget")
+    holder.shutdown()
