@@ -187,3 +187,49 @@ def test_cost_cli_estimates_from_pricing_and_names_bad_input(
     assert "x/incomplete" in capsys.readouterr().err
     assert cost_main([str(tmp_path / "nope")]) == 2
     assert "metrics.jsonl not found" in capsys.readouterr().err
+
+
+def test_dpo_loop_logs_cost_and_checkpoints_totals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numpy")
+    import tinkerlite.local
+    import tinkerlite.preference.train_dpo as dpo
+    from tinkerlite.client.service_client import ServiceClient
+    from tinkerlite.preference.dpo_datasets import DPODatasetBuilderFromComparisons
+    from tinkerlite.preference.synthetic import make_case_preference_set
+    from tinkerlite.supervised.types import ChatDatasetBuilderCommonConfig
+
+    monkeypatch.setattr(dpo, "fetch_model_pricing", lambda name: RATES)
+    train = make_case_preference_set(16, seed=1)
+    cc = ChatDatasetBuilderCommonConfig(model_name_for_tokenizer="tinkerlite/tiny-chat", renderer_name="role_colon",
+                                        max_length=64, batch_size=4)
+
+    def config(max_steps: int) -> dpo.Config:
+        return dpo.Config(
+            log_path=str(tmp_path), model_name="tinkerlite/tiny-chat", recipe_name="dpo",
+            dataset_builder=DPODatasetBuilderFromComparisons(
+                common_config=cc, comparison_builder=lambda: (train, None)
+            ),
+            learning_rate=1e-3, dpo_beta=0.1, lora_rank=4, save_every=1, show_progress=False, max_steps=max_steps,
+        )
+
+    with tinkerlite.local.serve(api_key="tml-local") as url:
+        service = ServiceClient(base_url=url, api_key="tml-local")
+        dpo.run(config(3), service_client=service)
+        service.close()
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "tokens/trained" in r]
+    assert [r["step"] for r in steps] == [0, 1, 2]
+    total = 0
+    for r in steps:
+        assert r["tokens/trained"] == r["num_tokens"] and r["tokens/prefill_uncached"] > 0
+        assert r["cost/step_usd"] == pytest.approx(RATES.estimate_usd(TokenUsage(
+            prefill_uncached=r["tokens/prefill_uncached"], trained=r["tokens/trained"])))
+        total += r["tokens/trained"]
+        assert r["tokens/cumulative/trained"] == total
+    from tinkerlite.checkpoint_utils import load_checkpoints_file
+
+    records = load_checkpoints_file(str(tmp_path))  # what a resume restores the totals from
+    by_step = {r["step"]: r for r in steps}
+    for rec in records[:-1]:
+        assert rec.get("cumulative_tokens")["trained"] == by_step[rec.get("step") - 1]["tokens/cumulative/trained"]
+    assert records[-1].get("cumulative_tokens")["trained"] == total

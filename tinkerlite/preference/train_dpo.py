@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, resolve
 from ..supervised.types import SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, ModelInput
 from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
 from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
@@ -293,6 +295,12 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
     ]
     history: list[dict[str, float]] = []
     epoch_seen = -1
+    # tinkerlite: cost/ metrics as the RL and SL loops log them (trained = the pairs' tokens; the reference
+    # scoring is prefill). The totals ride in the checkpoint records so a resume continues them.
+    cost_tracker = CostTracker(
+        fetch_model_pricing(config.model_name),
+        cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
+    )
 
     def fetch(epoch: int, batch: int) -> tuple[list[Datum], list[Any]]:
         nonlocal epoch_seen
@@ -318,6 +326,12 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
         if infrequent_evaluators and config.infrequent_eval_every > 0 and step % config.infrequent_eval_every == 0:
             metrics.update(run_evals(infrequent=True))
         ref = scorer.collect(data, handles)
+        cost_metrics = cost_tracker.record_step(
+            TokenUsage(
+                prefill_uncached=sum(full_sequence(d).length for d in data),
+                trained=sum(d.model_input.length for d in data),
+            )
+        )
         fwd = training_client.forward_backward_custom(data, make_dpo_loss_fn(ref, config.dpo_beta))
         opt = training_client.optim_step(
             AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
@@ -326,7 +340,8 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
         save = None
         if ckpt.should_save(applied) and applied < total_steps:
             nxt = (epoch, batch + 1) if batch + 1 < n_batches else (epoch + 1, 0)
-            save = ckpt.submit_periodic(applied, {"epoch": nxt[0], "batch": nxt[1], "step": applied})
+            state = {"epoch": nxt[0], "batch": nxt[1], "step": applied}
+            save = ckpt.submit_periodic(applied, {**state, "cumulative_tokens": asdict(cost_tracker.cumulative)})
         upcoming = fetch(*positions[k + 1]) if k + 1 < len(positions) else None  # overlaps with this step
         out = _result(fwd)
         opt_out = _result(opt)
@@ -340,6 +355,7 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
             num_tokens=sum(d.model_input.length for d in data),
             progress=applied / total_steps,
         )
+        metrics.update(cost_metrics)
         metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
         ml.log_metrics(metrics, step=step)  # before the save's record: a crash between them re-runs, never skips
         if save is not None:
@@ -357,7 +373,10 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
             eval_final.update(run_evals(infrequent=True))
         if eval_final:
             ml.log_metrics(eval_final, step=total_steps)
-        rec = ckpt.save_final({"epoch": config.num_epochs, "batch": 0, "step": total_steps})
+        rec = ckpt.save_final(
+            {"epoch": config.num_epochs, "batch": 0, "step": total_steps,
+             "cumulative_tokens": asdict(cost_tracker.cumulative)}
+        )
         final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path, **eval_final}
     return {
         "steps_run": len(positions),
