@@ -89,6 +89,10 @@ def _main(args: argparse.Namespace) -> int:
             **sec.serve_kwargs(),
         )
         with ctx as url:
+            if threading.current_thread() is threading.main_thread():
+                # Before the banner: a supervisor may send SIGTERM as soon as it reads the URL.
+                signal.signal(signal.SIGINT, on_signal)
+                signal.signal(signal.SIGTERM, on_signal)
             print(f"tinkerlite local server listening on {url}", flush=True)
             print("Point the tinker SDK (or tinkerlite) at it with:", flush=True)
             for line in banner_lines(sec, url):  # never the key itself
@@ -97,9 +101,6 @@ def _main(args: argparse.Namespace) -> int:
                 print("State is kept in a temporary directory; pass --state-dir to keep checkpoints.", flush=True)
             else:
                 print(f"State (runs, checkpoints) in {args.state_dir}; delete that directory to delete it.", flush=True)
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, on_signal)
-                signal.signal(signal.SIGTERM, on_signal)
             while not stop.wait(0.5):
                 pass
             print("shutting down", flush=True)
