@@ -22,8 +22,9 @@ HOLDER_MAX_DELAY = 30.0
 POLL_MAX_BACKOFF = 30.0
 #: retrieve_future after a 5xx: ``min(0.5·2ⁿ, 30)`` s (the SDK re-polls at once: a hot loop on 503 forever).
 POLL_5XX_INITIAL_DELAY = 0.5
-#: A try-again/408 answered faster than this was not long-polled: wait ``min(0.05·2ⁿ, 1)`` s before the next.
-POLL_FAST_ANSWER_S = 1.0
+#: A try-again/408 answered faster than this was not long-polled: wait ``min(0.05·2ⁿ, 1)`` s before the next
+#: (a server that holds each poll even 0.2 s is not hammered, and is polled back to back).
+POLL_FAST_ANSWER_S = 0.2
 POLL_FAST_INITIAL_DELAY = 0.05
 POLL_FAST_MAX_DELAY = 1.0
 RETRY_BUDGET_ENV = "TINKERLITE_RETRY_BUDGET"
