@@ -144,6 +144,13 @@ def test_every_view_draws_with_no_console_error(
     )
     assert all(c > 0 for c in counts), counts
     assert b.eval("document.querySelector('.data-example .tok').textContent") == "<|bos|>"
+    first = b.eval("document.querySelector('#view h4').textContent")
+    assert first.startswith("line 1:")
+    b.eval(
+        "document.getElementById('view').removeAttribute('data-ready'); document.getElementById('data-next').click()"
+    )
+    b.wait("document.getElementById('view').getAttribute('data-ready') === 'data'")
+    assert b.eval("document.querySelector('#view h4').textContent").startswith("line 5:")
     b.screenshot(str(shots / "data.png"))
 
     # rollouts: tinkerlite's rl run has none (says so, shows the per-step reward table); the cookbook format has groups

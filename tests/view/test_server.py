@@ -140,6 +140,9 @@ def test_sample_route_validates_before_sampling(view_runs: dict[str, Path], serv
         assert status == 400 and json.loads(body)["error"].startswith(field), (payload, body)
     status, body = _get(srv, "/api/runs/0/sample", "POST", b"[1]", {"Content-Type": "application/json"})
     assert status == 400
+    missing = json.dumps({"prompt": "x", "model_path": "tinker://nope:train:0/sampler_weights/final"}).encode()
+    status, body = _get(srv, "/api/runs/0/sample", "POST", missing, {"Content-Type": "application/json"})
+    assert status == 400 and "nope" in json.loads(body)["error"], body  # the service's refusal, in one line
 
 
 def test_sample_from_a_checkpoint_with_alternatives(view_runs: dict[str, Path], serve_view: Any) -> None:

@@ -184,8 +184,12 @@ class _Handler(BaseHTTPRequestHandler):
         except PlaygroundError as e:
             self._error(HTTPStatus.BAD_REQUEST, str(e))
         except Exception as e:  # one request failed; the server goes on
+            from ..cli_errors import describe
+
+            found = describe(e)  # the user-fixable ones (no key, service unreachable, bad checkpoint path): 400
+            status = HTTPStatus.BAD_REQUEST if found is not None else HTTPStatus.INTERNAL_SERVER_ERROR
             try:
-                self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(e).__name__}: {e}")
+                self._error(status, found[0] if found is not None else f"{type(e).__name__}: {e}")
             except OSError:
                 pass
 

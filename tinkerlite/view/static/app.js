@@ -80,6 +80,7 @@
     S.selected = S.selected.filter(function (x) { return x !== id; });
     if (on) S.selected.push(id);
     S.charts = null;
+    S.dataStart = 0;
     render();
   }
 
@@ -246,7 +247,8 @@
   TABS.data = function (v) {
     var r = current();
     if (!r) { v.appendChild(h("p", { "class": "muted", text: "Tick a run on the left." })); return; }
-    return api("/api/runs/" + r.id + "/data?n=4").then(function (j) {
+    var start = S.dataStart || 0;
+    return api("/api/runs/" + r.id + "/data?n=4&start=" + start).then(function (j) {
       v.appendChild(h("h3", { text: r.name + ": training data as the model sees it" }));
       if (!j.available) { v.appendChild(h("p", { "class": "muted", id: "data-reason", text: j.reason })); return; }
       v.appendChild(h("p", { "class": "small legend-inline" }, [h("span", { "class": "tok trained", text: "trained (weight > 0)" }), h("span", { "class": "tok prompt", text: "context (weight 0)" }),
@@ -257,6 +259,9 @@
           return tokSpan(t, t.w > 0 ? "trained" : "prompt", "token " + t.id + " " + JSON.stringify(t.t) + "  weight " + fmt(t.w));
         })));
       });
+      if (!SNAP) v.appendChild(h("p", {}, [
+        h("button", { id: "data-prev", disabled: start === 0, text: "previous 4", on: { click: function () { S.dataStart = Math.max(0, start - 4); render(); } } }), " ",
+        h("button", { id: "data-next", disabled: j.examples.length < 4, text: "next 4", on: { click: function () { S.dataStart = start + 4; render(); } } })]));
     });
   };
 
