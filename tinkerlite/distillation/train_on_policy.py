@@ -17,6 +17,7 @@ import asyncio
 import inspect
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ from ..rl.data_processing import assemble_training_data, compute_advantages, rem
 from ..rl.metric_util import compute_trajectory_metrics
 from ..rl.metrics import compute_kl_sample_train
 from ..rl.rollouts import RolloutErrorCounter, gather_group_rollouts
+from ..rl.train import rollout_usage, training_usage
 from ..types import AdamParams, Datum
 from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from .datasets import CompositeDataset, DistillationDatasetConfig, TeacherConfig
@@ -169,6 +172,10 @@ async def _train(
         learning_rate=config.learning_rate, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps
     )
     evaluators = [b() for b in config.evaluator_builders]
+    cost_tracker = CostTracker(
+        fetch_model_pricing(config.model_name),
+        cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
+    )
 
     async def run_evals(sampling_client: Any) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -220,10 +227,16 @@ async def _train(
                 metrics.update(opt_out.metrics)
         metrics.update(compute_kl_sample_train(data_D, training_logprobs))
         metrics.update(counter.get_metrics())
+        # The rollouts' sampling and prefill, the trained datums, and the teacher's scoring of each full
+        # sequence (a prefill) when the KL penalty is on.
+        teacher = sum(d.model_input.length + 1 for d in data_D) if config.kl_penalty_coef > 0 else 0
+        usage = rollout_usage(groups) + training_usage(data_D) + TokenUsage(prefill_uncached=teacher)
+        metrics.update(cost_tracker.record_step(usage))
         applied = i_batch + 1
         save = None
         if ckpt.should_save(applied) and applied < end:
-            save = ckpt.submit_periodic(applied, {"batch": applied, "step": applied})
+            state = {"batch": applied, "step": applied, "cumulative_tokens": asdict(cost_tracker.cumulative)}
+            save = ckpt.submit_periodic(applied, state)
         metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
         ml.log_metrics(metrics, step=i_batch)
         if save is not None:  # the record after the step's row: a crash between them re-runs, never skips
@@ -236,7 +249,8 @@ async def _train(
 
     final: dict[str, Any] = {}
     if end > start:
-        rec = await asyncio.to_thread(ckpt.save_final, {"batch": end, "step": end})
+        final_state = {"batch": end, "step": end, "cumulative_tokens": asdict(cost_tracker.cumulative)}
+        rec = await asyncio.to_thread(ckpt.save_final, final_state)
         final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
         if evaluators and config.eval_every > 0:
             eval_final = await run_evals(await training_client.save_weights_and_get_sampling_client())
