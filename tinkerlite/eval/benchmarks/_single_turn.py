@@ -19,7 +19,7 @@ class GradedMessageEnv(MessageEnv):
 
     def __init__(
         self, prompt: str, expected: str, grade: Grade, *, example_id: str = "", system_prompt: str | None = None,
-        log_input: str | None = None,
+        log_input: str | None = None, extra_logs: dict[str, str] | None = None,
     ) -> None:
         self.prompt = prompt
         self.expected = expected
@@ -27,6 +27,8 @@ class GradedMessageEnv(MessageEnv):
         self.example_id = example_id
         self.system_prompt = system_prompt
         self.log_input = prompt if log_input is None else log_input
+        self.extra_logs = extra_logs or {}
+        """Logged between ``extracted`` and ``output`` (e.g. a subject), as the cookbook orders them."""
 
     async def initial_observation(self) -> list[Message]:
         return build_messages(self.prompt, self.system_prompt)
@@ -44,6 +46,7 @@ class GradedMessageEnv(MessageEnv):
                 "input": self.log_input[:200],
                 "expected": self.expected,
                 "extracted": extracted,
+                **self.extra_logs,
                 "output": response[:500],
             },
         )
