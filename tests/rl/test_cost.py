@@ -233,3 +233,34 @@ def test_dpo_loop_logs_cost_and_checkpoints_totals(tmp_path: Path, monkeypatch: 
     for rec in records[:-1]:
         assert rec.get("cumulative_tokens")["trained"] == by_step[rec.get("step") - 1]["tokens/cumulative/trained"]
     assert records[-1].get("cumulative_tokens")["trained"] == total
+
+
+def test_discarded_work_log_and_drop_constant_reward_group() -> None:
+    from tests.rl.conftest import reward_group
+    from tinkerlite.rl.train import DiscardedWorkLog, drop_constant_reward_group
+
+    class Summary:
+        def __init__(self) -> None:
+            self.rows: list[dict[str, float]] = []
+
+        def log_summary(self, metrics: dict[str, float]) -> None:
+            self.rows.append(metrics)
+
+    now = [0.0]
+    tracker = CostTracker(RATES)
+    ml = Summary()
+    log = DiscardedWorkLog(tracker, ml, interval_seconds=10, clock=lambda: now[0])
+    cfg = types.SimpleNamespace(remove_constant_reward_groups=True)
+    flat, mixed = reward_group([1.0, 1.0]), reward_group([0.0, 1.0])
+    assert drop_constant_reward_group(mixed, cfg, tracker, log) is mixed  # type: ignore[arg-type]
+    assert drop_constant_reward_group(flat, cfg, tracker, log) is None  # type: ignore[arg-type]
+    assert tracker.discarded == TokenUsage(sampled=2, prefill_uncached=4) == tracker.cumulative
+    assert ml.rows == []  # within the interval
+    now[0] = 11.0
+    drop_constant_reward_group(flat, cfg, tracker, log)  # type: ignore[arg-type]
+    assert ml.rows and ml.rows[-1]["tokens/discarded/sampled"] == 4
+    assert ml.rows[-1]["cost/discarded_usd"] == pytest.approx(RATES.estimate_usd(TokenUsage(sampled=4,
+                                                                                            prefill_uncached=8)))
+    log.step_logged()
+    cfg_off = types.SimpleNamespace(remove_constant_reward_groups=False)
+    assert drop_constant_reward_group(flat, cfg_off, tracker, log) is flat  # type: ignore[arg-type]

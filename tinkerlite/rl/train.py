@@ -19,7 +19,7 @@ import inspect
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,62 @@ def count_discarded_rollout(cost_tracker: CostTracker | None, trajectory_group: 
         cost_tracker.record_discarded_sampling(rollout_usage([trajectory_group]))
 
 
+DISCARDED_WORK_LOG_INTERVAL_SECONDS = 60.0
+
+
+class DiscardedWorkLog:
+    """Keeps dropped groups' cost visible while no step logs: after a drop, at most once per interval, the
+    tracker's cumulative totals go out through ``log_summary`` (outside the step history)."""
+
+    def __init__(
+        self,
+        cost_tracker: CostTracker | None,
+        ml_logger: Any,
+        *,
+        interval_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.cost_tracker = cost_tracker
+        self.ml_logger = ml_logger
+        self.interval_seconds = DISCARDED_WORK_LOG_INTERVAL_SECONDS if interval_seconds is None else interval_seconds
+        self.clock = clock
+        self._last_logged = clock()
+
+    def step_logged(self) -> None:
+        """A step just logged its metrics: restart the interval."""
+        self._last_logged = self.clock()
+
+    def discarded(self, step: int) -> None:
+        """A group was just dropped and counted; log the totals if it has been a while."""
+        if self.cost_tracker is None:
+            return
+        now = self.clock()
+        if now - self._last_logged < self.interval_seconds:
+            return
+        self._last_logged = now
+        self.ml_logger.log_summary(self.cost_tracker.cumulative_metrics())
+
+
+def drop_constant_reward_group(
+    trajectory_group: TrajectoryGroup | None,
+    config: Config,
+    cost_tracker: CostTracker | None,
+    discarded_log: DiscardedWorkLog | None = None,
+    step: int = 0,
+) -> TrajectoryGroup | None:
+    """``config.remove_constant_reward_groups`` for one completed group: a constant-reward group's sampling
+    is counted as discarded (and reported through ``discarded_log``) and None is returned."""
+    if trajectory_group is None or not config.remove_constant_reward_groups:
+        return trajectory_group
+    rewards = trajectory_group.get_total_rewards()
+    if not all(r == rewards[0] for r in rewards):
+        return trajectory_group
+    count_discarded_rollout(cost_tracker, trajectory_group)
+    if discarded_log is not None:
+        discarded_log.discarded(step)
+    return None
+
+
 class _Trainer:
     """State shared by the sync and async loops: clients, logger, checkpoints, one training step."""
 
@@ -262,6 +318,7 @@ class _Trainer:
         self.reward_history: list[float] = []
         self.test_reward_history: list[tuple[int, float]] = []
         self.cost_tracker: CostTracker | None = None
+        self.discarded_log: DiscardedWorkLog | None = None
         self.step_usage = TokenUsage()  # the rollouts of the batch being trained
 
     async def setup(self) -> tuple[int, int]:
@@ -307,6 +364,7 @@ class _Trainer:
             cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
             discarded=usage_from_state(resume.get("discarded_tokens") if resume is not None else None),
         )
+        self.discarded_log = DiscardedWorkLog(self.cost_tracker, self.ml)
         self.sampling_client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
         self.sampler_step = start
         if c.kl_penalty_coef > 0:
@@ -366,6 +424,8 @@ class _Trainer:
             for g in groups:
                 if not any(g is k for k in kept):
                     count_discarded_rollout(self.cost_tracker, g)
+                    if self.discarded_log is not None:
+                        self.discarded_log.discarded(self.sampler_step)
             groups = kept
         self.step_usage = rollout_usage(groups)
         advantages = compute_advantages(groups)
@@ -440,6 +500,8 @@ class _Trainer:
         reward = metrics.get("env/all/reward/total", math.nan)
         self.reward_history.append(float(reward))
         self.ml.log_metrics(metrics, step=step)
+        if self.discarded_log is not None:
+            self.discarded_log.step_logged()
         if pending is not None:  # the record after the step's row: a crash between them re-runs, never skips
             await asyncio.to_thread(pending.finish)
 
