@@ -1,123 +1,168 @@
-"""Throughput of the local server (``python bench/bench_server.py [--quick]``).
+"""Throughput of the local server, 1 client against 4, optionally against an older revision
+(``python bench/bench_server.py [--quick] [--baseline REV]``).
 
-Reports, for the built-in ``tinkerlite/tiny-chat`` model:
+Each contender is a ``tinkerlite serve`` subprocess (its own interpreter: clients do not share its GIL).
+Rounds are interleaved — for every repetition, every contender runs 1 client then 4 clients — and the
+medians are reported, with the server's CPU seconds (``/proc/<pid>/stat``) next to wall time, and its RSS
+at idle and under load. Workloads, each client on its own model or sampler:
 
-* server-side forward_backward tokens/s: 8 × 256-token datums through the real HTTP path (protobuf
-  request, protobuf result), timed from submission to result;
-* server-side sampling tokens/s: 8 samples × 64 new tokens per request;
-* end-to-end SFT step time (forward_backward + optim_step) through tinkerlite's own client, when the
-  client is importable.
+* ``tinkerlite/tiny-chat`` forward_backward, 8 × 256-token datums per request, and sampling, 8 samples × 64
+  new tokens per request;
+* a Qwen3-sized vocabulary (``Qwen/Qwen3-8B`` stand-in, 151,936 ids): forward_backward 4 × 128 tokens,
+  sampling 4 × 32 new tokens.
 
-The machine and its load matter a lot; numbers are printed with the configuration used.
+``--baseline REV`` extracts that revision with ``git archive`` into a temporary directory (the checkout is
+not touched) and runs its server as a second contender, so "today" is measured next to "now".
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-import tinkerlite.local
-from tests.local_server._helpers import BASE, Raw, post
-from tinkerlite.types import Datum, ModelInput
+from tests.local_server._helpers import BASE, Raw, post  # noqa: E402
+from tests.local_server._proc_server import cpu_s, rss_mib, server_process  # noqa: E402
+from tinkerlite.types import Datum, ModelInput  # noqa: E402
+
+QWEN = "Qwen/Qwen3-8B"
 
 
-def batch(n: int, length: int) -> list[Datum]:
+def batch(n: int, length: int, vocab_hi: int) -> list[Datum]:
     out = []
     for i in range(n):
-        toks = [(i * 31 + j * 7) % 250 + 3 for j in range(length + 1)]
+        toks = [(i * 31 + j * 7919) % vocab_hi + 3 for j in range(length + 1)]
+        w = [1.0] * length
         out.append(
-            Datum(
-                model_input=ModelInput.from_ints(toks[:-1]),
-                loss_fn_inputs={"target_tokens": toks[1:], "weights": [1.0] * length},
-            )
+            Datum(model_input=ModelInput.from_ints(toks[:-1]), loss_fn_inputs={"target_tokens": toks[1:], "weights": w})
         )
     return out
 
 
-def bench_fwdbwd(url: str, reps: int) -> dict[str, float]:
-    c = Raw(url)
-    mid = c.create_model(rank=32)
-    data = batch(8, 256)
-    n_tok = 8 * 256
-    times = []
-    seq = 1
-    for _ in range(reps + 1):
-        t = time.perf_counter()
-        c.fwdbwd(mid, seq, data)
-        times.append(time.perf_counter() - t)
-        seq += 1
-    times = times[1:]  # first call warms caches
-    med = statistics.median(times)
-    return {"fwdbwd_8x256_median_s": med, "fwdbwd_tokens_per_s": n_tok / med}
+class Workload:
+    """One kind of request, run by ``n`` concurrent clients for ``reps`` requests each."""
+
+    def __init__(self, name: str, base: str, kind: str, size: tuple[int, int], vocab_hi: int) -> None:
+        self.name, self.base, self.kind, self.size, self.vocab_hi = name, base, kind, size, vocab_hi
+
+    def client(self, url: str, k: int) -> Callable[[int], int]:
+        """Set up client ``k`` and return ``step(i) -> tokens processed``."""
+        c = Raw(url)
+        n, length = self.size
+        if self.kind == "fwdbwd":
+            model = c.create_model(base_model=self.base, rank=32)
+            data = batch(n, length, self.vocab_hi)
+            return lambda i: (c.fwdbwd(model, i + 1, data), n * length)[1]
+        body = {"session_id": c.session_id, "sampling_session_seq_id": 0, "base_model": self.base}
+        sid = post(url, "create_sampling_session", body).json()["sampling_session_id"]
+
+        def step(i: int) -> int:
+            req = {
+                "sampling_session_id": sid,
+                "seq_id": i,
+                "num_samples": n,
+                "prompt": {"chunks": [{"type": "encoded_text", "tokens": list(range(40, 104))}]},
+                "sampling_params": {"max_tokens": length, "seed": 1000 * k + i, "stop": []},
+            }
+            return sum(len(s.tokens) for s in c.sample(req).sequences)
+
+        return step
+
+    def run(self, url: str, pid: int, clients: int, reps: int) -> tuple[float, float]:
+        """``(tokens per wall second, server CPU milliseconds per 1000 tokens)`` for one round."""
+        steps = [self.client(url, k) for k in range(clients)]
+        for s in steps:
+            s(0)  # warm: first request pays model creation and caches
+        counts = [0] * clients
+
+        def worker(k: int) -> None:
+            for i in range(1, reps + 1):
+                counts[k] += steps[k](i)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+        cpu0, t0 = cpu_s(pid), time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall, cpu = time.perf_counter() - t0, cpu_s(pid) - cpu0
+        return sum(counts) / wall, 1e6 * cpu / sum(counts)
 
 
-def bench_sampling(url: str, reps: int) -> dict[str, float]:
-    c = Raw(url)
-    sid = post(
-        url, "create_sampling_session", {"session_id": c.session_id, "sampling_session_seq_id": 0, "base_model": BASE}
-    ).json()["sampling_session_id"]
-    times = []
-    n_new = 0
-    for i in range(reps + 1):
-        body = {
-            "sampling_session_id": sid,
-            "seq_id": i,
-            "num_samples": 8,
-            "prompt": {"chunks": [{"type": "encoded_text", "tokens": list(range(40, 104))}]},
-            "sampling_params": {"max_tokens": 64, "seed": i, "stop": []},
-        }
-        t = time.perf_counter()
-        res = c.sample(body)
-        dt = time.perf_counter() - t
-        if i:
-            times.append(dt)
-            n_new += sum(len(s.tokens) for s in res.sequences)
-    return {"sample_8x64_median_s": statistics.median(times), "sample_tokens_per_s": n_new / sum(times)}
-
-
-def bench_client_sft(url: str, reps: int) -> dict[str, float]:
-    os.environ["TINKER_BASE_URL"] = url
-    os.environ.setdefault("TINKER_API_KEY", "tml-local")
-    from tinkerlite import ServiceClient, types
-
-    sc = ServiceClient(base_url=url)
-    tc = sc.create_lora_training_client(base_model=BASE, rank=32)
-    if "Future" in type(tc).__name__:  # tinkerlite, like SDK 0.38, may return a future of the client
-        tc = tc.result()
-    data = batch(8, 256)
-    times = []
-    for _ in range(reps + 1):
-        t = time.perf_counter()
-        fb = tc.forward_backward(data, "cross_entropy")
-        opt = tc.optim_step(types.AdamParams(learning_rate=1e-3))
-        fb.result()
-        opt.result()
-        times.append(time.perf_counter() - t)
-    return {"client_sft_step_8x256_median_s": statistics.median(times[1:])}
+@contextmanager
+def revision_tree(rev: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="tinkerlite-baseline-") as d:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+        tar_path = Path(d) / "src.tar"
+        tar_path.write_bytes(archive)
+        with tarfile.open(tar_path) as tf:
+            tf.extractall(Path(d) / "tree", filter="data")
+        yield Path(d) / "tree"
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--baseline", default=None, help="git revision to run side by side (e.g. HEAD~5)")
+    ap.add_argument("--no-large", action="store_true", help="skip the 151k-vocabulary workloads")
     args = ap.parse_args()
-    reps = 2 if args.quick else 5
-    out: dict[str, object] = {"python": platform.python_version(), "cpus": os.cpu_count(), "load": os.getloadavg()}
-    with tinkerlite.local.serve() as url:
-        out.update(bench_fwdbwd(url, reps))
-        out.update(bench_sampling(url, reps))
-        try:
-            out.update(bench_client_sft(url, reps))
-        except Exception as e:  # the client is developed in parallel; report rather than hide
-            out["client_sft_error"] = f"{type(e).__name__}: {e}"
-    print(json.dumps(out, indent=2))
+    rounds, reps = (2, 2) if args.quick else (3, 3)
+    workloads = [
+        Workload("tiny fwd/bwd 8x256", BASE, "fwdbwd", (8, 256), 250),
+        Workload("tiny sampling 8x64", BASE, "sample", (8, 64), 250),
+    ]
+    if not args.no_large:
+        workloads += [
+            Workload("151k fwd/bwd 4x128", QWEN, "fwdbwd", (4, 128), 150_000),
+            Workload("151k sampling 4x32", QWEN, "sample", (4, 32), 150_000),
+        ]
+    print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs; medians of {rounds} interleaved rounds")
+    with ExitStack() as stack:
+        contenders = {"now": stack.enter_context(server_process())}
+        if args.baseline:
+            tree = stack.enter_context(revision_tree(args.baseline))
+            contenders[f"baseline {args.baseline}"] = stack.enter_context(server_process(root=tree))
+        for name, (_, pid) in contenders.items():
+            print(f"{name}: server RSS at idle {rss_mib(pid)[0]:.0f} MiB")
+        results: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
+        for w in workloads:
+            for _ in range(rounds):
+                for name, (url, pid) in contenders.items():
+                    for clients in (1, 4):
+                        results.setdefault((w.name, name, clients), []).append(w.run(url, pid, clients, reps))
+            for name in contenders:
+                med = {n: statistics.median(r[0] for r in results[(w.name, name, n)]) for n in (1, 4)}
+                cpu = {n: statistics.median(r[1] for r in results[(w.name, name, n)]) for n in (1, 4)}
+                print(
+                    f"{w.name:22s} {name:18s} 1 client {med[1]:8.0f} tok/s ({cpu[1]:6.1f} CPU-ms/1k tok)  "
+                    f"4 clients {med[4]:8.0f} tok/s ({cpu[4]:6.1f})  4/1 = {med[4] / med[1]:.2f}"
+                )
+            if args.baseline:
+                base = f"baseline {args.baseline}"
+                for n in (1, 4):
+                    now = statistics.median(r[0] for r in results[(w.name, "now", n)])
+                    then = statistics.median(r[0] for r in results[(w.name, base, n)])
+                    now_cpu = statistics.median(r[1] for r in results[(w.name, "now", n)])
+                    then_cpu = statistics.median(r[1] for r in results[(w.name, base, n)])
+                    print(
+                        f"{w.name:22s} now/baseline, {n} client(s): throughput {now / then:.2f}x, "
+                        f"CPU per token {now_cpu / then_cpu:.2f}"
+                    )
+        for name, (_, pid) in contenders.items():
+            rss, peak = rss_mib(pid)
+            print(f"{name}: server RSS after the load {rss:.0f} MiB, peak {peak:.0f} MiB")
     return 0
 
 

@@ -15,13 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def server_process(workers: int = 2) -> Iterator[tuple[str, int]]:
-    """Yield ``(base_url, pid)`` of a fresh server on a free port; BLAS limited to one thread."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+def server_process(workers: int = 2, root: Path = ROOT) -> Iterator[tuple[str, int]]:
+    """Yield ``(base_url, pid)`` of a fresh server on a free port, run from the source tree ``root``
+    (another tree lets a benchmark run an older revision side by side); BLAS limited to one thread."""
+    env = {**os.environ, "PYTHONPATH": str(root), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     with tempfile.TemporaryDirectory() as state:
         cmd = [sys.executable, "-m", "tinkerlite", "serve", "--port", "0", "--state-dir", state]
         proc = subprocess.Popen(
-            [*cmd, "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+            [*cmd, "--workers", str(workers)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=root,
         )
         try:
             assert proc.stdout is not None
