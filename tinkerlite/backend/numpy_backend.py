@@ -44,7 +44,7 @@ class NumpyBackend:
         return int(np.asarray(v).shape[0])
 
     def flatten(self, nested: Any) -> tuple[Vec, list[int]]:
-        from ..types._shape import flatten_nested
+        from ._shape import flatten_nested
 
         flat, shape = flatten_nested(nested, "value")
         return np.asarray(flat), shape

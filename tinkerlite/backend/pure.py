@@ -64,13 +64,13 @@ class PureBackend:
         return len(v)
 
     def flatten(self, nested: Any) -> tuple[Vec, list[int]]:
-        from ..types._shape import flatten_nested
+        from ._shape import flatten_nested
 
         flat, shape = flatten_nested(nested, "value")
         return flat, shape
 
     def reshape(self, flat: Vec, shape: Sequence[int]) -> Any:
-        from ..types._shape import unflatten
+        from ._shape import unflatten
 
         return unflatten(list(flat), list(shape))
 
