@@ -169,3 +169,17 @@ def test_injection_into_an_env_without_the_seam_is_refused() -> None:
 def test_config_none_pieces_fall_back() -> None:
     traj = run(CountingEnv(turns=2), config=RolloutConfig())
     assert traj.stop_reason == "completed"
+
+
+def test_training_rollouts_enforce_the_env_advertised_budgets() -> None:
+    from tinkerlite.rl.rollouts import do_single_rollout
+
+    env = CountingEnv(turns=100)
+    env.rollout_limits = RolloutLimits(max_turns=3, max_tool_calls=4)  # type: ignore[attr-defined]
+    traj = asyncio.run(do_single_rollout(Policy(), env))
+    assert traj.stop_reason == "max_turns" and len(traj.transitions) == 3 and env.tool_cap == 4
+    env2 = CountingEnv(turns=100)
+    env2.rollout_limits = RolloutLimits(max_turns=3)  # type: ignore[attr-defined]
+    assert len(asyncio.run(do_single_rollout(Policy(), env2, max_turns=2)).transitions) == 2  # the tighter cap
+    plain = CountingEnv(turns=4)
+    assert asyncio.run(do_single_rollout(Policy(), plain)).stop_reason == "completed"

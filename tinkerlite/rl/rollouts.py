@@ -97,6 +97,15 @@ async def do_single_rollout(policy: TokenCompleter, env: Env, *, max_turns: int 
     """Run one episode. ``max_turns`` stops an env that never sets ``episode_done`` (``stop/max_turns``)."""
     if max_turns is not None and max_turns < 1:
         raise ValidationError(f"must be >= 1, got {max_turns}", field="max_turns")
+    limits = getattr(env, "rollout_limits", None)
+    if limits is not None:  # an env built from a RolloutConfig: its budgets hold in training too (cookbook)
+        from .rollout_runner import run_rollout
+
+        if max_turns is not None and (limits.max_turns is None or max_turns < limits.max_turns):
+            from ..utils.config import replace
+
+            limits = replace(limits, max_turns=max_turns)
+        return await run_rollout(policy, env, limits=limits)
     initial = await env.initial_observation()
     if isinstance(initial, InitialObservationOverflow):
         # The prompt alone is over budget: no tokens to train on, but the reward still counts in the group.
