@@ -16,17 +16,15 @@ numpy arrays. JSON rows time the legacy JSON body (section 5.7) with orjson vs t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import venv
 from array import array
 from collections.abc import Callable
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._interleave import Worker, interleave, median_pair, timed  # noqa: E402
 from tinkerlite import types as T  # noqa: E402
 from tinkerlite.backend import set_backend  # noqa: E402
 from tinkerlite.codec import json_codec  # noqa: E402
@@ -53,21 +52,12 @@ import numpy as np
 from tinker import types as T
 from tinker.proto import request_conv, response_conv
 
-d = Path(sys.argv[1]); B, S, R = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+d = Path(sys.argv[1]); B, S = int(sys.argv[2]), int(sys.argv[3])
 toks = np.fromfile(d / "tokens.i32", dtype="<i4").reshape(B, S + 1)
 weights = np.fromfile(d / "weights.f32", dtype="<f4").reshape(B, S)
 fbo_body = (d / "fbo.bin").read_bytes()
 tok_lists = [row.tolist() for row in toks]
 w_lists = [row.tolist() for row in weights]
-
-def med(fn):
-    fn()
-    wall, cpu = [], []
-    for _ in range(R):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append(time.process_time() - c0); wall.append(time.perf_counter() - w0)
-    return [statistics.median(wall), statistics.median(cpu)]
 
 def build_lists():
     return [T.Datum(model_input=T.ModelInput(chunks=[T.EncodedTextChunk(tokens=t[:-1])]),
@@ -89,29 +79,16 @@ def encode(data):
 
 prebuilt = build_lists()
 body = encode(prebuilt)
-out = {
-    "encode_prebuilt": med(lambda: encode(prebuilt)),
-    "build_encode_lists": med(lambda: encode(build_lists())),
-    "build_encode_numpy": med(lambda: encode(build_numpy())),
-    "decode_fbo": med(lambda: response_conv.deserialize_forward_backward_output(fbo_body)),
-    "decode_fbo_to_lists": med(lambda: [o["logprobs"].tolist() for o in
-                                        response_conv.deserialize_forward_backward_output(fbo_body).loss_fn_outputs]),
-    "request_bytes": len(body),
+FNS = {
+    "encode_prebuilt": lambda: encode(prebuilt),
+    "build_encode_lists": lambda: encode(build_lists()),
+    "build_encode_numpy": lambda: encode(build_numpy()),
+    "decode_fbo": lambda: response_conv.deserialize_forward_backward_output(fbo_body),
+    "decode_fbo_to_lists": lambda: [o["logprobs"].tolist() for o in
+                                    response_conv.deserialize_forward_backward_output(fbo_body).loss_fn_outputs],
 }
-print(json.dumps(out))
+_serve(FNS, {"request_bytes": len(body)})
 """
-
-
-def median_time(fn: Callable[[], Any], repeats: int) -> list[float]:
-    """[median wall time, median CPU time]; CPU time is the steadier figure on a shared, loaded machine."""
-    fn()  # warm-up
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append(time.process_time() - c0)
-        wall.append(time.perf_counter() - w0)
-    return [statistics.median(wall), statistics.median(cpu)]
 
 
 def ensure_official(venv_dir: Path) -> Path:
@@ -168,37 +145,72 @@ def main() -> None:
     )
     fbo_body = encode_forward_backward_output(fbo)
 
-    results: dict[str, dict[str, Any]] = {}
+    backends = []
     for backend in ("pure", "numpy"):
         try:
             set_backend(backend)
+            backends.append(backend)
         except ImportError:
             continue
-        row: dict[str, Any] = {
-            "encode_prebuilt": median_time(lambda: encode(prebuilt), reps),
-            "build_encode_lists": median_time(lambda: encode(build_lists()), reps),
-            "decode_fbo": median_time(lambda: decode_forward_backward_output(fbo_body), reps),
-            "decode_fbo_to_lists": median_time(
-                lambda: [o["logprobs"].data for o in decode_forward_backward_output(fbo_body).loss_fn_outputs], reps
-            ),
-        }
-        if backend == "numpy":
-            import numpy as np
+    fns: dict[str, Callable[[], object]] = {
+        "encode_prebuilt": lambda: encode(prebuilt),
+        "build_encode_lists": lambda: encode(build_lists()),
+        "decode_fbo": lambda: decode_forward_backward_output(fbo_body),
+        "decode_fbo_to_lists": lambda: [
+            o["logprobs"].data for o in decode_forward_backward_output(fbo_body).loss_fn_outputs
+        ],
+    }
+    if "numpy" in backends:
+        import numpy as np
 
-            toks_np = np.asarray(tok_lists, dtype=np.int64)
-            w_np = np.asarray(w_lists, dtype=np.float32)
+        toks_np = np.asarray(tok_lists, dtype=np.int64)
+        w_np = np.asarray(w_lists, dtype=np.float32)
 
-            def build_numpy(toks_np: Any = toks_np, w_np: Any = w_np) -> list[T.Datum]:
-                return [
-                    T.Datum(
-                        T.ModelInput([T.EncodedTextChunk(t[:-1].tolist())]),
-                        {"target_tokens": T.TensorData.from_numpy(t[1:]), "weights": T.TensorData.from_numpy(w)},
-                    )
-                    for t, w in zip(toks_np, w_np, strict=True)
-                ]
+        def build_numpy() -> list[T.Datum]:
+            return [
+                T.Datum(
+                    T.ModelInput([T.EncodedTextChunk(t[:-1].tolist())]),
+                    {"target_tokens": T.TensorData.from_numpy(t[1:]), "weights": T.TensorData.from_numpy(w)},
+                )
+                for t, w in zip(toks_np, w_np, strict=True)
+            ]
 
-            row["build_encode_numpy"] = median_time(lambda: encode(build_numpy()), reps)
-        results[f"tinkerlite-{backend}"] = row
+        fns["build_encode_numpy"] = lambda: encode(build_numpy())
+
+    def ours(backend: str, key: str) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            set_backend(backend)
+            return timed(fns[key])
+
+        return run
+
+    with ExitStack() as stack:
+        worker: Worker | None = None
+        if not args.no_official:
+            py = ensure_official(args.venv_dir)
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            d = Path(tmp)
+            array("i", [t for row in tok_lists for t in row]).tofile((d / "tokens.i32").open("wb"))
+            array("f", [w for row in w_lists for w in row]).tofile((d / "weights.f32").open("wb"))
+            (d / "fbo.bin").write_bytes(fbo_body)
+            worker = stack.enter_context(Worker(py, OFFICIAL_SCRIPT, [tmp, str(b), str(s)]))
+        samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
+        for key in fns:
+            contenders = {
+                f"tinkerlite-{be}": ours(be, key) for be in backends if key != "build_encode_numpy" or be == "numpy"
+            }
+            if worker is not None:
+                contenders["official-sdk"] = partial(worker.timed, key)
+            samples[key] = interleave(contenders, reps)
+        official_bytes = worker.info.get("request_bytes") if worker is not None else None
+
+    results: dict[str, dict[str, Any]] = {}
+    for key, by_name in samples.items():
+        for name, runs in by_name.items():
+            results.setdefault(name, {})[key] = list(median_pair(runs))
+    official = results.pop("official-sdk", None)
+    if official is not None:
+        official["request_bytes"] = official_bytes
 
     # Legacy JSON body (section 5.7): orjson vs stdlib, where the JSON codec matters
     legacy = {
@@ -217,33 +229,27 @@ def main() -> None:
     }
     json_rows: dict[str, Any] = {}
     saved = (json_codec._orjson, json_codec._checked)
-    for name, mod in (("orjson", json_codec._fast()), ("stdlib", None)):
-        if name == "orjson" and mod is None:
-            continue
-        json_codec._orjson, json_codec._checked = mod, True
-        blob = json_codec.dumps(legacy)
-        json_rows[f"json_dumps_{name}"] = median_time(lambda: json_codec.dumps(legacy), max(3, reps // 3))
-        json_rows[f"json_loads_{name}"] = median_time(partial(json_codec.loads, blob), max(3, reps // 3))
-        json_rows["json_bytes"] = len(blob)
+    impls = {name: mod for name, mod in (("orjson", json_codec._fast()), ("stdlib", None)) if name == "stdlib" or mod}
+    json_codec._orjson, json_codec._checked = None, True
+    blob = json_codec.dumps(legacy)
+    json_rows["json_bytes"] = len(blob)
+
+    def json_run(mod: Any, fn: Callable[[], object]) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            json_codec._orjson, json_codec._checked = mod, True
+            return timed(fn)
+
+        return run
+
+    for op, fn in (("dumps", lambda: json_codec.dumps(legacy)), ("loads", partial(json_codec.loads, blob))):
+        runs = interleave({name: json_run(mod, fn) for name, mod in impls.items()}, max(3, reps // 3))
+        for name, samples_ in runs.items():
+            json_rows[f"json_{op}_{name}"] = list(median_pair(samples_))
     json_codec._orjson, json_codec._checked = saved
 
-    official: dict[str, Any] | None = None
-    if not args.no_official:
-        py = ensure_official(args.venv_dir)
-        with tempfile.TemporaryDirectory() as tmp:
-            d = Path(tmp)
-            array("i", [t for row in tok_lists for t in row]).tofile((d / "tokens.i32").open("wb"))
-            array("f", [w for row in w_lists for w in row]).tofile((d / "weights.f32").open("wb"))
-            (d / "fbo.bin").write_bytes(fbo_body)
-            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-            proc = subprocess.run(
-                [str(py), "-c", OFFICIAL_SCRIPT, tmp, str(b), str(s), str(reps)],
-                capture_output=True, text=True, check=True, env=env, cwd="/",
-            )  # fmt: skip
-            official = json.loads(proc.stdout.strip().splitlines()[-1])
-
     print(f"workload: {b} datums x {s} tokens cross_entropy; request {len(body):,} bytes; "
-          f"ForwardBackwardOutput {len(fbo_body):,} bytes; median of {reps}")  # fmt: skip
+          f"ForwardBackwardOutput {len(fbo_body):,} bytes; median of {reps} interleaved rounds; "
+          f"load average {os.getloadavg()}")  # fmt: skip
     if official:
         print(f"official tinker=={OFFICIAL_VERSION} request bytes: {official['request_bytes']:,}")
     keys = ["encode_prebuilt", "build_encode_lists", "build_encode_numpy", "decode_fbo", "decode_fbo_to_lists"]
@@ -260,6 +266,12 @@ def main() -> None:
                     for k in keys
                 )
                 print(f"{'speed-up ' + name.split('-')[1]:24}{cells}")
+        if official:
+            print(f"ratio lines (tinkerlite / official, {stat}; below 1 is faster):")
+            for name, row in results.items():
+                for k in keys:
+                    if k in row and k in official:
+                        print(f"  {name} {k}: {row[k][idx] / official[k][idx]:.2f}")
     print()
     for k, v in json_rows.items():
         print(f"{k:24}{v:>22,}" if k == "json_bytes" else f"{k:24}{v[0] * 1e3:>19.2f} ms (median)")
