@@ -183,3 +183,52 @@ def test_training_rollouts_enforce_the_env_advertised_budgets() -> None:
     assert len(asyncio.run(do_single_rollout(Policy(), env2, max_turns=2)).transitions) == 2  # the tighter cap
     plain = CountingEnv(turns=4)
     assert asyncio.run(do_single_rollout(Policy(), plain)).stop_reason == "completed"
+
+
+class _Group:
+    def __init__(self, envs: list[Env], group_reward: float = 0.5, delay: float = 0.0) -> None:
+        self.envs, self.group_reward, self.delay, self.graded = envs, group_reward, delay, 0
+
+    async def make_envs(self) -> list[Env]:
+        return self.envs
+
+    async def compute_group_rewards(self, trajs: Any, envs: Any) -> list[tuple[float, dict[str, Any]]]:
+        self.graded += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return [(self.group_reward, {"g": 1}) for _ in trajs]
+
+    async def cleanup(self) -> None:
+        pass
+
+    def logging_tags(self) -> list[str]:
+        return []
+
+
+def test_group_termination_policy_clamps_skips_and_bounds_grading() -> None:
+    from tinkerlite.rl.rollout_limits import TerminationRewardPolicy
+    from tinkerlite.rl.rollouts import do_group_rollout
+
+    capped = CountingEnv(turns=100)
+    capped.rollout_limits = RolloutLimits(max_turns=1)  # type: ignore[attr-defined]
+    done = CountingEnv(turns=1)
+    b = _Group([capped, done])
+    policy = TerminationRewardPolicy(zero_reward_on_limit=True)
+    g = asyncio.run(do_group_rollout(b, Policy(), termination=policy))  # type: ignore[arg-type]
+    totals = g.get_total_rewards()
+    assert totals == [0.0, 1.5] and g.metrics_G[0] == {"g": 1, "zero_reward_on_limit": 1.0}
+    assert g.metrics_G[1] == {"g": 1}
+    untouched = asyncio.run(do_group_rollout(_Group([CountingEnv(turns=100)]), Policy()))  # type: ignore[arg-type]
+    assert untouched.get_total_rewards() == [1.5]  # no policy: the env reward 1.0 + the group reward 0.5
+
+    slow = [CountingEnv(turns=100), CountingEnv(turns=100)]
+    for e in slow:
+        e.rollout_limits = RolloutLimits(rollout_timeout_seconds=0.05)  # type: ignore[attr-defined]
+    skipper = _Group(slow)
+    skip = TerminationRewardPolicy(zero_reward_on_limit=True, skip_grading_on_timeout=True)
+    g2 = asyncio.run(do_group_rollout(skipper, Policy(delay=0.02), termination=skip))  # type: ignore[arg-type]
+    assert skipper.graded == 0 and g2.final_rewards_G == [0.0, 0.0]
+    hung = _Group([CountingEnv(turns=1)], delay=1.0)
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(do_group_rollout(hung, Policy(), termination=TerminationRewardPolicy(  # type: ignore[arg-type]
+            grader_timeout_seconds=0.05)))

@@ -25,11 +25,13 @@ from typing import Literal, TypeVar
 from ..completers import TokenCompleter, TokensWithLogprobs
 from ..errors import TinkerliteError, ValidationError
 from ..types import ModelInput
+from .rollout_limits import TerminationRewardPolicy
 from .types import (
     STOP_METRIC_PREFIX,
     Env,
     EnvGroupBuilder,
     InitialObservationOverflow,
+    Metrics,
     RolloutError,
     StepResult,
     StopReason,
@@ -150,14 +152,52 @@ async def _gather_fail_fast(aws: Sequence[Awaitable[T]]) -> list[T]:
         raise
 
 
+def _should_skip_group_grading(
+    termination: TerminationRewardPolicy | None, trajectories: list[Trajectory]
+) -> bool:
+    """Grading can be skipped only when every member stopped on rollout_timeout and would be clamped."""
+    return (
+        termination is not None
+        and termination.skip_grading_on_timeout
+        and termination.zero_reward_on_limit
+        and StopReason.ROLLOUT_TIMEOUT.value in {str(getattr(r, "value", r)) for r in termination.limit_stop_reasons}
+        and len(trajectories) > 0
+        and all(t.stop_reason == StopReason.ROLLOUT_TIMEOUT.value for t in trajectories)
+    )
+
+
+def _apply_zero_reward_on_limit(
+    termination: TerminationRewardPolicy,
+    trajectories: list[Trajectory],
+    rewards_G: list[float],
+    metrics_G: list[Metrics],
+) -> None:
+    """Grade-then-clamp: a limit-stopped member's group reward is lowered so its total is at most 0.0."""
+    if not termination.zero_reward_on_limit:
+        return
+    limit = {str(getattr(r, "value", r)) for r in termination.limit_stop_reasons}
+    for i, traj in enumerate(trajectories):
+        if traj.stop_reason is None or traj.stop_reason not in limit:
+            continue
+        step_sum = sum(t.reward for t in traj.transitions)
+        if step_sum + rewards_G[i] > 0.0:
+            rewards_G[i] = -step_sum  # total exactly 0.0
+            metrics_G[i] = {**metrics_G[i], "zero_reward_on_limit": 1.0}
+
+
 async def do_group_rollout(
     builder: EnvGroupBuilder,
     policy: TokenCompleter,
     *,
     error_policy: ErrorPolicy = "fail_fast",
     max_turns: int | None = None,
+    termination: TerminationRewardPolicy | None = None,
 ) -> TrajectoryGroup:
     """Make the group's envs, roll them out concurrently, then score the group.
+
+    ``termination`` (the cookbook's): the grading call is bounded by ``grader_timeout_seconds``, skipped
+    (0.0) when every member timed out and would be clamped anyway, and limit-stopped members' totals are
+    clamped to ``min(reward, 0)`` after grading (marked ``zero_reward_on_limit``).
 
     Under ``drop`` the failed trajectories are left out and listed in ``rollout_errors``; raises
     :class:`AllRolloutsFailedError` if none survives. ``builder.cleanup()`` always runs.
@@ -185,7 +225,12 @@ async def do_group_rollout(
                     kept_envs.append(env)
             if not trajs:
                 raise AllRolloutsFailedError(errors)
-        rewards_and_metrics = await builder.compute_group_rewards(trajs, kept_envs)
+        if _should_skip_group_grading(termination, trajs):
+            rewards_and_metrics: Sequence[tuple[float, Metrics]] = [(0.0, {}) for _ in trajs]
+        else:
+            grader_timeout = termination.grader_timeout_seconds if termination is not None else None
+            grading = builder.compute_group_rewards(trajs, kept_envs)
+            rewards_and_metrics = await asyncio.wait_for(grading, grader_timeout)
         if len(rewards_and_metrics) != len(trajs):
             raise ValidationError(
                 f"compute_group_rewards returned {len(rewards_and_metrics)} entries for {len(trajs)} trajectories",
@@ -193,6 +238,8 @@ async def do_group_rollout(
             )
         rewards = [float(r) for r, _ in rewards_and_metrics]
         metrics = [dict(m) for _, m in rewards_and_metrics]
+        if termination is not None:
+            _apply_zero_reward_on_limit(termination, trajs, rewards, metrics)
         return TrajectoryGroup(trajs, rewards, metrics, rollout_errors=errors)
     finally:
         cleanup = asyncio.ensure_future(builder.cleanup())
