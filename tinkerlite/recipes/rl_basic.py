@@ -13,7 +13,7 @@ from ..utils.config import configclass
 from ._cli import LOCAL_RL, recipe_main, runs_path
 from .math_rl.math_env import Gsm8kDatasetBuilder
 
-__all__ = ["DEFAULT_MODEL_NAME", "Config", "build_config", "main"]
+__all__ = ["DEFAULT_MODEL_NAME", "Config", "build_config", "build_config_blueprint", "main"]
 
 DEFAULT_MODEL_NAME = "Qwen/Qwen3.5-9B-Base"
 
@@ -68,6 +68,26 @@ def build_config(config: Config) -> train.Config:
         wandb_project=config.wandb_project,
         wandb_name=config.wandb_name,
         session_name=config.session_name or default_cookbook_session_name("rl-basic", wandb_name=config.wandb_name),
+    )
+
+
+def build_config_blueprint(model_name: str = DEFAULT_MODEL_NAME) -> Any:
+    """The cookbook's ``chz.Blueprint[train.Config]`` of this recipe (needs ``chz``): GSM8K, 128 groups of 16."""
+    from .._optional import require
+
+    chz = require("chz", "rl_basic.build_config_blueprint", extra="chz")
+    config = build_config(Config(model_name=model_name))
+    return chz.Blueprint(train.Config).apply(
+        {
+            "model_name": model_name,
+            "recipe_name": config.recipe_name,
+            "renderer_name": config.renderer_name,
+            "log_path": config.log_path,
+            "dataset_builder": config.dataset_builder,
+            "learning_rate": config.learning_rate,
+            "max_tokens": config.max_tokens,
+            "eval_every": config.eval_every,
+        }
     )
 
 

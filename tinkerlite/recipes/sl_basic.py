@@ -19,7 +19,7 @@ from ..utils.lr_scheduling import LRSchedule
 from ._cli import LOCAL_SL, recipe_main, runs_path
 from .chat_sl import chat_datasets
 
-__all__ = ["DEFAULT_MODEL_NAME", "Config", "build_config", "main"]
+__all__ = ["DEFAULT_MODEL_NAME", "Config", "build_config", "build_config_blueprint", "main"]
 
 DEFAULT_MODEL_NAME = "Qwen/Qwen3.5-9B-Base"
 
@@ -80,6 +80,27 @@ def build_config(config: Config) -> train.Config:
         wandb_project=config.wandb_project,
         wandb_name=config.wandb_name,
         session_name=config.session_name or default_cookbook_session_name("sl-basic", wandb_name=config.wandb_name),
+    )
+
+
+def build_config_blueprint(model_name: str = DEFAULT_MODEL_NAME) -> Any:
+    """The cookbook's ``chz.Blueprint[train.Config]`` of this recipe (needs ``chz``): No Robots, 128 a batch."""
+    from .._optional import require
+
+    chz = require("chz", "sl_basic.build_config_blueprint", extra="chz")
+    config = build_config(Config(model_name=model_name))
+    return chz.Blueprint(train.Config).apply(
+        {
+            "log_path": config.log_path,
+            "model_name": model_name,
+            "recipe_name": config.recipe_name,
+            "renderer_name": config.renderer_name,
+            "dataset_builder": config.dataset_builder,
+            "learning_rate": config.learning_rate,
+            "lr_schedule": config.lr_schedule,
+            "num_epochs": config.num_epochs,
+            "eval_every": config.eval_every,
+        }
     )
 
 
