@@ -12,7 +12,8 @@ surrogate backward pass: sequence log-probs, the loss, the five metrics and ∂l
   ready tensors; ``lists in/out`` also builds the tensors from lists and converts the grads back, as
   the SDK's ``forward_backward_custom`` does.
 
-Medians of ``--repeats`` runs, one thread each (``torch.set_num_threads(1)``; numpy without BLAS threading
+Medians of ``--repeats`` interleaved rounds (tinkerlite and torch alternate; wall and CPU time), one
+thread each (``torch.set_num_threads(1)``; numpy without BLAS threading
 matters little here: the work is elementwise).
 
     python bench/bench_dpo.py                 # creates the venv on first use (tests/official_env.py)
@@ -23,19 +24,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._interleave import Worker, interleave, median_pair, ratio_line, timed  # noqa: E402
 from tinkerlite.backend import available_backends, set_backend  # noqa: E402
 from tinkerlite.preference.dpo_loss import make_dpo_loss_fn  # noqa: E402
 from tinkerlite.types import Datum, ModelInput, TensorData  # noqa: E402
@@ -46,7 +48,7 @@ import torch
 from tinker_cookbook.preference.train_dpo import compute_dpo_loss
 
 torch.set_num_threads(1)
-d = json.load(open(sys.argv[1])); R = int(sys.argv[2]); beta = d["beta"]
+d = json.load(open(sys.argv[1])); beta = d["beta"]
 lps, refs, ws = d["logprobs"], d["refs"], d["weights"]
 ref_t = [torch.tensor(r) for r in refs]
 w_t = [torch.tensor(w) for w in ws]
@@ -60,25 +62,21 @@ def step(tensors):
     loss.backward()
     return loss, metrics
 
+pre = [torch.tensor(lp, requires_grad=True) for lp in lps]
+
 def autograd_only():
-    ts = [torch.tensor(lp, requires_grad=True) for lp in lps]
-    t0 = time.perf_counter(); step(ts); return time.perf_counter() - t0, ts
+    for t in pre:
+        t.grad = None
+    step(pre)
 
 def lists_in_out():
-    t0 = time.perf_counter()
     ts = [torch.tensor(lp, dtype=torch.float32, requires_grad=True) for lp in lps]
     loss, metrics = step(ts)
     grads = [t.grad.reshape(-1).tolist() for t in ts]
-    return time.perf_counter() - t0, (float(loss.item()), grads)
+    return float(loss.item()), grads
 
-out = {}
-for name, fn in (("autograd only", autograd_only), ("lists in/out", lists_in_out)):
-    fn()
-    out[name] = statistics.median(fn()[0] for _ in range(R))
-_, (loss, grads) = lists_in_out()
-out["_loss"] = loss
-out["_grad0"] = grads[0][-1]
-print(json.dumps(out))
+loss, grads = lists_in_out()
+_serve({"autograd only": autograd_only, "lists in/out": lists_in_out}, {"loss": loss, "grad0": grads[0][-1]})
 """
 
 
@@ -92,16 +90,6 @@ def make_inputs(n_pairs: int, n_tokens: int, seed: int = 0) -> dict[str, Any]:
         refs.append([x + rng.gauss(0, 0.05) for x in lp])
         ws.append([0.0] * prompt + [1.0] * (n_tokens - prompt))
     return {"beta": 0.1, "logprobs": lps, "refs": refs, "weights": ws}
-
-
-def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    result = fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 def official_python() -> Path:
@@ -136,37 +124,45 @@ def main() -> None:
         for i in range(n)
     ]
     loss_fn = make_dpo_loss_fn(inputs["refs"], inputs["beta"])
-    print(f"DPO loss + gradient, {args.pairs} pairs x {args.tokens} tokens, median of {args.repeats}")
-    rows: dict[str, float] = {}
+    print(
+        f"DPO loss + gradient, {args.pairs} pairs x {args.tokens} tokens, medians of {args.repeats} interleaved "
+        f"rounds; load average {os.getloadavg()}"
+    )
     ours: dict[str, Any] = {}
-    for name in available_backends():
-        set_backend(name)
-        t, res = median_time(lambda: loss_fn(data, inputs["logprobs"]), args.repeats)
-        rows[f"tinkerlite {name}"] = t
-        ours[name] = res
-    if not args.no_official:
-        py = official_python()
-        with tempfile.TemporaryDirectory() as tmp:
+
+    def run_ours(name: str) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            set_backend(name)
+            t = timed(lambda: ours.__setitem__(name, loss_fn(data, inputs["logprobs"])))
+            return t
+
+        return run
+
+    contenders: dict[str, Callable[[], tuple[float, float]]] = {
+        f"tinkerlite {name}": run_ours(name) for name in available_backends()
+    }
+    with ExitStack() as stack:
+        worker: Worker | None = None
+        if not args.no_official:
+            py = official_python()
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
             path = Path(tmp) / "in.json"
             path.write_text(json.dumps(inputs))
-            proc = subprocess.run(
-                [str(py), "-c", OFFICIAL_SCRIPT, str(path), str(args.repeats)],
-                capture_output=True,
-                text=True,
-                check=True,
+            worker = stack.enter_context(Worker(py, OFFICIAL_SCRIPT, [str(path)], env=dict(os.environ)))
+            for k in ("autograd only", "lists in/out"):
+                contenders[f"torch {k}"] = partial(worker.timed, k)
+        runs = interleave(contenders, args.repeats)
+        if worker is not None:
+            print(
+                f"loss: tinkerlite {ours['pure'][0]:.9f}  torch {worker.info['loss']:.9f}  (grad[0][-1]: "
+                f"{ours['pure'][2][0][-1]:.3e} vs {worker.info['grad0']:.3e})"
             )
-        off = json.loads(proc.stdout.strip().splitlines()[-1])
-        for k in ("autograd only", "lists in/out"):
-            rows[f"torch {k}"] = off[k]
-        ref_loss = ours["pure"][0]
-        print(
-            f"loss: tinkerlite {ref_loss:.9f}  torch {off['_loss']:.9f}  (grad[0][-1]: "
-            f"{ours['pure'][2][0][-1]:.3e} vs {off['_grad0']:.3e})"
-        )
-    base = rows.get("torch lists in/out")
-    for k, t in rows.items():
-        ratio = f"  {base / t:5.2f}x vs torch lists in/out" if base else ""
-        print(f"  {k:<24} {t * 1e3:9.2f} ms{ratio}")
+    for name, samples in runs.items():
+        wall, cpu = median_pair(samples)
+        print(f"  {name:<24} {wall * 1e3:9.2f} ms wall  {cpu * 1e3:9.2f} ms CPU")
+    if "torch lists in/out" in runs:
+        for name in [n for n in runs if n.startswith("tinkerlite")]:
+            print("  " + ratio_line(f"{name} / torch lists in/out", runs[name], runs["torch lists in/out"]))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 
 Run: ``python bench/bench_import.py`` (creates the official SDK's venv under
 ~/.cache/tinkerlite/official-venvs on first use).
-Each figure is the median of N fresh interpreter processes; RSS is the process's peak RSS after the import
+Each figure is the median of N fresh interpreter processes, the contenders alternating (A B A B ...); wall
+and CPU time of the import statement itself; RSS is the process's peak RSS after the import, also shown
 minus that of a bare interpreter started the same way.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,64 +23,55 @@ from tests.official_env import official_sdk_python  # noqa: E402
 
 PROBE = (
     "import resource, sys, time\n"
-    "t = time.perf_counter()\n"
+    "t, c = time.perf_counter(), time.process_time()\n"
     "{stmt}\n"
-    "dt = time.perf_counter() - t\n"
-    "print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "dt, dc = time.perf_counter() - t, time.process_time() - c\n"
+    "print(dt, dc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
 )
 
 
-def measure(python: str, stmt: str, env_path: str | None, runs: int) -> tuple[float, float]:
-    times, rss = [], []
+def probe(python: str, stmt: str, env_path: str | None) -> tuple[float, float, float]:
+    """One fresh interpreter: (wall s, CPU s, peak RSS MB) of ``stmt``."""
     env = {"PATH": "/usr/bin:/bin"}
     if env_path:
         env["PYTHONPATH"] = env_path
-    for _ in range(runs):
-        cmd = [python, "-c", PROBE.format(stmt=stmt)]
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-        dt, kb = out.stdout.split()
-        times.append(float(dt))
-        rss.append(int(kb) / 1024)
-    return statistics.median(times), statistics.median(rss)
+    out = subprocess.run(
+        [python, "-c", PROBE.format(stmt=stmt)], capture_output=True, text=True, env=env, check=True, cwd="/"
+    )
+    dt, dc, kb = out.stdout.split()
+    return float(dt), float(dc), int(kb) / 1024
 
 
 def main(runs: int = 7) -> dict[str, float]:
     official = str(official_sdk_python())
-    _, base_ours = measure(sys.executable, "pass", None, runs)
-    _, base_off = measure(official, "pass", None, runs)
-    t_ours, rss_ours = measure(sys.executable, "import tinkerlite", str(REPO), runs)
-    # Names resolve lazily, so also time what a training script actually touches.
-    t_used, rss_used = measure(
-        sys.executable, "import tinkerlite; tinkerlite.ServiceClient; tinkerlite.types.Datum", str(REPO), runs
-    )
-    t_off, rss_off = measure(official, "import tinker", None, runs)
-    res = {
-        "tinkerlite_import_ms": t_ours * 1000,
-        "tinker_import_ms": t_off * 1000,
-        "import_speedup": t_off / t_ours,
-        "tinkerlite_rss_delta_mb": rss_ours - base_ours,
-        "tinker_rss_delta_mb": rss_off - base_off,
-        "tinkerlite_rss_total_mb": rss_ours,
-        "tinker_rss_total_mb": rss_off,
-        "tinkerlite_with_client_and_types_ms": t_used * 1000,
-        "tinkerlite_with_client_and_types_rss_delta_mb": rss_used - base_ours,
+    ours = sys.executable
+    # Contenders alternate round by round (A B A B ...), each run a fresh interpreter.
+    contenders = {
+        "bare ours": (ours, "pass", None),
+        "bare official": (official, "pass", None),
+        "import tinkerlite": (ours, "import tinkerlite", str(REPO)),
+        "import tinker": (official, "import tinker", None),
+        "from tinkerlite import ServiceClient, types": (ours, "from tinkerlite import ServiceClient, types", str(REPO)),
+        "from tinker import ServiceClient, types": (official, "from tinker import ServiceClient, types", None),
     }
-    print(
-        f"import tinkerlite: {res['tinkerlite_import_ms']:.1f} ms, +{res['tinkerlite_rss_delta_mb']:.1f} MB RSS "
-        f"({res['tinkerlite_rss_total_mb']:.1f} MB total)"
-    )
-    print(
-        f"  + ServiceClient and types: {res['tinkerlite_with_client_and_types_ms']:.1f} ms, "
-        f"+{res['tinkerlite_with_client_and_types_rss_delta_mb']:.1f} MB RSS"
-    )
-    print(
-        f"import tinker:     {res['tinker_import_ms']:.1f} ms, +{res['tinker_rss_delta_mb']:.1f} MB RSS "
-        f"({res['tinker_rss_total_mb']:.1f} MB total)"
-    )
-    print(
-        f"ratio (tinker / tinkerlite): time {res['import_speedup']:.1f}x, "
-        f"RSS delta {res['tinker_rss_delta_mb'] / max(res['tinkerlite_rss_delta_mb'], 0.1):.1f}x"
-    )
+    samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in contenders}
+    for _ in range(runs):
+        for name, (python, stmt, path) in contenders.items():
+            samples[name].append(probe(python, stmt, path))
+    med = {k: tuple(statistics.median(s[i] for s in v) for i in range(3)) for k, v in samples.items()}
+    print(f"medians of {runs} interleaved fresh interpreters; load average {os.getloadavg()}")
+    res: dict[str, float] = {}
+    for name, (wall, cpu, rss) in med.items():
+        base = med["bare official" if contenders[name][0] == official else "bare ours"][2]
+        extra = "" if name.startswith("bare") else f", +{rss - base:.1f} MB RSS over a bare interpreter"
+        print(f"  {name:<46} {wall * 1e3:7.1f} ms wall {cpu * 1e3:7.1f} ms CPU, {rss:.1f} MB peak RSS{extra}")
+        res[f"{name} wall_ms"], res[f"{name} cpu_ms"], res[f"{name} rss_mb"] = wall * 1e3, cpu * 1e3, rss
+    for ours_name, theirs in (
+        ("import tinkerlite", "import tinker"),
+        ("from tinkerlite import ServiceClient, types", "from tinker import ServiceClient, types"),
+    ):
+        (ow, oc, _), (tw, tc, _) = med[ours_name], med[theirs]
+        print(f"ratio {ours_name} / {theirs}: {oc / tc:.3f} CPU, {ow / tw:.3f} wall")
     print(json.dumps(res))
     return res
 
