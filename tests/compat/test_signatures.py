@@ -46,6 +46,14 @@ DELIBERATE: dict[str, str] = {
     "tinker.types.try_again_response:TryAgainResponse": (
         "keeps the server's queue_state_reason (the SDK reads it for its queue-state log line)"
     ),
+    # ---- cookbook 0.6.1 ---------------------------------------------------------------------------------
+    **{
+        f"tinker_cookbook.eval.{m}": (
+            "inspect_ai adapter not ported: importing it names the 'inspect' extra (or points at the cookbook's "
+            "module when inspect_ai is installed); see tinkerlite.eval._inspect_gate"
+        )
+        for m in ("inspect_evaluators", "inspect_utils", "run_inspect_evals", "custom_inspect_task")
+    },
 }
 
 
