@@ -66,11 +66,26 @@ def test_rl_basic(cookbook_recipes: Path, server: Server, tmp_path: Path, boxed_
     assert_rises(metrics(log), "test/env/all/reward/total", margin=0.1)
 
 
+@pytest.fixture(scope="session")
+def boxed_sums_state_rl_loop(server: Server) -> str:
+    """As ``boxed_sums_state``, in rl_loop's own prompt (its question suffix differs from MathEnv's)."""
+    suffix = " Provide a numerical answer without units, written inside \\boxed{}."
+    fewshot = [{"role": "user", "content": "How many r's are in strawberry?" + suffix}, FEWSHOT[1]]
+    rng = random.Random(1)
+    convos = []
+    for _ in range(256):
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
+        convos.append([*fewshot, {"role": "user", "content": f"What is {a} plus {b}?{suffix}"},
+                       {"role": "assistant", "content": f"\\boxed{{{a + b}}}"}])
+    return warm_start(server, convos, steps=30)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                     reason="the cookbook's rl_loop.py imports torch (TensorData.from_torch); torch is not installed")
-def test_rl_loop(cookbook_recipes: Path, server: Server, tmp_path: Path) -> None:
+def test_rl_loop(cookbook_recipes: Path, server: Server, tmp_path: Path, boxed_sums_state_rl_loop: str) -> None:
     script = port_recipe(cookbook_recipes, "rl_loop.py", tmp_path)
     log = tmp_path / "run"
+    resume_from(log, boxed_sums_state_rl_loop)  # rl_loop resumes from its log_path's last checkpoint
     run_recipe(script, [f"model_name={MODEL}", "batch_size=8", "group_size=8", "max_tokens=12",
                         "learning_rate=2e-3", "max_steps=6", "save_every=0", f"log_path={log}"], server, tmp_path)
     assert_rises(metrics(log), "reward/total")
