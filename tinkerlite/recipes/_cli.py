@@ -178,6 +178,12 @@ def recipe_main(
                 asyncio.run(result)  # type: ignore[arg-type]
         return 0
 
+    if local_defaults:
+        shown = " ".join(f"{k}={v}" for k, v in local_defaults.items())
+        doc = (
+            f"{doc.rstrip()}\n\nWith no base_url (and no $TINKER_BASE_URL) the run uses an embedded local server,"
+            f" and keys\nnot given default to: {shown}"
+        )
     return run_cli(prog, doc, options, args, run)
 
 
