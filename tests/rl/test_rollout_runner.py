@@ -232,3 +232,23 @@ def test_group_termination_policy_clamps_skips_and_bounds_grading() -> None:
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(do_group_rollout(hung, Policy(), termination=TerminationRewardPolicy(  # type: ignore[arg-type]
             grader_timeout_seconds=0.05)))
+
+
+def test_rl_config_resolves_termination_and_strategy_by_model() -> None:
+    from tinkerlite.rl.rollout_limits import TerminationRewardPolicy
+    from tinkerlite.rl.rollout_strategy import FailFast, MinViableGroup
+    from tinkerlite.rl.train import Config
+
+    def cfg(model: str, **kw: Any) -> Config:
+        return Config(learning_rate=1e-3, dataset_builder=None, model_name=model, max_tokens=4, log_path="/tmp/x",
+                      recipe_name="rl",
+                      **kw)  # type: ignore[arg-type]
+
+    inkling = cfg("thinkingmachines/Inkling:peft:131072")
+    term = inkling.effective_termination()
+    assert term is not None and term.zero_reward_on_limit and term.grader_timeout_seconds == 900
+    assert isinstance(inkling.effective_rollout_strategy(), MinViableGroup)
+    plain = cfg("tinkerlite/tiny-chat")
+    assert plain.effective_termination() is None and isinstance(plain.effective_rollout_strategy(), FailFast)
+    mine = TerminationRewardPolicy(zero_reward_on_limit=True)
+    assert cfg("tinkerlite/tiny-chat", termination=mine).effective_termination() is mine

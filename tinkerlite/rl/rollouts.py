@@ -288,12 +288,15 @@ async def gather_group_rollouts(
     error_policy: ErrorPolicy = "fail_fast",
     max_turns: int | None = None,
     counter: RolloutErrorCounter | None = None,
+    termination: TerminationRewardPolicy | None = None,
 ) -> list[TrajectoryGroup | None]:
     """All groups concurrently; under ``drop`` a failed group is ``None`` (and counted), else errors propagate."""
 
     async def one(b: EnvGroupBuilder) -> TrajectoryGroup | None:
         try:
-            return await do_group_rollout(b, policy, error_policy=error_policy, max_turns=max_turns)
+            return await do_group_rollout(
+                b, policy, error_policy=error_policy, max_turns=max_turns, termination=termination
+            )
         except Exception as e:
             if error_policy == "fail_fast":
                 raise

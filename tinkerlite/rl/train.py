@@ -40,6 +40,9 @@ from .metrics import (
     compute_sampling_client_metrics,
     incorporate_kl_penalty,
 )
+from .rollout_limits import TerminationRewardPolicy
+from .rollout_presets import default_rollout_config_for_model, default_rollout_strategy_for_model
+from .rollout_strategy import RolloutStrategy, rollout_strategy_from_config
 from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, do_group_rollout, gather_group_rollouts
 from .stream_minibatch import StreamMinibatchConfig
 from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
@@ -151,10 +154,24 @@ class Config:
                 "use error_policy='drop' to drop failed rollouts",
                 field="Config.rollout_error_tolerance",
             )
-        refuse_unsupported(self, termination=None, enable_trace=False, span_chart_every=0, rolling_save_every=0)
+        refuse_unsupported(self, enable_trace=False, span_chart_every=0, rolling_save_every=0)
         if self.num_epochs < 1:
             raise ValidationError(f"must be >= 1, got {self.num_epochs}", field="Config.num_epochs")
         refuse_unsupported(self, stream_minibatch_config=None)  # until the streaming loop exists
+
+    def effective_termination(self) -> TerminationRewardPolicy | None:
+        """The termination policy this run trains with: ``termination``, else the model's default
+        (Inkling models: the agentic grade-then-clamp policy; others: none)."""
+        if self.termination is not None:
+            policy: TerminationRewardPolicy = self.termination
+            return policy
+        return default_rollout_config_for_model(self.model_name).termination
+
+    def effective_rollout_strategy(self) -> RolloutStrategy:
+        """The group rollout strategy: ``rollout_error_tolerance`` when set, else the model's default."""
+        if self.rollout_error_tolerance is None:
+            return default_rollout_strategy_for_model(self.model_name)
+        return rollout_strategy_from_config(self.rollout_error_tolerance)
 
     def training_loss_fn(self) -> str:
         """The loss this run trains with: ``async_config.loss_fn`` for async runs, ``loss_fn`` otherwise."""
@@ -402,6 +419,7 @@ class _Trainer:
             error_policy=self.config.error_policy,
             max_turns=self.config.max_turns,
             counter=counter,
+            termination=self.config.effective_termination(),
         )
         kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
         metrics: dict[str, float] = {}
@@ -536,6 +554,7 @@ async def _sync_loop(tr: _Trainer, start: int, total: int, progress: ProgressLin
             error_policy=c.error_policy,
             max_turns=c.max_turns,
             counter=tr.errors,
+            termination=c.effective_termination(),
         )
         kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
         metrics["time/sample"] = time.monotonic() - t0
@@ -600,7 +619,8 @@ async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLi
             t0 = time.monotonic()
             try:
                 group: TrajectoryGroup | None = await do_group_rollout(
-                    builder, policy, error_policy=c.error_policy, max_turns=c.max_turns
+                    builder, policy, error_policy=c.error_policy, max_turns=c.max_turns,
+                    termination=c.effective_termination(),
                 )
             except Exception as e:
                 if c.error_policy == "fail_fast":
