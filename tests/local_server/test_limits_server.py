@@ -211,13 +211,13 @@ def test_long_polls_yield_their_threads_without_spinning() -> None:
         t0 = time.monotonic()
         assert Client(live.url).session()  # served although 8 long polls want 4 threads
         served_in = time.monotonic() - t0
-        time.sleep(3.0)
+        time.sleep(6.0)
         stop.set()
         for t in threads:
             t.join(20)
-        assert served_in < 3.0, served_in
+        assert served_in < 5.0, served_in
         # Interrupted polls still hold about a second each: no hot loop of instant "try again".
-        assert sum(polls) <= 8 * 6, polls
+        assert sum(polls) <= 8 * 10, polls
         assert min(polls) >= 2, polls  # and they take turns: none waits for a thread the whole time
         assert live.httpd.stats()["handler_threads"] <= 4
         c.close()

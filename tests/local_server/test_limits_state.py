@@ -84,13 +84,15 @@ def test_silent_sessions_expire_and_unload_their_models() -> None:
         quiet = c.session()
         mid = c.model(quiet)
         alive = c.session()
-        deadline = time.monotonic() + 3.5
-        while time.monotonic() < deadline:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3.5 or (
+            c.post("get_info", {"model_id": mid})[0] != 404 and time.monotonic() - t0 < 15
+        ):
             c.ok("session_heartbeat", {"session_id": alive})
             time.sleep(0.3)
         assert c.post("get_info", {"model_id": mid})[0] == 404  # unloaded with its expired session
         assert live.service.live_models() == []
-        assert c.post("session_heartbeat", {"session_id": quiet})[0] == 404  # expired, then forgotten
+        assert c.post("session_heartbeat", {"session_id": quiet})[0] in (404, 410)  # expired (then forgotten)
         assert c.ok("session_heartbeat", {"session_id": alive})
         c.close()
 
@@ -132,7 +134,9 @@ def test_20000_sessions_expire_and_state_stays_bounded() -> None:
         for t in threads:
             t.join(300)
         took = time.monotonic() - t0
-        time.sleep(3.0)
+        deadline = time.monotonic() + 15.0  # expiry (1 s) + retention (1 s) + sweeps, on a busy machine
+        while len(live.service.sessions) and time.monotonic() < deadline:
+            time.sleep(0.2)
         stop.set()
         w.join()
         assert len(live.service.sessions) == 0, len(live.service.sessions)
