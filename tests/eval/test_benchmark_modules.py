@@ -105,3 +105,22 @@ def test_aime_and_math500(data_dir: Path) -> None:
     assert m.expected == "\\frac{1}{2}" and _prompt(m) == "M1 Put your final answer in \\boxed{}."
     assert _grade(m, "\\boxed{1/2}")[0] == 1.0 and _grade(m, "\\boxed{2}")[0] == 0.0
     assert _grade(m, "no box")[0] == 0.0
+
+
+def test_config_for_model_matches_the_cookbook_table() -> None:
+    import ast
+
+    from tests.official_env import official_source
+
+    src = official_source("cookbook") / "tinker_cookbook" / "eval" / "benchmarks" / "_types.py"
+    table = next(
+        ast.literal_eval(n.value) for n in ast.parse(src.read_text()).body
+        if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "_MODEL_EVAL_DEFAULTS"
+    )
+    for name, d in table.items():
+        cfg = BenchmarkConfig.for_model(name, save_dir="x")
+        assert (cfg.max_tokens, cfg.timeout_seconds, cfg.context_window, cfg.save_dir) == (
+            int(d["max_tokens"]), float(d["timeout_seconds"]), int(d.get("context_window", 0)) or None, "x")
+    assert BenchmarkConfig.for_model(next(iter(table)), max_tokens=7).max_tokens == 7
+    with pytest.raises(ValueError, match="Unknown model 'nope/model'"):
+        BenchmarkConfig.for_model("nope/model")

@@ -103,6 +103,26 @@ class BenchmarkConfig:
     grade_fn: Callable[[str, Logs], float] | None = None
     """Replaces the benchmark's grader: ``(decoded response, logs) -> reward``."""
 
+    @classmethod
+    def for_model(cls, model_name: str, **kwargs: Any) -> BenchmarkConfig:
+        """A config with the cookbook's recommended ``max_tokens`` / ``timeout_seconds`` / ``context_window``
+        for a Tinker model (``kwargs`` override any field); ``ValueError`` listing the known models otherwise."""
+        from ._model_defaults import MODEL_EVAL_DEFAULTS
+
+        if model_name not in MODEL_EVAL_DEFAULTS:
+            raise ValueError(
+                f"Unknown model '{model_name}'. "
+                f"Available: {sorted(MODEL_EVAL_DEFAULTS.keys())}. "
+                f"Use BenchmarkConfig() directly and set max_tokens/timeout_seconds manually."
+            )
+        d = MODEL_EVAL_DEFAULTS[model_name]
+        return cls(
+            max_tokens=kwargs.pop("max_tokens", int(d["max_tokens"])),
+            timeout_seconds=kwargs.pop("timeout_seconds", float(d["timeout_seconds"])),
+            context_window=kwargs.pop("context_window", int(d.get("context_window", 0)) or None),
+            **kwargs,
+        )
+
     def __post_init__(self) -> None:
         _positive("concurrency", self.concurrency)
         _positive("agent_concurrency", self.agent_concurrency)
