@@ -264,3 +264,14 @@ def test_discarded_work_log_and_drop_constant_reward_group() -> None:
     log.step_logged()
     cfg_off = types.SimpleNamespace(remove_constant_reward_groups=False)
     assert drop_constant_reward_group(flat, cfg_off, tracker, log) is flat  # type: ignore[arg-type]
+
+
+def test_cost_is_a_tinkerlite_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tinkerlite.__main__ import main
+
+    (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 0, "tokens/cumulative/trained": 5,
+                                                        "cost/cumulative_usd": 0.25}) + "\n")
+    assert main(["cost", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "trained 5" in out and "$0.2500 (logged by the run)" in out
+    assert main(["--help"]) == 0 and "cost" in capsys.readouterr().out
