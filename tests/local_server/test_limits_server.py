@@ -181,7 +181,7 @@ def test_zstd_bombs_stop_at_the_body_limit_rss_bounded() -> None:
         assert all(st == 413 and b"max_body_bytes" in body for st, body in answers), answers
         grown_mb = (srv.status("VmHWM") - base) / 1024
         print(f"zstd bombs 4 x 256 MB (cap 8 MB): peak RSS grew {grown_mb:.1f} MB")
-        assert grown_mb < 64, f"peak RSS grew {grown_mb:.0f} MB for 4 zstd bombs capped at 8 MB"
+        assert grown_mb < 96, f"peak RSS grew {grown_mb:.0f} MB for 4 zstd bombs capped at 8 MB"
         c0.close()
 
 
