@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,8 @@ from ._common import (
 )
 from ._single_turn import GradedMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["check_gsm8k", "extract_boxed", "extract_gsm8k_answer", "extract_number"]
 

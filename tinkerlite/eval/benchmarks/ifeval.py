@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +14,8 @@ from ...rl.types import Env
 from ._common import build_messages, limit_dataset, load_benchmark_dataset, parse_kwargs
 from ._single_turn import wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig, BenchmarkResult, Metrics
+
+logger = logging.getLogger(__name__)
 
 
 class IFEvalMessageEnv(MessageEnv):

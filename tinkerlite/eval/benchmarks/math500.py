@@ -3,6 +3,7 @@ math_rl grader (answer normalisation, then sympy equivalence)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,8 @@ from ...rl.types import Env
 from ._common import limit_dataset, load_benchmark_dataset, make_example_id
 from ._single_turn import GradedMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
+
+logger = logging.getLogger(__name__)
 
 
 class MATH500MessageEnv(GradedMessageEnv):

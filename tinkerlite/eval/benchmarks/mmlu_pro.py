@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,8 @@ from ...rl.types import Env
 from ._common import extract_mcq_answer, format_mcq_choices, limit_dataset, load_benchmark_dataset, make_example_id
 from ._single_turn import GradedMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["extract_mcq_answer"]
 
