@@ -98,12 +98,18 @@ class LocalHTTPServer:
         try:
             while not self._stop.is_set():
                 for key, _ in self._sel.select(min(poll_interval, 0.25)):
-                    if key.data == "listen":
-                        self._accept()
-                    elif key.data == "wake":
-                        self._take_returned()
-                    else:
-                        self._readable(key.data)
+                    try:
+                        if key.data == "listen":
+                            self._accept()
+                        elif key.data == "wake":
+                            self._take_returned()
+                        else:
+                            self._readable(key.data)
+                    except Exception:  # one bad connection must never stop the selector thread
+                        log.exception("connection event failed")
+                        if isinstance(key.data, _Conn):
+                            self._unwait(key.data)
+                            self._close(key.data)
                 now = time.monotonic()
                 if now - self._last_sweep >= 0.25:
                     self._last_sweep = now
@@ -213,7 +219,11 @@ class LocalHTTPServer:
             if self._stop.is_set():
                 self._close(conn)
                 continue
-            self._wait(conn)
+            try:
+                self._wait(conn)
+            except (OSError, ValueError, KeyError):  # closed or already registered: drop it
+                self._close(conn)
+                continue
             if conn.buf:  # a pipelined request arrived with the last one
                 conn.idle = False
                 self._check_head(conn)
