@@ -19,7 +19,7 @@ import inspect
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,18 @@ from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
+from ._cost_accounting import (
+    DISCARDED_WORK_LOG_INTERVAL_SECONDS as DISCARDED_WORK_LOG_INTERVAL_SECONDS,  # re-exported (cookbook path)
+)
+from ._cost_accounting import (
+    DiscardedWorkLog,
+    count_discarded_rollout,
+    rollout_usage,
+    training_usage,
+)
+from ._cost_accounting import (
+    drop_constant_reward_group as drop_constant_reward_group,
+)
 from .data_processing import assemble_training_data, compute_advantages, remove_constant_reward_groups, remove_mask
 from .metric_util import compute_trajectory_metrics
 from .metrics import (
@@ -236,84 +248,6 @@ def _split(data: list[Datum], n: int) -> list[list[Datum]]:
         out.append(data[start:end])
         start = end
     return out
-
-
-def rollout_usage(trajectory_groups: Sequence[TrajectoryGroup]) -> TokenUsage:
-    """The sampling the groups' rollouts were billed for: action tokens sampled, every turn's observation
-    prefilled (split by the prefix-cache hits the sampler reported)."""
-    transitions = [t for g in trajectory_groups for traj in g.trajectories_G for t in traj.transitions]
-    prompt = sum(t.ob.length for t in transitions)
-    cached = sum(int(getattr(t.ac, "prompt_cache_hit_tokens", 0) or 0) for t in transitions)
-    return TokenUsage(
-        sampled=sum(len(t.ac.tokens) for t in transitions), prefill_cached=cached, prefill_uncached=prompt - cached
-    )
-
-
-def training_usage(data_D: list[Datum]) -> TokenUsage:
-    """The tokens in the datums sent to ``forward_backward``."""
-    return TokenUsage(trained=sum(d.model_input.length for d in data_D))
-
-
-def count_discarded_rollout(cost_tracker: CostTracker | None, trajectory_group: TrajectoryGroup) -> None:
-    """Count a completed group dropped before training as discarded sampling (never part of a step)."""
-    if cost_tracker is not None:
-        cost_tracker.record_discarded_sampling(rollout_usage([trajectory_group]))
-
-
-DISCARDED_WORK_LOG_INTERVAL_SECONDS = 60.0
-
-
-class DiscardedWorkLog:
-    """Keeps dropped groups' cost visible while no step logs: after a drop, at most once per interval, the
-    tracker's cumulative totals go out through ``log_summary`` (outside the step history)."""
-
-    def __init__(
-        self,
-        cost_tracker: CostTracker | None,
-        ml_logger: Any,
-        *,
-        interval_seconds: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.cost_tracker = cost_tracker
-        self.ml_logger = ml_logger
-        self.interval_seconds = DISCARDED_WORK_LOG_INTERVAL_SECONDS if interval_seconds is None else interval_seconds
-        self.clock = clock
-        self._last_logged = clock()
-
-    def step_logged(self) -> None:
-        """A step just logged its metrics: restart the interval."""
-        self._last_logged = self.clock()
-
-    def discarded(self, step: int) -> None:
-        """A group was just dropped and counted; log the totals if it has been a while."""
-        if self.cost_tracker is None:
-            return
-        now = self.clock()
-        if now - self._last_logged < self.interval_seconds:
-            return
-        self._last_logged = now
-        self.ml_logger.log_summary(self.cost_tracker.cumulative_metrics())
-
-
-def drop_constant_reward_group(
-    trajectory_group: TrajectoryGroup | None,
-    config: Config,
-    cost_tracker: CostTracker | None,
-    discarded_log: DiscardedWorkLog | None = None,
-    step: int = 0,
-) -> TrajectoryGroup | None:
-    """``config.remove_constant_reward_groups`` for one completed group: a constant-reward group's sampling
-    is counted as discarded (and reported through ``discarded_log``) and None is returned."""
-    if trajectory_group is None or not config.remove_constant_reward_groups:
-        return trajectory_group
-    rewards = trajectory_group.get_total_rewards()
-    if not all(r == rewards[0] for r in rewards):
-        return trajectory_group
-    count_discarded_rollout(cost_tracker, trajectory_group)
-    if discarded_log is not None:
-        discarded_log.discarded(step)
-    return None
 
 
 class _Trainer:
