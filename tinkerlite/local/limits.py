@@ -47,7 +47,7 @@ class ServerLimits:
     max_workers: int = _f(128, "threads that handle requests (long polls included); stalled connections use none")
     max_queued_requests: int = _f(1024, "complete requests waiting for a handler thread (503 beyond)")
     max_sample_tokens: int = _f(65536, "num_samples x max new tokens (+ scored prompt tokens) of one asample (400)")
-    max_queued_samples_per_user: int = _f(512, "sampling requests one user may have waiting to run (429)")
+    max_queued_samples_per_user: int = _f(4096, "sampling requests one user may have waiting to run (429)")
     session_timeout_s: float = _f(
         300.0, "a session with no heartbeat or request for this long expires (its models unload)"
     )

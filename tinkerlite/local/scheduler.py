@@ -65,7 +65,7 @@ class Scheduler:
         *,
         max_idem: int = 16384,
         idem_ttl_s: float = 600.0,
-        max_queued_samples_per_user: int = 512,
+        max_queued_samples_per_user: int = 4096,
         seq_hole_wait_s: float = 360.0,
     ) -> None:
         self.futures = futures
