@@ -32,18 +32,14 @@ from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
-from ._cost_accounting import (
-    DISCARDED_WORK_LOG_INTERVAL_SECONDS as DISCARDED_WORK_LOG_INTERVAL_SECONDS,  # re-exported (cookbook path)
-)
-from ._cost_accounting import (
-    DiscardedWorkLog,
-    count_discarded_rollout,
-    rollout_usage,
-    training_usage,
-)
-from ._cost_accounting import (
-    drop_constant_reward_group as drop_constant_reward_group,
-)
+
+# Token accounting, re-exported at its cookbook path (``X as X``: an explicit re-export).
+from ._cost_accounting import DISCARDED_WORK_LOG_INTERVAL_SECONDS as DISCARDED_WORK_LOG_INTERVAL_SECONDS
+from ._cost_accounting import DiscardedWorkLog as DiscardedWorkLog
+from ._cost_accounting import count_discarded_rollout as count_discarded_rollout
+from ._cost_accounting import drop_constant_reward_group as drop_constant_reward_group
+from ._cost_accounting import rollout_usage as rollout_usage
+from ._cost_accounting import training_usage as training_usage
 from .data_processing import assemble_training_data, compute_advantages, remove_constant_reward_groups, remove_mask
 from .metric_util import compute_trajectory_metrics
 from .metrics import (
