@@ -275,3 +275,29 @@ def test_cost_is_a_tinkerlite_subcommand(tmp_path: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "trained 5" in out and "$0.2500 (logged by the run)" in out
     assert main(["--help"]) == 0 and "cost" in capsys.readouterr().out
+
+
+def test_supervised_loop_logs_cost_and_prints_a_running_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("numpy")
+    import tinkerlite.local
+    import tinkerlite.supervised.train as sl
+    from tests.supervised_e2e.helpers import API_KEY, small_config, write_small_dataset
+    from tinkerlite.utils.config import replace
+
+    monkeypatch.setattr(sl, "fetch_model_pricing", lambda name: RATES)
+    data = write_small_dataset(tmp_path / "data.jsonl", 24)
+    with tinkerlite.local.serve(api_key=API_KEY) as url:
+        cfg = replace(small_config(tmp_path / "log", data, url, max_steps=3), show_progress=True)
+        sl.run(cfg)
+    rows = [json.loads(line) for line in (tmp_path / "log" / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "tokens/trained" in r]
+    total = 0
+    for r in steps:
+        total += r["num_tokens"]
+        assert r["tokens/trained"] == r["num_tokens"] and r["tokens/sampled"] == 0
+        assert r["cost/step_usd"] == pytest.approx(r["num_tokens"] * 6.0 / 1e6)
+        assert r["cost/cumulative_usd"] == pytest.approx(total * 6.0 / 1e6)
+    printed = capsys.readouterr()
+    assert f"~${steps[-1]['cost/cumulative_usd']:.4f}" in printed.out + printed.err
