@@ -58,3 +58,16 @@ def test_dpo_loss_pure_agrees_with_numpy() -> None:
         assert math.isclose(p.metrics[key], q.metrics[key], rel_tol=REL, abs_tol=REL), key
     for gp, gq in zip(p.chosen_grads, q.chosen_grads, strict=True):
         assert max(abs(x - y) for x, y in zip(gp, gq, strict=True)) <= REL
+
+
+def test_dpo_loss_names_the_field_of_a_non_numeric_list() -> None:
+    from tinkerlite.errors import ValidationError
+
+    before = get_backend().name
+    try:
+        set_backend("pure")
+        with pytest.raises(ValidationError, match="must hold numbers") as info:
+            dpo_loss_and_grads([[0.1, "x"]], [[0.1, 0.2]], [[0.0, 0.0]], [[0.0, 0.0]], [[1.0, 1.0]], [[1.0, 1.0]], 0.1)
+        assert "chosen[0]" in str(info.value)
+    finally:
+        set_backend(before)
