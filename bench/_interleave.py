@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WORKER_LOOP", "Worker", "interleave", "median_pair", "ratio_line", "timed"]
+__all__ = ["WORKER_LOOP", "Worker", "interleave", "median_pair", "ratio_line", "serve", "timed"]
 
 Timing = tuple[float, float]  # (wall s, CPU s)
 
@@ -38,21 +38,39 @@ def _serve(fns, info=None):
 """
 
 
+def serve(fns: Mapping[str, Callable[[], object]], info: Mapping[str, Any] | None = None) -> None:
+    """The worker side of :class:`Worker` for a program that imports this module (same protocol as
+    :data:`WORKER_LOOP`): announce the names, then time one call per line read from stdin."""
+    import sys
+
+    print(json.dumps({"ready": sorted(fns), "info": dict(info or {})}), flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            break
+        w0, c0 = time.perf_counter(), time.process_time()
+        fns[name]()
+        print(json.dumps([time.perf_counter() - w0, time.process_time() - c0]), flush=True)
+
+
 class Worker:
     """A subprocess serving timed calls of named functions (see :data:`WORKER_LOOP`)."""
 
     def __init__(
         self,
         python: Path | str,
-        script: str,
+        script: str | None,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         cwd: str | None = "/",
     ) -> None:
+        """``python -c WORKER_LOOP+script args``, or with ``script=None`` ``python args`` (a program that calls
+        :func:`serve` itself)."""
         if env is None:  # the official venv must not see this checkout on its path
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        argv = [str(python), "-c", WORKER_LOOP + "\n" + script, *args] if script is not None else [str(python), *args]
         self.proc = subprocess.Popen(
-            [str(python), "-c", WORKER_LOOP + "\n" + script, *args],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
+import os
 import random
-import statistics
-import subprocess
 import sys
 import time
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,8 @@ def run_tinkerlite(specs: list[list[dict[str, Any]]], backend: str, repeat: int)
         result["n"] = len(data)
         result["tokens"] = sum(d.model_input.length for d in data)
 
+    if repeat == 0:
+        return {"go": go, "counts": result}
     times = _time(go, repeat)
     return {"times": times, **result}
 
@@ -144,6 +146,8 @@ def run_official(specs: list[list[dict[str, Any]]], repeat: int) -> dict[str, An
         result["n"] = len(data)
         result["tokens"] = sum(d.model_input.length for d in data)
 
+    if repeat == 0:
+        return {"go": go, "counts": result, "torch": torch.__version__}
     times = _time(go, repeat)
     return {"times": times, "torch": torch.__version__, **result}
 
@@ -161,36 +165,62 @@ def main() -> None:
         from make_rl_goldens import _stub_unused_imports
 
         _stub_unused_imports()
-        print(json.dumps(run_official(specs, args.repeat)))
+        _serve_one(run_official(specs, 0))
         return
     if args.backend_only:
-        print(json.dumps(run_tinkerlite(specs, args.backend_only, args.repeat)))
+        _serve_one(run_tinkerlite(specs, args.backend_only, 0))
         return
     sys.path.insert(0, str(REPO))
+    from bench._interleave import Worker, interleave, median_pair, ratio_line
     from tests.golden.make_rl_goldens import official_python
 
-    def measure(python: str, *flags: str) -> dict[str, Any]:
-        # Each contender in a fresh process, so none inherits another's heap.
-        cmd = [python, __file__, *flags, "--repeat", str(args.repeat)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-    results: dict[str, dict[str, Any]] = {"tinkerlite pure": measure(sys.executable, "--backend-only", "pure")}
+    # Each contender is its own long-lived process (none inherits another's heap); rounds alternate.
+    argv = {"tinkerlite pure": (sys.executable, "--backend-only", "pure")}
     try:
         import numpy  # noqa: F401
 
-        results["tinkerlite numpy"] = measure(sys.executable, "--backend-only", "numpy")
+        argv["tinkerlite numpy"] = (sys.executable, "--backend-only", "numpy")
     except ImportError:
         print("numpy not installed: skipping the numpy backend")
-    results["official cookbook (torch CPU)"] = measure(str(official_python()), "--official-only")
-    base = statistics.median(results["official cookbook (torch CPU)"]["times"])
-    print(f"{GROUPS} groups x {GROUP_SIZE} trajectories x 512 tokens; median of {args.repeat} runs")
-    for name, r in results.items():
-        med = statistics.median(r["times"])
-        speedup = base / med
+    official = "official cookbook (torch CPU)"
+    argv[official] = (str(official_python()), "--official-only")
+    with ExitStack() as stack:
+        workers = {
+            name: stack.enter_context(Worker(py, None, [__file__, *flags], env=dict(os.environ), cwd=None))
+            for name, (py, *flags) in argv.items()
+        }
+        runs = interleave({name: partial(w.timed, "go") for name, w in workers.items()}, args.repeat)
+    print(
+        f"{GROUPS} groups x {GROUP_SIZE} trajectories x 512 tokens; medians of {args.repeat} interleaved rounds; "
+        f"load average {os.getloadavg()}"
+    )
+    for name, samples in runs.items():
+        wall, cpu = median_pair(samples)
+        info = workers[name].info
         print(
-            f"  {name:<32} {med * 1000:8.1f} ms  {speedup:5.2f}x vs official  ({r['n']} datums, {r['tokens']} tokens)"
+            f"  {name:<32} {wall * 1e3:8.1f} ms wall {cpu * 1e3:8.1f} ms CPU "
+            f"({info['n']} datums, {info['tokens']} tokens)"
         )
+    for name in runs:
+        if name != official:
+            print("  " + ratio_line(f"{name} / official", runs[name], runs[official]))
+
+
+def _serve_one(result: dict[str, Any]) -> None:
+    """Serve ``result["go"]`` to the driver; the first call's counts become the worker's info."""
+    sys.path.insert(0, str(REPO))
+    from bench._interleave import serve
+
+    go = result.pop("go")
+    go()
+    gc.collect()
+
+    def timed_go() -> None:
+        gc.collect()  # each repetition starts from the same heap, as before
+        go()
+
+    counts = result.pop("counts")
+    serve({"go": timed_go}, {**result, **counts})
 
 
 if __name__ == "__main__":
