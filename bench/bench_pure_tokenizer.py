@@ -76,9 +76,11 @@ def bench_family(family: str, texts: dict[str, list[str]]) -> None:
         t_warm, ids = timed(pure.encode_batch, docs)
         hf_run()
         t_hf, n_hf = timed(hf_run)
-        t_hf_batch, _ = timed(hf.encode_batch, docs, False)
+        # Keyword, not positional: HF's second positional parameter is is_pretokenized.
+        t_hf_batch, hf_batch = timed(lambda d=docs: hf.encode_batch(d, add_special_tokens=False))
         n = sum(map(len, ids))
         assert n == n_hf == sum(map(len, n_cold)), "token counts differ: run the exactness tests"
+        assert [e.ids for e in hf_batch] == [list(x) for x in ids], "HF encode_batch ids differ from the pure ones"
         pure_tps, cold_tps, hf_tps, hfb_tps = n / t_warm, n / t_cold, n / t_hf, n / t_hf_batch
         print(
             f"  {name:14s} {n:>9,d} tokens | pure warm {pure_tps:>10,.0f}, cold {cold_tps:>10,.0f} tok/s"

@@ -18,6 +18,10 @@ __all__ = ["LoadedTokenizer"]
 # ids of texts this short are memoised per tokenizer. Bounded: past the cap, new texts are simply not stored.
 _MEMO_MAX_CHARS = 64
 _MEMO_MAX_ENTRIES = 8192
+# With the ``auto`` backend, one text up to this long is encoded by the pure backend (when it loaded the file
+# and agreed with HF on the probe texts): its word cache makes the short, repetitive texts of chat rendering
+# cheaper than a call into Rust. Longer texts and every ``encode_batch`` go to HF (Rust, parallel).
+SHORT_ENCODE_MAX_CHARS = 4096
 
 
 class LoadedTokenizer(NamedSpecialTokens):
@@ -37,9 +41,13 @@ class LoadedTokenizer(NamedSpecialTokens):
         eos_token: str | None,
         pad_token: str | None = None,
         chat_template: str | None = None,
+        short_inner: Any = None,
     ) -> None:
         self._inner = inner
+        self._short = short_inner
         self.backend = backend
+        self.short_encode_backend: str | None = "pure" if short_inner is not None else None
+        """``pure`` when single short encodes go to the pure backend (``auto``); else None (all to ``backend``)."""
         self._name_or_path = name_or_path
         self._bos_token = bos_token
         self._eos_token = eos_token
@@ -76,13 +84,14 @@ class LoadedTokenizer(NamedSpecialTokens):
         return sorted(self.special_token_ids)
 
     def encode(self, text: str, add_special_tokens: bool = False, split_special_tokens: bool = False) -> list[int]:
+        inner = self._short if self._short is not None and len(text) <= SHORT_ENCODE_MAX_CHARS else self._inner
         if split_special_tokens:
-            return list(self._inner.encode(text, add_special_tokens=add_special_tokens, split_special_tokens=True))
+            return list(inner.encode(text, add_special_tokens=add_special_tokens, split_special_tokens=True))
         if add_special_tokens or len(text) > _MEMO_MAX_CHARS:
-            return list(self._inner.encode(text, add_special_tokens=add_special_tokens))
+            return list(inner.encode(text, add_special_tokens=add_special_tokens))
         hit = self._memo.get(text)
         if hit is None:
-            hit = tuple(self._inner.encode(text, add_special_tokens=False))
+            hit = tuple(inner.encode(text, add_special_tokens=False))
             if len(self._memo) < _MEMO_MAX_ENTRIES:
                 self._memo[text] = hit
         return list(hit)

@@ -6,7 +6,12 @@ way the cookbook maps it (gated Llama 3 -> public mirror, Kimi -> pinned revisio
 or downloaded into it. tiktoken files are converted to ``tokenizer.json`` once (see :mod:`.tiktoken_cache`).
 
 Backend: ``backend=`` or ``$TINKERLITE_TOKENIZER_BACKEND`` = ``hf`` | ``pure`` | ``auto`` (default): HF
-``tokenizers`` when importable, else the pure-Python backend.
+``tokenizers`` when importable, else the pure-Python backend. The ``auto`` rule, when both are available:
+HF serves ``encode_batch``, decoding and every text longer than ``loaded.SHORT_ENCODE_MAX_CHARS``; a single
+shorter ``encode`` (what renderers do, segment by segment) goes to the pure backend, whose word cache makes
+it faster there -- but only when the pure backend loads the file (it refuses components it does not
+implement) and gives HF's ids on a probe set of texts (``_PROBES``: edge cases, CJK, emoji, code, special
+tokens). Otherwise everything goes to HF. ``tok.short_encode_backend`` says which applies.
 """
 
 from __future__ import annotations
@@ -85,6 +90,43 @@ def _build(path: Path, backend: str) -> Any:
     return mod.PureTokenizer.from_file(path)
 
 
+_PROBES = (
+    "Hello world",
+    " leading space, trailing  ",
+    "naïve café — ünïcödé\u0301 e\u0301",
+    "中文混合English和数字123456",
+    "emoji 😀👍🏽 family 👨‍👩‍👧",
+    "def f(x):\n\treturn x ** 2  # code\r\n",
+    "numbers 1234567890 3.14159 -42",
+    "don't I'LL we've they'RE",
+    "\n\n\n   \t  \n",
+    "<|im_start|>user\nhi<|im_end|><think></think>",
+    "<｜User｜>Hi<｜Assistant｜>[BOS]<|begin_of_text|>",
+)
+
+
+def _agreeing_pure(path: Path, hf_tok: Any) -> Any:
+    """The pure backend for ``path`` if it loads the file and matches HF on every probe; else None."""
+    mod = _pure_module()
+    if mod is None or not hasattr(mod, "PureTokenizer"):
+        return None
+    try:
+        pure = mod.PureTokenizer.from_file(path)
+        for text in _PROBES:
+            for split in (False, True):
+                a = list(pure.encode(text, add_special_tokens=False, split_special_tokens=split))
+                b = list(hf_tok.encode(text, add_special_tokens=False, split_special_tokens=split))
+                if a != b:
+                    return None
+    except Exception:  # any component the pure backend lacks: HF alone
+        return None
+    return pure
+
+
+def _auto_requested(requested: str | None) -> bool:
+    return (requested or os.environ.get(BACKEND_ENV) or "auto").strip().lower() == "auto"
+
+
 def _find_main_file(directory: Path) -> Path | None:
     for rel in _MAIN_FILES:
         candidate = directory / rel
@@ -103,7 +145,9 @@ def _snapshot_of_cache_repo(folder: Path) -> Path | None:
     return snap if snap.is_dir() else None
 
 
-def _load_files(main: Path, config_dir: Path, *, backend: str, name_or_path: str, family: str | None) -> Tokenizer:
+def _load_files(
+    main: Path, config_dir: Path, *, backend: str, name_or_path: str, family: str | None, pair_pure: bool = False
+) -> Tokenizer:
     cfg = read_tokenizer_config(config_dir)
     bos, eos = cfg.bos_token, cfg.eos_token
     tokenizer_json = main
@@ -121,13 +165,17 @@ def _load_files(main: Path, config_dir: Path, *, backend: str, name_or_path: str
         if not cfg.has_eos:
             eos = fam.eos_token
     st = tokenizer_json.stat()
-    key = (str(tokenizer_json.resolve()), st.st_mtime_ns, st.st_size, str(config_dir), backend, name_or_path, bos, eos)
+    pair_pure = pair_pure and backend == "hf"
+    where = (str(tokenizer_json.resolve()), st.st_mtime_ns, st.st_size, str(config_dir))
+    key = (*where, backend, pair_pure, name_or_path, bos, eos)
     with _lock:
         hit = _by_file.get(key)
         if hit is not None:
             return hit
+    inner = _build(tokenizer_json, backend)
     tok = LoadedTokenizer(
-        _build(tokenizer_json, backend),
+        inner,
+        short_inner=_agreeing_pure(tokenizer_json, inner) if pair_pure else None,
         backend=backend,
         name_or_path=name_or_path,
         bos_token=bos,
@@ -164,7 +212,9 @@ def load_tokenizer(path: str | os.PathLike[str], *, backend: str | None = None, 
         main, config_dir = p, p.parent
     else:
         raise FileNotFoundError(f"no such tokenizer file or directory: {p}")
-    return _load_files(main, config_dir, backend=chosen, name_or_path=str(path), family=family)
+    return _load_files(
+        main, config_dir, backend=chosen, name_or_path=str(path), family=family, pair_pure=_auto_requested(backend)
+    )
 
 
 def _fetch_from_hub(repo_id: str, revision: str) -> tuple[Path, Path]:
@@ -220,18 +270,19 @@ def get_tokenizer(model_name: str, *, backend: str | None = None, revision: str 
     if builtin is not None:
         return builtin
     chosen = choose_backend(backend)
-    key = (model_name, revision, chosen)
+    auto = _auto_requested(backend)
+    key = (model_name, revision, chosen if not auto else "auto")
     with _lock:
         hit = _by_name.get(key)
         if hit is not None:
             return hit
     local = Path(model_name).expanduser()
     if local.exists():
-        tok = load_tokenizer(local, backend=chosen)
+        tok = load_tokenizer(local, backend=backend)
     else:
         target = hub_target_for_model(model_name, revision)
         main, snapshot = _fetch_from_hub(target.repo_id, target.revision)
-        tok = _load_files(main, snapshot, backend=chosen, name_or_path=model_name, family=None)
+        tok = _load_files(main, snapshot, backend=chosen, name_or_path=model_name, family=None, pair_pure=auto)
     with _lock:
         return _by_name.setdefault(key, tok)
 
