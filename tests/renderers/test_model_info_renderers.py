@@ -1,7 +1,8 @@
 """``model_info`` and ``get_renderer`` agree: every renderer recommended for a model in vendor_configs/ builds.
 
-The only recommended names that do not build are the cookbook's adapters over the proprietary
-``tml_renderers`` package (Inkling's tml_v0, Kimi K3.1-Pro); ``get_renderer`` must then say so.
+The only recommended names that do not build are the cookbook's adapters over the compiled
+``tml_renderers`` package (Inkling's tml_v0, not ported yet; Kimi K3.1-Pro, which needs a tml-renderers
+release the registry does not have); ``get_renderer`` must then say so.
 """
 
 from __future__ import annotations

@@ -183,17 +183,21 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "gpt_oss_high_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="high"),
         }
         # Cookbook names tinkerlite cannot build, with the reason.
-        tml = (
-            "the cookbook's renderer is an adapter over the proprietary 'tml_renderers' package (not on the "
-            "package registry), whose format is not published"
+        k31 = (
+            "the cookbook's renderer adapts tml_renderers' KimiK31Pro renderer and KimiK3 tokenizer (it pins "
+            "tml-renderers>=0.4.1); no release on the package registry has them (0.2.1 is the newest)"
+        )
+        v0 = (
+            "the cookbook's renderer adapts the compiled tml_renderers.v0 renderer (Inkling models, the "
+            "o200k_base_chat tokenizer); tinkerlite has no port of that format yet"
         )
         not_ported = {
-            "kimi_k31_pro_max_reasoning": tml,
-            "kimi_k31_pro_high_reasoning": tml,
-            "kimi_k31_pro_low_reasoning": tml,
-            "kimi_k31_pro_disable_thinking": tml,
-            "kimi_k31_pro_no_reasoning_effort": tml,
-            "tml_v0": tml,
+            "kimi_k31_pro_max_reasoning": k31,
+            "kimi_k31_pro_high_reasoning": k31,
+            "kimi_k31_pro_low_reasoning": k31,
+            "kimi_k31_pro_disable_thinking": k31,
+            "kimi_k31_pro_no_reasoning_effort": k31,
+            "tml_v0": v0,
         }
         build = builders.get(name)
         if build is None:
