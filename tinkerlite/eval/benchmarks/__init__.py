@@ -8,7 +8,7 @@ The runner handles concurrency, timeouts, trajectory storage, resuming and pass@
 
 ``run_benchmark("name", ...)`` also imports ``tinkerlite.eval.benchmarks.<name>`` on first use, so a
 benchmark module registers itself when it is named. Bundled benchmark modules: gsm8k, math500, aime
-(aime_2025/aime_2026), gpqa, mmlu_pro, mmlu_redux, supergpqa, ceval, ifeval, ifbench; their rows come from
+(aime_2025/aime_2026), gpqa, mmlu_pro, mmlu_redux, supergpqa, ceval, ifeval, ifbench, mbpp; rows come from
 HF ``datasets`` or from local JSONL copies (``TINKERLITE_BENCHMARK_DATA``, see
 ``_common.load_benchmark_dataset``).
 """

@@ -25,6 +25,7 @@ from ...renderers.content import get_text_content
 
 __all__ = [
     "LocalDataset",
+    "SandboxMixin",
     "build_messages",
     "check_gsm8k",
     "decode_response",
@@ -35,6 +36,7 @@ __all__ = [
     "extract_number",
     "extract_python_code",
     "format_mcq_choices",
+    "get_sandbox_factory",
     "is_task_complete",
     "limit_dataset",
     "load_benchmark_dataset",
@@ -181,6 +183,39 @@ def is_task_complete(text: str) -> bool:
     """Whether an agent response says ``task_complete`` / ``task complete`` (any case)."""
     lower = text.lower()
     return "task_complete" in lower or "task complete" in lower
+
+
+def get_sandbox_factory(config: Any, *, packages: list[str] | None = None) -> Any:
+    """``config.sandbox_factory`` (an async callable making a sandbox with ``write_file``, ``run_command``
+    -> ``.exit_code`` and ``cleanup``). tinkerlite ships no Modal backend, so without one the factory
+    returned raises, when first called, an error saying to provide it (``packages`` applied only to Modal)."""
+    if config.sandbox_factory is not None:
+        return config.sandbox_factory
+
+    async def _missing_factory() -> Any:
+        raise RuntimeError(
+            "Code execution benchmarks require a sandbox backend: provide a sandbox_factory in BenchmarkConfig "
+            "(an async callable returning an object with write_file, run_command and cleanup); tinkerlite does "
+            "not bundle the cookbook's Modal sandbox"
+        )
+
+    return _missing_factory
+
+
+class SandboxMixin:
+    """Sandbox lifecycle for benchmark envs: ``cleanup`` (found by the runner) is safe to call twice."""
+
+    sandbox: Any | None = None
+    _cleaned_up: bool = False
+
+    async def cleanup(self) -> None:
+        if self._cleaned_up or self.sandbox is None:
+            return
+        self._cleaned_up = True
+        try:
+            await self.sandbox.cleanup()
+        except Exception:
+            logger.debug("Sandbox cleanup failed", exc_info=True)
 
 
 def extract_boxed(text: str) -> str | None:
