@@ -11,7 +11,10 @@ HF serves ``encode_batch``, decoding and every text longer than ``loaded.SHORT_E
 shorter ``encode`` (what renderers do, segment by segment) goes to the pure backend, whose word cache makes
 it faster there -- but only when the pure backend loads the file (it refuses components it does not
 implement) and gives HF's ids on a probe set of texts (``_PROBES``: edge cases, CJK, emoji, code, special
-tokens). Otherwise everything goes to HF. ``tok.short_encode_backend`` says which applies.
+tokens). Otherwise everything goes to HF. ``tok.short_encode_backend`` says which applies. Measured on the
+renderer bench's texts (single thread): on words it has not seen, the pure backend is 5-35% slower than
+HF; on words it has (its cache; real datasets repeat words constantly, and every epoch repeats them all) it
+is 3-4x faster. Over one fresh pass of 1,500 conversations the two come out within noise of each other.
 """
 
 from __future__ import annotations
