@@ -47,12 +47,9 @@ EXPECTED_FAILURES: dict[str, str] = {
     ),
 }
 
-#: Work in progress in other areas when this list was last updated; each entry must go (the check fails
+#: Work in progress when this list was last updated (empty now); each entry must go (the check fails
 #: once the test passes). A module name means the module fails to import (a collection error).
-PENDING: dict[str, str] = {
-    "test_recipes.py::TestBasicRecipes::test_sl_basic_build_config": "recipes.sl_basic.build_config_blueprint (H5)",
-    "test_recipes.py::TestBasicRecipes::test_rl_basic_build_config": "recipes.rl_basic.build_config_blueprint (H5)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _stage(tmp: Path) -> Path:
