@@ -229,12 +229,14 @@ class TinyTransformer:
 
     def _linear(self, x: Array, site: str) -> tuple[Array, Array | None]:
         """``x @ W (+ scale · (x @ A) @ B)``; also returns ``x @ A`` (None without an adapter)."""
-        y = x @ self.base[site]
+        # One 2-D product: numpy runs [B, T, d] @ [d, e] as B separate ones (B small products per decode step).
+        lead, x2 = x.shape[:-1], rows(x)
+        y = x2 @ self.base[site]
         if site not in self.sites:
-            return y, None
-        xa = x @ self.params[f"{site}.lora_A"]
+            return y.reshape(*lead, -1), None
+        xa = x2 @ self.params[f"{site}.lora_A"]
         y += self.scale * (xa @ self.params[f"{site}.lora_B"])
-        return y, xa
+        return y.reshape(*lead, -1), xa.reshape(*lead, -1)
 
     def _linear_backward(self, dy: Array, x: Array, xa: Array | None, site: str) -> Array:
         """Gradient with respect to ``x``; accumulates the adapter's gradients."""
@@ -287,8 +289,9 @@ class TinyTransformer:
         """Causal attention of queries at positions ``start..`` over keys at ``0..``; returns (out, probs)."""
         scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(self.head_dim))  # [B, H, T, S]
         t, s = scores.shape[-2:]
-        future = np.arange(s)[None, :] > (start + np.arange(t))[:, None]
-        scores[..., future] = -np.inf
+        if t > 1:  # one new query (a decode step) sees every cached key: nothing to mask
+            future = np.arange(s)[None, :] > (start + np.arange(t))[:, None]
+            scores[..., future] = -np.inf
         p = softmax_rows(scores)
         return p @ v, p
 
