@@ -75,3 +75,12 @@ def test_large_vocabulary_draws_follow_the_softmax() -> None:
     freq = np.array([np.mean(draws == t) for t in hot])
     np.testing.assert_allclose(freq, [0.4, 0.2, 0.2, 0.1, 0.1], atol=0.02)
     assert set(np.unique(draws)) <= set(hot.tolist())
+
+
+def test_float32_logits_with_a_tiny_temperature_stay_finite() -> None:
+    """float32 logits / 1e-38 overflow (30 / 1e-38 > 3.4e38): such draws run in float64 and pick the argmax."""
+    logits = np.array([[1.0, 30.0, 2.0], [50.0, -1.0, 0.25]], dtype=np.float32)
+    rng = np.random.Generator(np.random.PCG64(0))
+    tokens, logprobs = choose_tokens(logits, SamplingParams(temperature=1e-38), rng)
+    assert tokens.tolist() == [1, 0]
+    assert np.all(np.isfinite(logprobs))

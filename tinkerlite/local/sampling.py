@@ -135,7 +135,9 @@ def choose_tokens(logits: Array, params: SamplingParams, rng: Any) -> tuple[Arra
     float64 throughout.
     """
     z = np.asarray(logits)
-    if z.dtype not in (np.float32, np.float64) or params.temperature == 0 or params.top_k > 0 or params.top_p < 1:
+    truncated = params.top_k > 0 or params.top_p < 1
+    # float64 also where float32 could overflow: logits / a tiny temperature.
+    if z.dtype not in (np.float32, np.float64) or params.temperature < 1e-6 or truncated:
         z = z.astype(np.float64)
     if z.ndim == 1:
         z = z[None, :]
@@ -152,7 +154,7 @@ def choose_tokens(logits: Array, params: SamplingParams, rng: Any) -> tuple[Arra
     np.exp(e, out=e)
     total = np.sum(e, axis=1, dtype=np.float64)
     log_total = np.log(total)
-    if params.top_k > 0 or params.top_p < 1:
+    if truncated:
         logp = s - m - log_total[:, None]
         order = np.argsort(-logp, axis=1, kind="stable")  # most likely first, ties by id
         if params.top_k > 0:
