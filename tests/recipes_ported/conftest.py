@@ -79,9 +79,10 @@ def port_recipe(recipes: Path, rel: str, dest: Path) -> Path:
 
 def run_recipe(
     script: Path, args: list[str], server: Server, tmp: Path, timeout: float = 600, env: dict[str, str] | None = None,
-    ok: tuple[int, ...] = (0,),
+    ok: tuple[int, ...] = (0,), python: str | None = None,
 ) -> str:
-    """Run the ported script; on failure the assertion message carries the first error lines."""
+    """Run the ported script (with ``python``, default this interpreter); on failure the assertion message
+    carries the last output lines."""
     env = {
         **os.environ,
         **(env or {}),
@@ -94,7 +95,7 @@ def run_recipe(
         "WANDB_MODE": "disabled",
     }
     proc = subprocess.run(
-        [sys.executable, str(script), *args], cwd=tmp, env=env, capture_output=True, text=True,
+        [python or sys.executable, str(script), *args], cwd=tmp, env=env, capture_output=True, text=True,
         timeout=timeout, stdin=subprocess.DEVNULL,
     )
     output = proc.stdout + proc.stderr

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from pathlib import Path
 
 import pytest
+
+from tests.torch_env import torch_python
 
 from .conftest import (
     MODEL,
@@ -80,14 +81,16 @@ def boxed_sums_state_rl_loop(server: Server) -> str:
     return warm_start(server, convos, steps=30)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                    reason="the cookbook's rl_loop.py imports torch (TensorData.from_torch); torch is not installed")
 def test_rl_loop(cookbook_recipes: Path, server: Server, tmp_path: Path, boxed_sums_state_rl_loop: str) -> None:
+    # rl_loop.py builds its loss inputs with torch (TensorData.from_torch(torch.tensor(...))): it runs, unchanged,
+    # in a cached venv with the CPU torch wheel, tinkerlite coming from the checkout.
+    python = torch_python()
     script = port_recipe(cookbook_recipes, "rl_loop.py", tmp_path)
     log = tmp_path / "run"
     resume_from(log, boxed_sums_state_rl_loop)  # rl_loop resumes from its log_path's last checkpoint
     run_recipe(script, [f"model_name={MODEL}", "batch_size=8", "group_size=8", "max_tokens=12",
-                        "learning_rate=2e-3", "max_steps=6", "save_every=0", f"log_path={log}"], server, tmp_path)
+                        "learning_rate=2e-3", "max_steps=6", "save_every=0", f"log_path={log}"], server, tmp_path,
+               python=python)
     assert_rises(metrics(log), "reward/total")
 
 
