@@ -10,7 +10,8 @@ from ...supervised.data import FromConversationFileBuilder
 from ...supervised.types import ChatDatasetBuilder, ChatDatasetBuilderCommonConfig
 from ...utils.config import configclass
 from ...utils.lr_scheduling import LRSchedule
-from .._cli import LOCAL_SL, recipe_main, resolve_renderer, run_name_time, runs_path
+from .._cli import LOCAL_SL, recipe_main, run_name_time, runs_path
+from .._common import SL_KEYS, check_log_dir, cli_renderer, model_tag, run_names, same_keys
 from . import chat_datasets
 
 __all__ = ["CLIConfig", "cli_main", "get_dataset_builder", "get_infrequent_evaluator_builders"]
@@ -81,23 +82,17 @@ def get_infrequent_evaluator_builders(
 
 
 def cli_main(cli_config: CLIConfig) -> None:
-    model_tag = cli_config.model_name.replace("/", "-")
     run_name = (
-        f"{cli_config.dataset}-{model_tag}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
+        f"{cli_config.dataset}-{model_tag(cli_config.model_name)}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
         f"{cli_config.batch_size}batch-{run_name_time()}"
     )
     log_path = cli_config.log_path or runs_path("chat_sl", run_name)
-    wandb_name = cli_config.wandb_name or run_name
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
-    renderer_name = resolve_renderer(
-        cli_config.model_name, cli_config.renderer_name, cli_config.load_checkpoint_path, cli_config.base_url
-    )
+    check_log_dir(cli_config, log_path)
+    renderer_name = cli_renderer(cli_config)
     config = train.Config(
         log_path=log_path,
-        model_name=cli_config.model_name,
         recipe_name="recipe_chat_sl",
         renderer_name=renderer_name,
-        load_checkpoint_path=cli_config.load_checkpoint_path,
         dataset_builder=get_dataset_builder(
             cli_config.dataset,
             cli_config.model_name,
@@ -111,20 +106,10 @@ def cli_main(cli_config: CLIConfig) -> None:
         infrequent_evaluator_builders=get_infrequent_evaluator_builders(
             cli_config.inline_evals, renderer_name, cli_config.model_name
         ),
-        learning_rate=cli_config.learning_rate,
-        lr_schedule=cli_config.lr_schedule,
-        num_epochs=cli_config.num_epochs,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
-        lora_rank=cli_config.lora_rank,
-        save_every=cli_config.save_every,
-        eval_every=cli_config.eval_every,
-        infrequent_eval_every=cli_config.infrequent_eval_every,
-        max_steps=cli_config.max_steps,
-        rolling_save_every=cli_config.rolling_save_every,
-        rolling_ttl_seconds=cli_config.rolling_ttl_seconds,
+        **same_keys(
+            cli_config, *SL_KEYS, "infrequent_eval_every", "rolling_save_every", "rolling_ttl_seconds"
+        ),
+        **run_names(cli_config, run_name),
     )
     train.run(config)
 

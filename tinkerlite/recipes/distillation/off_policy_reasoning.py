@@ -19,11 +19,12 @@ from ...supervised.data import (
     SupervisedDatasetFromHFDataset,
     conversation_to_datum,
 )
-from ...supervised.types import ChatDatasetBuilder, ChatDatasetBuilderCommonConfig, SupervisedDataset
+from ...supervised.types import ChatDatasetBuilder, SupervisedDataset
 from ...types import Datum
 from ...utils.config import configclass
 from ...utils.lr_scheduling import LRSchedule
-from .._cli import LOCAL_SL, recipe_main, resolve_renderer, run_name_time, runs_path
+from .._cli import LOCAL_SL, recipe_main, run_name_time, runs_path
+from .._common import SL_KEYS, chat_common_config, check_log_dir, cli_renderer, model_tag, run_names, same_keys
 from .._data import bundled_path, read_jsonl
 
 __all__ = ["CLIConfig", "OpenThoughts3Builder", "cli_main", "row_to_messages"]
@@ -95,53 +96,31 @@ class CLIConfig:
 
 
 def cli_main(cli_config: CLIConfig) -> None:
-    renderer_name = resolve_renderer(
-        cli_config.model_name, cli_config.renderer_name, cli_config.load_checkpoint_path, cli_config.base_url
-    )
+    renderer_name = cli_renderer(cli_config)
     if cli_config.log_path is not None:
         log_path = cli_config.log_path
         run_name = Path(log_path).name
     else:
-        model_tag = cli_config.model_name.replace("/", "-")
         run_name = (
-            f"sft-openthoughts3-{model_tag}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
+            f"sft-openthoughts3-{model_tag(cli_config.model_name)}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
             f"{cli_config.batch_size}batch-{run_name_time()}"
         )
         log_path = runs_path("distillation", run_name)
-    wandb_name = cli_config.wandb_name or run_name
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
-    common = ChatDatasetBuilderCommonConfig(
-        model_name_for_tokenizer=cli_config.model_name,
-        renderer_name=renderer_name,
-        max_length=cli_config.max_length,
-        batch_size=cli_config.batch_size,
-        train_on_what=None,
-    )
+    check_log_dir(cli_config, log_path)
     config = train.Config(
         log_path=log_path,
-        model_name=cli_config.model_name,
         recipe_name="recipe_distillation_off_policy_reasoning",
         renderer_name=renderer_name,
-        load_checkpoint_path=cli_config.load_checkpoint_path,
         dataset_builder=OpenThoughts3Builder(
-            common_config=common,
+            common_config=chat_common_config(cli_config, renderer_name),
             buffer_size=cli_config.buffer_size,
             max_prompts=cli_config.max_prompts,
             file_path=cli_config.file_path,
         ),
         evaluator_builders=[],
         infrequent_evaluator_builders=[],
-        learning_rate=cli_config.learning_rate,
-        lr_schedule=cli_config.lr_schedule,
-        num_epochs=cli_config.num_epochs,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
-        lora_rank=cli_config.lora_rank,
-        save_every=cli_config.save_every,
-        eval_every=cli_config.eval_every,
-        max_steps=cli_config.max_steps,
+        **same_keys(cli_config, *SL_KEYS),
+        **run_names(cli_config, run_name),
     )
     train.run(config)
 

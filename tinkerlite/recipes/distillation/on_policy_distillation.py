@@ -16,7 +16,8 @@ from ..._optional import try_import
 from ...distillation import train_on_policy
 from ...distillation.datasets import DistillationDatasetConfig, PromptOnlyDatasetBuilder, TeacherConfig
 from ...utils.config import configclass
-from .._cli import LOCAL_MODEL, LOCAL_RL, recipe_main, resolve_renderer, run_name_time, runs_path
+from .._cli import LOCAL_MODEL, LOCAL_RL, recipe_main, run_name_time, runs_path
+from .._common import RL_KEYS, check_log_dir, cli_renderer, model_tag, run_names, same_keys
 from .._data import bundled_path
 
 __all__ = ["CLIConfig", "cli_main"]
@@ -57,19 +58,15 @@ class CLIConfig:
 
 
 def cli_main(cli_config: CLIConfig) -> None:
-    renderer_name = resolve_renderer(
-        cli_config.model_name, cli_config.renderer_name, cli_config.load_checkpoint_path, cli_config.base_url
-    )
+    renderer_name = cli_renderer(cli_config)
     if cli_config.log_path is not None:
         log_path = cli_config.log_path
     else:
-        model_tag = cli_config.model_name.replace("/", "-")
         log_path = runs_path(
             "distillation",
-            f"distill-{cli_config.dataset}-{model_tag}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
+            f"distill-{cli_config.dataset}-{model_tag(cli_config.model_name)}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
             f"{cli_config.groups_per_batch}batch-{run_name_time()}",
         )
-    wandb_name = cli_config.wandb_name or Path(log_path).name
     file_path = cli_config.file_path
     if file_path is None and try_import("datasets") is None:
         file_path = bundled_path("tiny_chat.jsonl")
@@ -84,7 +81,6 @@ def cli_main(cli_config: CLIConfig) -> None:
     )
     config = train_on_policy.Config(
         recipe_name="recipe_distillation_on_policy",
-        learning_rate=cli_config.learning_rate,
         dataset_configs=[
             DistillationDatasetConfig(
                 dataset_builder=dataset_builder,
@@ -94,27 +90,15 @@ def cli_main(cli_config: CLIConfig) -> None:
                 groups_per_batch=cli_config.groups_per_batch,
             )
         ],
-        model_name=cli_config.model_name,
         renderer_name=renderer_name,
-        lora_rank=cli_config.lora_rank,
-        max_tokens=cli_config.max_tokens,
-        kl_penalty_coef=cli_config.kl_penalty_coef,
-        kl_discount_factor=cli_config.kl_discount_factor,
-        num_substeps=cli_config.num_substeps,
-        loss_fn=cli_config.loss_fn,
-        loss_fn_config=cli_config.loss_fn_config,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
+        **same_keys(
+            cli_config, *RL_KEYS, "lora_rank", "kl_penalty_coef", "kl_discount_factor", "num_substeps", "loss_fn",
+            "loss_fn_config", "load_checkpoint_path", "compute_post_kl",
+        ),
+        **run_names(cli_config, Path(log_path).name),
         log_path=log_path,
-        base_url=cli_config.base_url,
-        load_checkpoint_path=cli_config.load_checkpoint_path,
-        compute_post_kl=cli_config.compute_post_kl,
-        eval_every=cli_config.eval_every,
-        save_every=cli_config.save_every,
-        max_steps=cli_config.max_steps,
     )
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
+    check_log_dir(cli_config, log_path)
     train_on_policy.run(config)
 
 

@@ -10,7 +10,8 @@ from ...rl.train import AsyncConfig, Config, StreamMinibatchConfig
 from ...rl.train import run as run_rl
 from ...rl.types import RLDatasetBuilder
 from ...utils.config import configclass
-from .._cli import LOCAL_RL, recipe_main, resolve_renderer, run_name_time, runs_path
+from .._cli import LOCAL_RL, recipe_main, run_name_time, runs_path
+from .._common import RL_KEYS, check_log_dir, cli_renderer, model_tag, run_names, same_keys
 from . import arithmetic_env, math_env
 
 __all__ = ["CLIConfig", "cli_main", "get_dataset_builder"]
@@ -83,20 +84,15 @@ def get_dataset_builder(
 
 
 def cli_main(cli_config: CLIConfig) -> None:
-    renderer_name = resolve_renderer(
-        cli_config.model_name, cli_config.renderer_name, cli_config.load_checkpoint_path, cli_config.base_url
-    )
-    model_tag = cli_config.model_name.replace("/", "-")
+    renderer_name = cli_renderer(cli_config)
     run_name = (
-        f"{cli_config.env}-{model_tag}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
+        f"{cli_config.env}-{model_tag(cli_config.model_name)}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
         f"{cli_config.group_size}group-{cli_config.groups_per_batch}batch-{cli_config.loss_fn}-"
         f"seed{cli_config.seed}-{run_name_time()}"
     )
     log_path = cli_config.log_path or runs_path("math_rl", run_name)
-    wandb_name = cli_config.wandb_name or run_name
     smc = cli_config.stream_minibatch_config
     config = Config(
-        learning_rate=cli_config.learning_rate,
         dataset_builder=get_dataset_builder(
             cli_config.env,
             cli_config.groups_per_batch,
@@ -106,23 +102,14 @@ def cli_main(cli_config: CLIConfig) -> None:
             cli_config.seed,
             cli_config.file_path,
         ),
-        model_name=cli_config.model_name,
         recipe_name="recipe_math_rl",
         renderer_name=renderer_name,
-        lora_rank=cli_config.lora_rank,
-        max_tokens=cli_config.max_tokens,
-        temperature=cli_config.temperature,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
+        **run_names(cli_config, run_name),
         log_path=log_path,
-        base_url=cli_config.base_url,
-        load_checkpoint_path=cli_config.load_checkpoint_path,
-        compute_post_kl=cli_config.compute_post_kl,
-        kl_penalty_coef=cli_config.kl_penalty_coef,
-        num_substeps=cli_config.num_substeps,
-        eval_every=cli_config.eval_every,
-        save_every=cli_config.save_every,
+        **same_keys(
+            cli_config, *RL_KEYS, "lora_rank", "temperature", "load_checkpoint_path", "compute_post_kl",
+            "kl_penalty_coef", "num_substeps", "loss_fn", "loss_fn_config",
+        ),
         async_config=AsyncConfig(
             max_steps_off_policy=cli_config.max_steps_off_policy,
             groups_per_batch=cli_config.groups_per_batch,
@@ -135,11 +122,8 @@ def cli_main(cli_config: CLIConfig) -> None:
         )
         if smc is not None
         else None,
-        loss_fn=cli_config.loss_fn,
-        loss_fn_config=cli_config.loss_fn_config,
-        max_steps=cli_config.max_steps,
     )
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
+    check_log_dir(cli_config, log_path)
     run_rl(config)
 
 

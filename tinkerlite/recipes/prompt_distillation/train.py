@@ -13,10 +13,10 @@ from ... import cli_utils
 from ...renderers import TrainOnWhat
 from ...supervised import train
 from ...supervised.data import FromConversationFileBuilder
-from ...supervised.types import ChatDatasetBuilderCommonConfig
 from ...utils.config import configclass
 from ...utils.lr_scheduling import LRSchedule
-from .._cli import LOCAL_SL, recipe_main, resolve_renderer, run_name_time, runs_path
+from .._cli import LOCAL_SL, recipe_main, run_name_time, runs_path
+from .._common import SL_KEYS, chat_common_config, check_log_dir, cli_renderer, model_tag, run_names, same_keys
 from .._data import DatasetUnavailableError, bundled_path
 from .create_data import DEFAULT_OUTPUT_FILE
 
@@ -58,43 +58,23 @@ def _data_file(file_path: str) -> str:
 
 
 def cli_main(cli_config: CLIConfig) -> None:
-    model_tag = cli_config.model_name.replace("/", "-")
     run_name = (
-        f"prompt_distillation-{model_tag}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
-        f"{cli_config.batch_size}batch-{run_name_time()}"
+        f"prompt_distillation-{model_tag(cli_config.model_name)}-{cli_config.lora_rank}rank-"
+        f"{cli_config.learning_rate}lr-{cli_config.batch_size}batch-{run_name_time()}"
     )
     log_path = cli_config.log_path or runs_path("prompt_distillation", run_name)
-    wandb_name = cli_config.wandb_name or run_name
     file_path = _data_file(cli_config.file_path)
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
-    renderer_name = resolve_renderer(
-        cli_config.model_name, cli_config.renderer_name, cli_config.load_checkpoint_path, cli_config.base_url
-    )
-    common = ChatDatasetBuilderCommonConfig(
-        model_name_for_tokenizer=cli_config.model_name,
-        renderer_name=renderer_name,
-        max_length=cli_config.max_length,
-        batch_size=cli_config.batch_size,
-        train_on_what=cli_config.train_on_what,
-    )
+    check_log_dir(cli_config, log_path)
+    renderer_name = cli_renderer(cli_config)
     config = train.Config(
         log_path=log_path,
-        model_name=cli_config.model_name,
         recipe_name="recipe_prompt_distillation",
         renderer_name=renderer_name,
-        load_checkpoint_path=cli_config.load_checkpoint_path,
-        dataset_builder=FromConversationFileBuilder(common_config=common, file_path=file_path),
-        learning_rate=cli_config.learning_rate,
-        lr_schedule=cli_config.lr_schedule,
-        num_epochs=cli_config.num_epochs,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
-        lora_rank=cli_config.lora_rank,
-        save_every=cli_config.save_every,
-        eval_every=cli_config.eval_every,
-        max_steps=cli_config.max_steps,
+        dataset_builder=FromConversationFileBuilder(
+            common_config=chat_common_config(cli_config, renderer_name, cli_config.train_on_what), file_path=file_path
+        ),
+        **same_keys(cli_config, *SL_KEYS),
+        **run_names(cli_config, run_name),
     )
     train.run(config)
 

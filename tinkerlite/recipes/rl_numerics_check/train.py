@@ -6,10 +6,11 @@ The model's renderer must support tool calling.
 
 from __future__ import annotations
 
-from ... import cli_utils, model_info
+from ... import cli_utils
 from ...rl import train
 from ...utils.config import configclass, field
 from .._cli import recipe_main, run_name_time, runs_path
+from .._common import RL_KEYS, check_log_dir, default_renderer, run_names, same_keys
 from .env import DEFAULT_MAX_TRAJECTORY_TOKENS, CountingDatasetBuilder, CountingTaskConfig
 
 __all__ = ["CLIConfig", "build_config", "main"]
@@ -42,14 +43,13 @@ class CLIConfig:
 
 
 def build_config(cli_config: CLIConfig) -> train.Config:
-    renderer_name = cli_config.renderer_name or model_info.get_recommended_renderer_name(cli_config.model_name)
+    renderer_name = default_renderer(cli_config)
     task = cli_config.task
     run_name = (
         f"rl-numerics-{cli_config.model_name.split('/')[-1]}-pages_{task.num_pages_hint}-word_{task.word_hint}-"
         f"{task.num_pages_min}to{task.num_pages_max}p-lr{cli_config.learning_rate}-{run_name_time()}"
     )
     return train.Config(
-        model_name=cli_config.model_name,
         recipe_name="recipe_rl_numerics_check",
         renderer_name=renderer_name,
         log_path=cli_config.log_path or runs_path("rl_numerics_check", run_name),
@@ -64,24 +64,14 @@ def build_config(cli_config: CLIConfig) -> train.Config:
             max_generation_tokens=cli_config.max_tokens,
             file_path=cli_config.file_path,
         ),
-        learning_rate=cli_config.learning_rate,
-        loss_fn=cli_config.loss_fn,
-        kl_penalty_coef=cli_config.kl_penalty_coef,
-        lora_rank=cli_config.lora_rank,
-        max_tokens=cli_config.max_tokens,
-        eval_every=cli_config.eval_every,
-        save_every=cli_config.save_every,
-        max_steps=cli_config.max_steps,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=cli_config.wandb_name or run_name,
-        session_name=cli_config.session_name or cli_config.wandb_name or run_name,
+        **same_keys(cli_config, *RL_KEYS, "loss_fn", "kl_penalty_coef", "lora_rank"),
+        **run_names(cli_config, run_name),
     )
 
 
 def main(cli_config: CLIConfig) -> None:
     config = build_config(cli_config)
-    cli_utils.check_log_dir(config.log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
+    check_log_dir(cli_config, config.log_path)
     train.run(config)
 
 

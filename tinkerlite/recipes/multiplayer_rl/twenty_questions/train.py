@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .... import cli_utils, model_info
+from .... import cli_utils
 from ....rl import train
 from ....utils.config import configclass
 from ..._cli import LOCAL_MODEL, LOCAL_RL, recipe_main, run_name_time, runs_path
+from ..._common import RL_KEYS, check_log_dir, default_renderer, run_names, same_keys
 from .env import TwentyQuestionsDatasetBuilder
 
 __all__ = ["CLIConfig", "build_config", "main"]
@@ -37,14 +38,12 @@ class CLIConfig:
 
 
 def build_config(cli_config: CLIConfig) -> train.Config:
-    renderer_name = cli_config.renderer_name or model_info.get_recommended_renderer_name(cli_config.model_name)
+    renderer_name = default_renderer(cli_config)
     run_name = (
         f"{cli_config.model_name}-{cli_config.group_size}group-{cli_config.batch_size}batch-"
         f"{cli_config.learning_rate}lr-{run_name_time()}"
     )
-    wandb_name = cli_config.wandb_name or run_name
     return train.Config(
-        model_name=cli_config.model_name,
         recipe_name="recipe_multiplayer_twenty_questions",
         renderer_name=renderer_name,
         log_path=cli_config.log_path or runs_path("twenty-questions-rl", run_name),
@@ -59,21 +58,14 @@ def build_config(cli_config: CLIConfig) -> train.Config:
             file_path=cli_config.file_path,
             max_context_tokens=cli_config.max_context_tokens,
         ),
-        learning_rate=cli_config.learning_rate,
-        max_tokens=cli_config.max_tokens,
-        eval_every=cli_config.eval_every,
-        save_every=cli_config.save_every,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
-        max_steps=cli_config.max_steps,
+        **same_keys(cli_config, *RL_KEYS),
+        **run_names(cli_config, run_name),
     )
 
 
 def main(cli_config: CLIConfig) -> None:
     config = build_config(cli_config)
-    cli_utils.check_log_dir(config.log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
+    check_log_dir(cli_config, config.log_path)
     train.run(config)
 
 

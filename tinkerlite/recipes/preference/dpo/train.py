@@ -15,7 +15,8 @@ from ....preference.dpo_datasets import DPODatasetBuilderFromComparisons
 from ....supervised.types import ChatDatasetBuilder, ChatDatasetBuilderCommonConfig
 from ....utils.config import configclass
 from ....utils.lr_scheduling import LRSchedule
-from ..._cli import LOCAL_SL, recipe_main, resolve_renderer, run_name_time, runs_path
+from ..._cli import LOCAL_SL, recipe_main, run_name_time, runs_path
+from ..._common import check_log_dir, cli_renderer, model_tag, run_names, same_keys
 from ..datasets import HelpSteer3ComparisonBuilder, HHHComparisonBuilder, UltraFeedbackComparisonBuilder
 
 __all__ = ["CLIConfig", "cli_main", "get_dataset_builder"]
@@ -69,20 +70,15 @@ def get_dataset_builder(
 
 
 def cli_main(cli_config: CLIConfig) -> None:
-    renderer_name = resolve_renderer(
-        cli_config.model_name, cli_config.renderer_name, cli_config.load_checkpoint_path, cli_config.base_url
-    )
-    model_tag = cli_config.model_name.replace("/", "-")
+    renderer_name = cli_renderer(cli_config)
     run_name = (
-        f"{cli_config.dataset}-{model_tag}-{cli_config.learning_rate}lr-{cli_config.batch_size}batch-"
+        f"{cli_config.dataset}-{model_tag(cli_config.model_name)}-{cli_config.learning_rate}lr-{cli_config.batch_size}batch-"
         f"{run_name_time()}"
     )
     log_path = cli_config.log_path or runs_path("dpo", run_name)
-    wandb_name = cli_config.wandb_name or run_name
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
+    check_log_dir(cli_config, log_path)
     config = train_dpo.Config(
         log_path=log_path,
-        model_name=cli_config.model_name,
         recipe_name="recipe_preference_dpo",
         renderer_name=renderer_name,
         dataset_builder=get_dataset_builder(
@@ -93,17 +89,12 @@ def cli_main(cli_config: CLIConfig) -> None:
             cli_config.batch_size,
             cli_config.file_path,
         ),
-        load_checkpoint_path=cli_config.load_checkpoint_path,
         evaluator_builders=[],
-        learning_rate=cli_config.learning_rate,
-        lr_schedule=cli_config.lr_schedule,
-        dpo_beta=cli_config.dpo_beta,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
-        reference_model_name=cli_config.reference_model_name,
-        max_steps=cli_config.max_steps,
+        **same_keys(
+            cli_config, "model_name", "load_checkpoint_path", "learning_rate", "lr_schedule", "dpo_beta", "base_url",
+            "reference_model_name", "max_steps",
+        ),
+        **run_names(cli_config, run_name),
     )
     train_dpo.run(config)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .... import cli_utils, model_info
+from .... import cli_utils
 from ....rl import train
 from ....rl.preference_envs import PairwisePreferenceRLDatasetBuilder
 from ....utils.config import configclass
 from ..._cli import LOCAL_RL, recipe_main, run_name_time, runs_path
+from ..._common import check_log_dir, default_renderer, model_tag, run_names, same_keys
 from .env import ShorterComparisonBuilder, ShorterPreferenceModelBuilder
 
 __all__ = ["CLIConfig", "cli_main"]
@@ -34,13 +35,12 @@ class CLIConfig:
 
 def cli_main(cli_config: CLIConfig) -> None:
     model_name = cli_config.model_name
-    renderer_name = cli_config.renderer_name or model_info.get_recommended_renderer_name(model_name)
+    renderer_name = default_renderer(cli_config)
     run_name = (
-        f"shorter-{model_name.replace('/', '-')}-{cli_config.batch_size}batch-{cli_config.group_size}group-"
+        f"shorter-{model_tag(model_name)}-{cli_config.batch_size}batch-{cli_config.group_size}group-"
         f"{cli_config.learning_rate}lr-{run_name_time()}"
     )
     log_path = cli_config.log_path or runs_path("shorter", run_name)
-    wandb_name = cli_config.wandb_name or run_name
     dataset_builder = PairwisePreferenceRLDatasetBuilder(
         comparison_builder=ShorterComparisonBuilder(),
         batch_size=cli_config.batch_size,
@@ -50,22 +50,15 @@ def cli_main(cli_config: CLIConfig) -> None:
         preference_model_builder=ShorterPreferenceModelBuilder(),
     )
     config = train.Config(
-        model_name=model_name,
         recipe_name="recipe_preference_shorter",
         renderer_name=renderer_name,
         log_path=log_path,
         dataset_builder=dataset_builder,
-        learning_rate=cli_config.learning_rate,
-        max_tokens=cli_config.max_tokens,
-        eval_every=cli_config.eval_every,
         compute_post_kl=True,
-        base_url=cli_config.base_url,
-        wandb_project=cli_config.wandb_project,
-        wandb_name=wandb_name,
-        session_name=cli_config.session_name or wandb_name,
-        max_steps=cli_config.max_steps,
+        **same_keys(cli_config, "model_name", "learning_rate", "max_tokens", "eval_every", "base_url", "max_steps"),
+        **run_names(cli_config, run_name),
     )
-    cli_utils.check_log_dir(log_path, behavior_if_exists=cli_config.behavior_if_log_dir_exists)
+    check_log_dir(cli_config, log_path)
     train.run(config)
 
 
