@@ -6,15 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._merge import MergeOp, MergeProfile
-from ._merge_utils import (
-    adapter_matrices,
-    build_name_remaps,
-    extract_adapter_weight_names,
-    plan_expert_ops,
-    plan_standard_op,
-    remap_adapter_name,
-    validate_adapter_config,
-)
+from ._merge_utils import build_name_remaps, has_language_model_prefix, plan_lora_ops, remap_adapter_name
 
 __all__ = ["detect_profile", "plan_merge_ops"]
 
@@ -25,7 +17,7 @@ def detect_profile(model_config: dict[str, Any], model_state_keys: set[str]) -> 
     return MergeProfile(
         model_family="deepseek",
         expert_layout="separate",
-        has_language_model_prefix=any(k.startswith("model.language_model.") for k in model_state_keys),
+        has_language_model_prefix=has_language_model_prefix(model_state_keys),
     )
 
 
@@ -35,14 +27,7 @@ def plan_merge_ops(
     model_state_keys: set[str],
     profile: MergeProfile,
 ) -> dict[str, list[MergeOp]]:
-    scale = validate_adapter_config(adapter_config, profile)
     remaps = build_name_remaps(profile, model_state_keys)
-    ops: dict[str, list[MergeOp]] = {}
-    for n in extract_adapter_weight_names(adapter_weights):
-        target = remap_adapter_name(n, remaps)
-        a, b = adapter_matrices(adapter_weights, n, scale)
-        if ".experts" not in n:
-            plan_standard_op(target, a, b, n, profile, model_state_keys, ops)
-        else:
-            plan_expert_ops(target, a, b, n, profile, model_state_keys, ops)
-    return ops
+    return plan_lora_ops(
+        adapter_weights, adapter_config, model_state_keys, profile, lambda n: remap_adapter_name(n, remaps)
+    )

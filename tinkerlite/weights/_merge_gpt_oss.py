@@ -7,13 +7,11 @@ from typing import Any
 
 from ._merge import MergeOp, MergeProfile
 from ._merge_utils import (
-    adapter_matrices,
     build_name_remaps,
-    extract_adapter_weight_names,
-    plan_expert_ops,
-    plan_standard_op,
+    expert_layout_of,
+    has_language_model_prefix,
+    plan_lora_ops,
     remap_adapter_name,
-    validate_adapter_config,
 )
 
 __all__ = ["detect_profile", "plan_merge_ops"]
@@ -24,11 +22,9 @@ def detect_profile(model_config: dict[str, Any], model_state_keys: set[str]) -> 
         return None
     return MergeProfile(
         model_family="gpt_oss",
-        expert_layout="fused_interleaved"
-        if any(k.endswith(".experts.gate_up_proj") for k in model_state_keys)
-        else "separate",
+        expert_layout=expert_layout_of(model_state_keys, "fused_interleaved"),
         extra_key_remaps=((".attn", ".self_attn"),),
-        has_language_model_prefix=any(k.startswith("model.language_model.") for k in model_state_keys),
+        has_language_model_prefix=has_language_model_prefix(model_state_keys),
     )
 
 
@@ -38,14 +34,7 @@ def plan_merge_ops(
     model_state_keys: set[str],
     profile: MergeProfile,
 ) -> dict[str, list[MergeOp]]:
-    scale = validate_adapter_config(adapter_config, profile)
     remaps = build_name_remaps(profile, model_state_keys)
-    ops: dict[str, list[MergeOp]] = {}
-    for n in extract_adapter_weight_names(adapter_weights):
-        target = remap_adapter_name(n, remaps)
-        a, b = adapter_matrices(adapter_weights, n, scale)
-        if ".experts" not in n:
-            plan_standard_op(target, a, b, n, profile, model_state_keys, ops)
-        else:
-            plan_expert_ops(target, a, b, n, profile, model_state_keys, ops)
-    return ops
+    return plan_lora_ops(
+        adapter_weights, adapter_config, model_state_keys, profile, lambda n: remap_adapter_name(n, remaps)
+    )

@@ -9,14 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._merge import MergeOp, MergeProfile
-from ._merge_utils import (
-    adapter_matrices,
-    extract_adapter_weight_names,
-    plan_expert_ops,
-    plan_standard_op,
-    remap_adapter_name,
-    validate_adapter_config,
-)
+from ._merge_utils import plan_lora_ops, remap_adapter_name
 
 __all__ = ["detect_profile", "plan_merge_ops"]
 
@@ -39,15 +32,11 @@ def plan_merge_ops(
     model_state_keys: set[str],
     profile: MergeProfile,
 ) -> dict[str, list[MergeOp]]:
-    scale = validate_adapter_config(adapter_config, profile)
-    ops: dict[str, list[MergeOp]] = {}
-    for n in extract_adapter_weight_names(adapter_weights):
-        target = remap_adapter_name(n, _REMAPS)
-        if target.startswith("lm_head"):  # an adapter that names lm_head directly
-            target = "language_model." + target
-        a, b = adapter_matrices(adapter_weights, n, scale)
-        if ".experts" not in n:
-            plan_standard_op(target, a, b, n, profile, model_state_keys, ops)
-        else:
-            plan_expert_ops(target, a, b, n, profile, model_state_keys, ops)
-    return ops
+    return plan_lora_ops(adapter_weights, adapter_config, model_state_keys, profile, _target_of)
+
+
+def _target_of(adapter_name: str) -> str:
+    target = remap_adapter_name(adapter_name, _REMAPS)
+    if target.startswith("lm_head"):  # an adapter that names lm_head directly
+        target = "language_model." + target
+    return target

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._merge import MergeProfile
+from ._merge_utils import has_language_model_prefix
 
 __all__ = ["detect_profile"]
 
@@ -25,5 +26,5 @@ def detect_profile(model_config: dict[str, Any], model_state_keys: set[str]) -> 
         extra_key_remaps=_EXTRA_KEY_REMAPS,
         expert_key_remaps=_EXPERT_KEY_REMAPS,
         fused_projection_map=_FUSED_PROJECTION_MAP,
-        has_language_model_prefix=any(k.startswith("model.language_model.") for k in model_state_keys),
+        has_language_model_prefix=has_language_model_prefix(model_state_keys),
     )

@@ -11,14 +11,7 @@ from typing import Any
 from tinkerlite.exceptions import WeightsMergeError
 
 from ._merge import MergeOp, MergeProfile
-from ._merge_utils import (
-    adapter_matrices,
-    extract_adapter_weight_names,
-    plan_expert_ops,
-    plan_standard_op,
-    remap_adapter_name,
-    validate_adapter_config,
-)
+from ._merge_utils import expert_layout_of, has_language_model_prefix, plan_lora_ops, remap_adapter_name
 
 __all__ = ["SPLIT_QKV_SUFFIXES", "build_qwen3_5_name_remaps", "detect_profile", "plan_merge_ops"]
 
@@ -30,10 +23,8 @@ def detect_profile(model_config: dict[str, Any], model_state_keys: set[str]) -> 
         return None
     return MergeProfile(
         model_family="qwen3_5",
-        expert_layout="fused_concatenated"
-        if any(k.endswith(".experts.gate_up_proj") for k in model_state_keys)
-        else "separate",
-        has_language_model_prefix=any(k.startswith("model.language_model.") for k in model_state_keys),
+        expert_layout=expert_layout_of(model_state_keys, "fused_concatenated"),
+        has_language_model_prefix=has_language_model_prefix(model_state_keys),
         split_qkv_projections=True,
     )
 
@@ -89,16 +80,11 @@ def plan_merge_ops(
     model_state_keys: set[str],
     profile: MergeProfile,
 ) -> dict[str, list[MergeOp]]:
-    scale = validate_adapter_config(adapter_config, profile)
     remaps = build_qwen3_5_name_remaps(profile, model_state_keys)
-    ops: dict[str, list[MergeOp]] = {}
-    for n in extract_adapter_weight_names(adapter_weights):
-        target = remap_adapter_name(n, remaps)
-        a, b = adapter_matrices(adapter_weights, n, scale)
-        if ".experts" not in n:
-            if _plan_split_qkv_op(target, a, b, n, adapter_weights, model_state_keys, ops):
-                continue
-            plan_standard_op(target, a, b, n, profile, model_state_keys, ops)
-        else:
-            plan_expert_ops(target, a, b, n, profile, model_state_keys, ops)
-    return ops
+
+    def split_qkv(target: str, a: Any, b: Any, n: str, ops: dict[str, list[MergeOp]]) -> bool:
+        return _plan_split_qkv_op(target, a, b, n, adapter_weights, model_state_keys, ops)
+
+    return plan_lora_ops(
+        adapter_weights, adapter_config, model_state_keys, profile, lambda n: remap_adapter_name(n, remaps), split_qkv
+    )

@@ -7,7 +7,7 @@ adapter maps to the same model weight.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tinkerlite.exceptions import WeightsMergeError
@@ -18,13 +18,55 @@ from ._safetensors import RawTensor
 __all__ = [
     "adapter_matrices",
     "build_name_remaps",
+    "expert_layout_of",
     "extract_adapter_weight_names",
+    "has_language_model_prefix",
     "plan_expert_ops",
     "plan_fused_projection_op",
+    "plan_lora_ops",
     "plan_standard_op",
     "remap_adapter_name",
     "validate_adapter_config",
 ]
+
+
+def has_language_model_prefix(model_state_keys: set[str]) -> bool:
+    """Whether the checkpoint nests the text model under ``model.language_model.`` (vision-language models)."""
+    return any(k.startswith("model.language_model.") for k in model_state_keys)
+
+
+def expert_layout_of(model_state_keys: set[str], fused_layout: str) -> str:
+    """``fused_layout`` when the checkpoint has fused ``experts.gate_up_proj`` tensors, else ``"separate"``."""
+    return fused_layout if any(k.endswith(".experts.gate_up_proj") for k in model_state_keys) else "separate"
+
+
+#: A family's extra planner for a non-expert adapter: adds its op and returns True, or False to plan it as standard.
+SpecialPlanner = Callable[[str, Any, Any, str, dict[str, list[MergeOp]]], bool]
+
+
+def plan_lora_ops(
+    adapter_weights: Mapping[str, Any],
+    adapter_config: Mapping[str, Any],
+    model_state_keys: set[str],
+    profile: MergeProfile,
+    target_of: Callable[[str], str],
+    plan_special: SpecialPlanner | None = None,
+) -> dict[str, list[MergeOp]]:
+    """Every family's planning loop: each adapted matrix to its model key (``target_of``), then one op per target.
+
+    Expert matrices go to :func:`plan_expert_ops`; others to ``plan_special`` (a family's fused layout) and,
+    when it declines, :func:`plan_standard_op`.
+    """
+    scale = validate_adapter_config(adapter_config, profile)
+    ops: dict[str, list[MergeOp]] = {}
+    for n in extract_adapter_weight_names(adapter_weights):
+        target = target_of(n)
+        a, b = adapter_matrices(adapter_weights, n, scale)
+        if ".experts" in n:
+            plan_expert_ops(target, a, b, n, profile, model_state_keys, ops)
+        elif plan_special is None or not plan_special(target, a, b, n, ops):
+            plan_standard_op(target, a, b, n, profile, model_state_keys, ops)
+    return ops
 
 
 def validate_adapter_config(adapter_config: Mapping[str, Any], profile: MergeProfile) -> float:
