@@ -26,7 +26,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 from ..checkpoint_utils import CheckpointManager, add_renderer_name_to_user_metadata, get_last_checkpoint
 from ..types import AdamParams, Datum, ModelInput, SamplingParams, TensorData
@@ -224,18 +224,19 @@ async def _soft_targets(
     return out, filled, completion, entropy, sum(f.truncated for f in forced)
 
 
-async def build_topk_distillation_datums(
+async def _soft_target_datums(
+    per: Literal["completion_tokens", "completion_positions"],
     data_D: list[Datum],
     metadata_D: list[dict[str, int]],
     teacher_client: Any,
     teacher_prompts_P: list[ModelInput],
-    topk: int = 20,
-    max_context_length: int = 32768,
-    vocab_size: int | None = None,
-    skip_first_n_tokens: int = 3,
+    topk: int,
+    max_context_length: int,
+    vocab_size: int | None,
+    skip_first_n_tokens: int,
 ) -> tuple[list[Datum], dict[str, float]]:
-    """Datums whose targets are the teacher's renormalised top-K at each completion position."""
-    datums, _, completion, entropy, truncated = await _soft_targets(
+    """Both soft-target builders: the datums, and metrics with the mean entropy per completion token or position."""
+    datums, filled, completion, entropy, truncated = await _soft_targets(
         data_D,
         metadata_D,
         teacher_client,
@@ -250,9 +251,28 @@ async def build_topk_distillation_datums(
         "sdft/num_datums": float(len(data_D)),
         "sdft/topk": float(topk),
     }
-    if completion > 0:
-        metrics.update({"sdft/total_completion_tokens": completion, "sdft/mean_teacher_entropy": entropy / completion})
+    count = completion if per == "completion_tokens" else filled
+    if count > 0:
+        metrics.update({f"sdft/total_{per}": count, "sdft/mean_teacher_entropy": entropy / count})
     return datums, metrics
+
+
+async def build_topk_distillation_datums(
+    data_D: list[Datum],
+    metadata_D: list[dict[str, int]],
+    teacher_client: Any,
+    teacher_prompts_P: list[ModelInput],
+    topk: int = 20,
+    max_context_length: int = 32768,
+    vocab_size: int | None = None,
+    skip_first_n_tokens: int = 3,
+) -> tuple[list[Datum], dict[str, float]]:
+    """Datums whose targets are the teacher's renormalised top-K at each completion position."""
+    return await _soft_target_datums(
+        "completion_tokens", data_D, metadata_D, teacher_client, teacher_prompts_P, topk, max_context_length,
+        vocab_size,
+        skip_first_n_tokens,
+    )
 
 
 async def build_reverse_kl_datums(
@@ -266,24 +286,11 @@ async def build_reverse_kl_datums(
     skip_first_n_tokens: int = 3,
 ) -> tuple[list[Datum], dict[str, float]]:
     """The same (N, K) teacher sets, for :func:`reverse_kl_custom_loss` (weights hold the teacher's q)."""
-    datums, filled, _, entropy, truncated = await _soft_targets(
-        data_D,
-        metadata_D,
-        teacher_client,
-        teacher_prompts_P,
-        topk,
-        max_context_length,
+    return await _soft_target_datums(
+        "completion_positions", data_D, metadata_D, teacher_client, teacher_prompts_P, topk, max_context_length,
         vocab_size,
         skip_first_n_tokens,
     )
-    metrics = {
-        "sdft/teacher_truncated_count": float(truncated),
-        "sdft/num_datums": float(len(data_D)),
-        "sdft/topk": float(topk),
-    }
-    if filled > 0:
-        metrics.update({"sdft/total_completion_positions": filled, "sdft/mean_teacher_entropy": entropy / filled})
-    return datums, metrics
 
 
 def reverse_kl_custom_loss(
@@ -389,22 +396,9 @@ async def main(cfg: Config, sdft_dataset: SDFTBatchProvider, test_dataset: Any |
         )
     if cfg.renderer_name is None:
         raise ValueError("renderer_name must be set (resolve before calling main)")
-    from ..utils.git_rev import recipe_user_metadata
-    from ..utils.ml_log import setup_logging
-    from ..utils.session_naming import resolve_session_display_name
+    from ._run import open_run
 
-    ml = setup_logging(cfg.log_path, cfg.wandb_project, cfg.wandb_name, config=cfg, do_configure_logging_module=False)
-    if cfg.enable_trace:
-        from ..utils import trace
-
-        trace.trace_init(output_file=str(Path(cfg.log_path) / "trace_events.jsonl"))
-    from ..client.service_client import ServiceClient
-
-    service_client = ServiceClient(
-        base_url=cfg.base_url,
-        user_metadata=recipe_user_metadata(cfg.recipe_name),
-        display_name=resolve_session_display_name(session_name=cfg.session_name, wandb_name=cfg.wandb_name),
-    )
+    ml, service_client = open_run(cfg)
     try:
         return await _train(cfg, sdft_dataset, test_dataset, service_client, ml)
     finally:

@@ -26,9 +26,7 @@ from ..exceptions import ConfigurationError
 from ..supervised.types import SupervisedDataset, SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, SamplingParams, TensorData
 from ..utils.config import configclass, field
-from ..utils.git_rev import recipe_user_metadata
-from ..utils.ml_log import setup_logging
-from ..utils.session_naming import resolve_session_display_name
+from ._run import open_run
 from .datasets import TeacherConfig
 
 __all__ = ["Config", "DatasetWithTeacher", "main"]
@@ -155,20 +153,7 @@ async def main(config: Config) -> dict[str, Any]:
         raise ConfigurationError("At least one dataset_config is required")
     if config.n_teacher_targets < 1:
         raise ConfigurationError(f"n_teacher_targets must be >= 1, got {config.n_teacher_targets}")
-    ml = setup_logging(
-        config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
-    )
-    if config.enable_trace:
-        from ..utils import trace
-
-        trace.trace_init(output_file=str(Path(config.log_path) / "trace_events.jsonl"))
-    from ..client.service_client import ServiceClient
-
-    service_client = ServiceClient(
-        base_url=config.base_url,
-        user_metadata=recipe_user_metadata(config.recipe_name),
-        display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
-    )
+    ml, service_client = open_run(config)
     try:
         return await _train(config, service_client, ml)
     finally:
