@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .errors import MissingExtraError, ProtocolError, TinkerliteError, ValidationError
 
+# The cookbook's top-level names (``tinker_cookbook.__all__``) are its exception hierarchy, listed once in
+# tinkerlite.exceptions (stdlib-only and small, so reading its name list here keeps the import cheap).
+from .exceptions import __all__ as _COOKBOOK_EXCEPTIONS
+
 __title__ = "tinkerlite"
 
 _CLIENT = {
@@ -81,27 +85,6 @@ _TYPES = (
     "TensorData",
     "TensorDtype",
     "TrainingRun",
-)
-# The cookbook's top-level names (``tinker_cookbook.__all__``): its exception hierarchy.
-_COOKBOOK_EXCEPTIONS = (
-    "AllTrajectoriesFailedError",
-    "BenchmarkNotFoundError",
-    "CheckpointError",
-    "ConfigurationError",
-    "DataError",
-    "DataFormatError",
-    "DataValidationError",
-    "EvalError",
-    "EvalGradingError",
-    "EvalTimeoutError",
-    "RendererError",
-    "SandboxError",
-    "TinkerCookbookError",
-    "TrainingError",
-    "WeightsAdapterError",
-    "WeightsDownloadError",
-    "WeightsError",
-    "WeightsMergeError",
 )
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
