@@ -127,8 +127,9 @@ def assert_rises(rows: list[dict[str, Any]], key: str, margin: float = 0.05) -> 
     assert tail > head + margin, f"{key} did not rise: {vals}"
 
 
-def warm_start(server: Server, conversations: list[list[dict[str, str]]], steps: int, lr: float = 3e-3,
-               rank: int = 32, batch: int = 16, sampler: bool = False) -> str:
+def warm_start(server: Server, conversations: list[list[dict[str, Any]]], steps: int, lr: float = 3e-3,
+               rank: int = 32, batch: int = 16, sampler: bool = False, model: str = MODEL,
+               renderer_name: str = "role_colon") -> str:
     """A LoRA state of the tiny model after a short SFT on ``conversations`` (the last assistant turn).
 
     RL recipes learn from reward differences within a group; a random tiny model never produces the
@@ -141,8 +142,8 @@ def warm_start(server: Server, conversations: list[list[dict[str, str]]], steps:
 
     svc = ServiceClient(base_url=server.url, api_key=server.api_key)
     try:
-        tc = svc.create_lora_training_client(base_model=MODEL, rank=rank).result()
-        renderer = renderers.get_renderer("role_colon", tc.get_tokenizer())
+        tc = svc.create_lora_training_client(base_model=model, rank=rank).result()
+        renderer = renderers.get_renderer(renderer_name, tc.get_tokenizer())
         data = [conversation_to_datum(c, renderer, 1024, renderers.TrainOnWhat.LAST_ASSISTANT_MESSAGE)
                 for c in conversations]
         for i in range(steps):
@@ -155,6 +156,24 @@ def warm_start(server: Server, conversations: list[list[dict[str, str]]], steps:
         return str(tc.save_state("warm-start").result().path)
     finally:
         svc.close()
+
+
+def hf_cache_from_pinned(root: Path, model: str, family: str) -> Path:
+    """An offline HF hub cache (``HF_HUB_CACHE``) holding ``model``'s tokenizer, built from the pinned
+    registry data of ``family`` (``tests.testdata``): the HF hub is unreachable here, the real files are not."""
+    import shutil
+
+    from tests.testdata import need, tokenizer_dir
+
+    commit = "0" * 40
+    repo = root / ("models--" + model.replace("/", "--"))
+    snap = repo / "snapshots" / commit
+    snap.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(need(tokenizer_dir, family) / name, snap / name)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    return root
 
 
 def resume_from(log: Path, state_path: str) -> None:
