@@ -9,7 +9,10 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._types import BenchmarkResult, Metrics
 
 __all__ = ["verify_all_instructions", "verify_instruction"]
 
@@ -223,3 +226,19 @@ def verify_all_instructions(
     pairs = zip(instruction_id_list, kwargs_list, strict=False)  # the cookbook zips without strict
     results = {iid: verify_instruction(iid, response, kw) for iid, kw in pairs}
     return sum(results.values()) / len(results), results
+
+
+def strict_loose_result(name: str, rewards: list[float], metrics_list: list[Metrics]) -> BenchmarkResult:
+    """IFEval's and IFBench's aggregate: strict accuracy (every instruction followed) and loose (mean fraction)."""
+    from ._types import BenchmarkResult
+
+    strict_correct = sum(1 for r in rewards if r > 0)
+    strict = strict_correct / len(rewards) if rewards else 0.0
+    loose = sum(float(m.get("fraction", 0.0)) for m in metrics_list) / len(metrics_list) if metrics_list else 0.0
+    return BenchmarkResult(
+        name=name,
+        score=strict,
+        num_examples=len(rewards),
+        num_correct=strict_correct,
+        metrics={f"{name}/strict_accuracy": strict, f"{name}/loose_accuracy": loose},
+    )

@@ -8,7 +8,7 @@ from ...renderers.base import Message
 from ...renderers.content import get_text_content
 from ...rl.message_env import EnvFromMessageEnv, MessageEnv, MessageStepResult
 from ...rl.types import Env
-from ._common import build_messages
+from ._common import build_messages, extract_mcq_answer
 
 Grade = Callable[[str], tuple[bool, str]]
 """response text -> (correct, what was extracted)."""
@@ -50,6 +50,17 @@ class GradedMessageEnv(MessageEnv):
                 "output": response[:500],
             },
         )
+
+
+class MCQMessageEnv(GradedMessageEnv):
+    """A multiple-choice question: correct when the letter extracted from the response (one of
+    ``valid_letters``) is the expected one. Serves every MCQ benchmark's env (GPQA, MMLU-*, C-Eval, SuperGPQA)."""
+
+    valid_letters: str = "ABCD"
+
+    def _grade(self, response: str) -> tuple[bool, str]:
+        extracted = extract_mcq_answer(response, self.valid_letters)
+        return extracted == self.expected, extracted
 
 
 def wrap(renderer: object, msg_env: MessageEnv) -> Env:

@@ -8,14 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...rl.types import Env
-from ._common import extract_mcq_answer, format_mcq_choices, load_benchmark_dataset, make_example_id
-from ._single_turn import GradedMessageEnv, wrap
+from ._common import (
+    extract_mcq_answer,  # noqa: F401 (the cookbook module exposes it)
+    format_mcq_choices,
+    load_benchmark_dataset,
+    make_example_id,
+)
+from ._single_turn import MCQMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
 
 logger = logging.getLogger(__name__)
 
 
-class CEvalMessageEnv(GradedMessageEnv):
+class CEvalMessageEnv(MCQMessageEnv):
     """One C-Eval question (its subject is logged)."""
 
     def __init__(
@@ -24,10 +29,6 @@ class CEvalMessageEnv(GradedMessageEnv):
         super().__init__(prompt, expected, self._grade, example_id=example_id, system_prompt=system_prompt,
                          extra_logs={"subject": subject})
         self.subject = subject
-
-    def _grade(self, response: str) -> tuple[bool, str]:
-        extracted = extract_mcq_answer(response)
-        return extracted == self.expected, extracted
 
 
 _CEVAL_SUBJECTS = [

@@ -7,22 +7,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...rl.types import Env
-from ._common import extract_mcq_answer, format_mcq_choices, limit_dataset, load_benchmark_dataset, make_example_id
-from ._single_turn import GradedMessageEnv, wrap
+from ._common import (
+    extract_mcq_answer,  # noqa: F401 (the cookbook module exposes it)
+    format_mcq_choices,
+    limit_dataset,
+    load_benchmark_dataset,
+    make_example_id,
+)
+from ._single_turn import MCQMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
 
 logger = logging.getLogger(__name__)
 
 
-class GPQAMessageEnv(GradedMessageEnv):
+class GPQAMessageEnv(MCQMessageEnv):
     """One GPQA-Diamond question."""
 
     def __init__(self, prompt: str, expected: str, example_id: str = "", system_prompt: str | None = None):
         super().__init__(prompt, expected, self._grade, example_id=example_id, system_prompt=system_prompt)
-
-    def _grade(self, response: str) -> tuple[bool, str]:
-        extracted = extract_mcq_answer(response)
-        return extracted == self.expected, extracted
 
 
 class GPQABenchmarkBuilder(BenchmarkBuilder):

@@ -14,6 +14,7 @@ from ...completers import StopCondition
 from ...rl.types import Action, ActionExtra, Env, StepResult
 from ...types import ModelInput
 from ._common import decode_response, limit_dataset, load_benchmark_dataset, make_example_id, parse_kwargs
+from ._ifeval_verify import strict_loose_result
 from ._types import BenchmarkBuilder, BenchmarkConfig, BenchmarkResult, Metrics
 
 logger = logging.getLogger(__name__)
@@ -118,16 +119,7 @@ class IFBenchBenchmarkBuilder(BenchmarkBuilder):
 
     def aggregate(self, rewards: list[float], metrics_list: list[Metrics]) -> BenchmarkResult:
         """Strict and loose accuracy."""
-        strict_correct = sum(1 for r in rewards if r > 0)
-        strict = strict_correct / len(rewards) if rewards else 0.0
-        loose = sum(float(m.get("fraction", 0.0)) for m in metrics_list) / len(metrics_list) if metrics_list else 0.0
-        return BenchmarkResult(
-            name=self.name,
-            score=strict,
-            num_examples=len(rewards),
-            num_correct=strict_correct,
-            metrics={"ifbench/strict_accuracy": strict, "ifbench/loose_accuracy": loose},
-        )
+        return strict_loose_result(self.name, rewards, metrics_list)
 
 
 from . import register  # noqa: E402

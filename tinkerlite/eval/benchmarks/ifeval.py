@@ -12,6 +12,7 @@ from ...renderers.content import get_text_content
 from ...rl.message_env import MessageEnv, MessageStepResult
 from ...rl.types import Env
 from ._common import build_messages, limit_dataset, load_benchmark_dataset, parse_kwargs
+from ._ifeval_verify import strict_loose_result
 from ._single_turn import wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig, BenchmarkResult, Metrics
 
@@ -78,16 +79,7 @@ class IFEvalBenchmarkBuilder(BenchmarkBuilder):
 
     def aggregate(self, rewards: list[float], metrics_list: list[Metrics]) -> BenchmarkResult:
         """Strict and loose accuracy."""
-        strict_correct = sum(1 for r in rewards if r > 0)
-        strict = strict_correct / len(rewards) if rewards else 0.0
-        loose = sum(float(m.get("fraction", 0.0)) for m in metrics_list) / len(metrics_list) if metrics_list else 0.0
-        return BenchmarkResult(
-            name=self.name,
-            score=strict,
-            num_examples=len(rewards),
-            num_correct=strict_correct,
-            metrics={"ifeval/strict_accuracy": strict, "ifeval/loose_accuracy": loose},
-        )
+        return strict_loose_result(self.name, rewards, metrics_list)
 
 
 from . import register  # noqa: E402

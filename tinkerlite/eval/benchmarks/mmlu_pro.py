@@ -8,7 +8,7 @@ from typing import Any
 
 from ...rl.types import Env
 from ._common import extract_mcq_answer, format_mcq_choices, limit_dataset, load_benchmark_dataset, make_example_id
-from ._single_turn import GradedMessageEnv, wrap
+from ._single_turn import MCQMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["extract_mcq_answer"]
 
 
-class MMLUProMessageEnv(GradedMessageEnv):
+class MMLUProMessageEnv(MCQMessageEnv):
     """One MMLU-Pro question."""
 
     def __init__(
@@ -24,10 +24,6 @@ class MMLUProMessageEnv(GradedMessageEnv):
     ):
         super().__init__(prompt, expected, self._grade, example_id=example_id, system_prompt=system_prompt)
         self.valid_letters = valid_letters
-
-    def _grade(self, response: str) -> tuple[bool, str]:
-        extracted = extract_mcq_answer(response, self.valid_letters)
-        return extracted == self.expected, extracted
 
 
 class MMLUProBenchmarkBuilder(BenchmarkBuilder):

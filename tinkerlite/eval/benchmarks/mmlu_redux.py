@@ -9,8 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...rl.types import Env
-from ._common import extract_mcq_answer, format_mcq_choices, load_benchmark_dataset, make_example_id
-from ._single_turn import GradedMessageEnv, wrap
+from ._common import (
+    extract_mcq_answer,  # noqa: F401 (the cookbook module exposes it)
+    format_mcq_choices,
+    load_benchmark_dataset,
+    make_example_id,
+)
+from ._single_turn import MCQMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig, BenchmarkResult, Metrics
 
 logger = logging.getLogger(__name__)
@@ -46,7 +51,7 @@ def _load_mmlu_redux(max_examples: int | None) -> list[dict[str, Any]]:
     return rows
 
 
-class MMLUReduxMessageEnv(GradedMessageEnv):
+class MMLUReduxMessageEnv(MCQMessageEnv):
     """One MMLU-Redux question (its subject is logged)."""
 
     def __init__(
@@ -55,10 +60,6 @@ class MMLUReduxMessageEnv(GradedMessageEnv):
         super().__init__(prompt, expected, self._grade, example_id=example_id, system_prompt=system_prompt,
                          extra_logs={"subject": subject})
         self.subject = subject
-
-    def _grade(self, response: str) -> tuple[bool, str]:
-        extracted = extract_mcq_answer(response)
-        return extracted == self.expected, extracted
 
 
 class MMLUReduxBenchmarkBuilder(BenchmarkBuilder):

@@ -7,14 +7,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...rl.types import Env
-from ._common import extract_mcq_answer, format_mcq_choices, limit_dataset, load_benchmark_dataset, make_example_id
-from ._single_turn import GradedMessageEnv, wrap
+from ._common import (
+    extract_mcq_answer,  # noqa: F401 (the cookbook module exposes it)
+    format_mcq_choices,
+    limit_dataset,
+    load_benchmark_dataset,
+    make_example_id,
+)
+from ._single_turn import MCQMessageEnv, wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
 
 logger = logging.getLogger(__name__)
 
 
-class SuperGPQAMessageEnv(GradedMessageEnv):
+class SuperGPQAMessageEnv(MCQMessageEnv):
     """One SuperGPQA question (its discipline is logged)."""
 
     def __init__(
@@ -30,10 +36,6 @@ class SuperGPQAMessageEnv(GradedMessageEnv):
                          extra_logs={"discipline": discipline})
         self.valid_letters = valid_letters
         self.discipline = discipline
-
-    def _grade(self, response: str) -> tuple[bool, str]:
-        extracted = extract_mcq_answer(response, self.valid_letters)
-        return extracted == self.expected, extracted
 
 
 class SuperGPQABenchmarkBuilder(BenchmarkBuilder):
