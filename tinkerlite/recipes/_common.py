@@ -13,10 +13,17 @@ if TYPE_CHECKING:
     from ..supervised.types import ChatDatasetBuilderCommonConfig
 
 __all__ = [
+    "BASIC_KEYS",
     "RL_KEYS",
     "SL_KEYS",
     "chat_common_config",
-    "check_log_dir", "cli_renderer", "default_renderer", "model_tag", "run_names", "same_keys",
+    "check_log_dir",
+    "cli_renderer",
+    "config_blueprint",
+    "default_renderer",
+    "model_tag",
+    "run_names",
+    "same_keys",
 ]
 
 #: Keys the simple RL recipes' CLI configs pass to ``rl.train.Config`` unchanged.
@@ -26,6 +33,12 @@ RL_KEYS = ("model_name", "learning_rate", "max_tokens", "eval_every", "save_ever
 SL_KEYS = (
     "model_name", "load_checkpoint_path", "learning_rate", "lr_schedule", "num_epochs", "base_url", "lora_rank",
     "save_every", "eval_every", "max_steps",
+)
+
+#: Keys ``rl_basic``/``sl_basic`` pass to their train config unchanged (wandb_name as given: no run name there).
+BASIC_KEYS = (
+    "model_name", "log_path", "learning_rate", "eval_every", "save_every", "lora_rank", "max_steps", "base_url",
+    "wandb_project", "wandb_name",
 )
 
 
@@ -85,3 +98,11 @@ def chat_common_config(
         batch_size=cli_config.batch_size,
         train_on_what=train_on_what,
     )
+
+
+def config_blueprint(recipe: str, train_config_cls: type, config: Any, keys: tuple[str, ...]) -> Any:
+    """``chz.Blueprint(train_config_cls)`` with ``keys`` set to ``config``'s values (the basic recipes' blueprint)."""
+    from .._optional import require
+
+    chz = require("chz", f"{recipe}.build_config_blueprint", extra="chz")
+    return chz.Blueprint(train_config_cls).apply({key: getattr(config, key) for key in keys})

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import cli_utils, model_info
+from .. import cli_utils
 from ..rl import train
 from ..utils.config import configclass
 from ._cli import LOCAL_RL, recipe_main, runs_path
+from ._common import BASIC_KEYS, check_log_dir, config_blueprint, default_renderer, same_keys
 from .math_rl.math_env import Gsm8kDatasetBuilder
 
 __all__ = ["DEFAULT_MODEL_NAME", "Config", "build_config", "build_config_blueprint", "main"]
@@ -43,7 +44,7 @@ class Config:
 def build_config(config: Config) -> train.Config:
     from ..utils.session_naming import default_cookbook_session_name
 
-    renderer_name = config.renderer_name or model_info.get_recommended_renderer_name(config.model_name)
+    renderer_name = default_renderer(config)
     builder = Gsm8kDatasetBuilder(
         batch_size=config.batch_size,
         group_size=config.group_size,
@@ -52,47 +53,23 @@ def build_config(config: Config) -> train.Config:
         file_path=config.file_path,
     )
     return train.Config(
-        model_name=config.model_name,
         recipe_name="recipe_rl_basic",
         renderer_name=renderer_name,
-        log_path=config.log_path,
         dataset_builder=builder,
-        learning_rate=config.learning_rate,
-        max_tokens=config.max_tokens,
-        eval_every=config.eval_every,
-        save_every=config.save_every,
-        lora_rank=config.lora_rank,
-        load_checkpoint_path=config.load_checkpoint_path,
-        max_steps=config.max_steps,
-        base_url=config.base_url,
-        wandb_project=config.wandb_project,
-        wandb_name=config.wandb_name,
+        **same_keys(config, *BASIC_KEYS, "max_tokens", "load_checkpoint_path"),
         session_name=config.session_name or default_cookbook_session_name("rl-basic", wandb_name=config.wandb_name),
     )
 
 
 def build_config_blueprint(model_name: str = DEFAULT_MODEL_NAME) -> Any:
     """The cookbook's ``chz.Blueprint[train.Config]`` of this recipe (needs ``chz``): GSM8K, 128 groups of 16."""
-    from .._optional import require
-
-    chz = require("chz", "rl_basic.build_config_blueprint", extra="chz")
-    config = build_config(Config(model_name=model_name))
-    return chz.Blueprint(train.Config).apply(
-        {
-            "model_name": model_name,
-            "recipe_name": config.recipe_name,
-            "renderer_name": config.renderer_name,
-            "log_path": config.log_path,
-            "dataset_builder": config.dataset_builder,
-            "learning_rate": config.learning_rate,
-            "max_tokens": config.max_tokens,
-            "eval_every": config.eval_every,
-        }
-    )
+    keys = ("model_name", "recipe_name", "renderer_name", "log_path", "dataset_builder", "learning_rate",
+            "max_tokens", "eval_every")
+    return config_blueprint("rl_basic", train.Config, build_config(Config(model_name=model_name)), keys)
 
 
 def main(config: Config) -> None:
-    cli_utils.check_log_dir(config.log_path, behavior_if_exists=config.behavior_if_log_dir_exists)
+    check_log_dir(config, config.log_path)
     train.run(build_config(config))
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import cli_utils, model_info
+from .. import cli_utils
 from ..renderers import TrainOnWhat
 from ..supervised import train
 from ..supervised.data import FromConversationFileBuilder
-from ..supervised.types import ChatDatasetBuilder, ChatDatasetBuilderCommonConfig
+from ..supervised.types import ChatDatasetBuilder
 from ..utils.config import configclass
 from ..utils.lr_scheduling import LRSchedule
 from ._cli import LOCAL_SL, recipe_main, runs_path
+from ._common import BASIC_KEYS, chat_common_config, check_log_dir, config_blueprint, default_renderer, same_keys
 from .chat_sl import chat_datasets
 
 __all__ = ["DEFAULT_MODEL_NAME", "Config", "build_config", "build_config_blueprint", "main"]
@@ -48,14 +49,8 @@ class Config:
 
 
 def build_config(config: Config) -> train.Config:
-    renderer_name = config.renderer_name or model_info.get_recommended_renderer_name(config.model_name)
-    common = ChatDatasetBuilderCommonConfig(
-        model_name_for_tokenizer=config.model_name,
-        renderer_name=renderer_name,
-        max_length=config.max_length,
-        batch_size=config.batch_size,
-        train_on_what=config.train_on_what,
-    )
+    renderer_name = default_renderer(config)
+    common = chat_common_config(config, renderer_name, config.train_on_what)
     dataset: ChatDatasetBuilder = (
         FromConversationFileBuilder(common_config=common, file_path=config.file_path)
         if config.file_path
@@ -64,48 +59,23 @@ def build_config(config: Config) -> train.Config:
     from ..utils.session_naming import default_cookbook_session_name
 
     return train.Config(
-        log_path=config.log_path,
-        model_name=config.model_name,
         recipe_name="recipe_sl_basic",
         renderer_name=renderer_name,
         dataset_builder=dataset,
-        learning_rate=config.learning_rate,
-        lr_schedule=config.lr_schedule,
-        num_epochs=config.num_epochs,
-        eval_every=config.eval_every,
-        save_every=config.save_every,
-        lora_rank=config.lora_rank,
-        max_steps=config.max_steps,
-        base_url=config.base_url,
-        wandb_project=config.wandb_project,
-        wandb_name=config.wandb_name,
+        **same_keys(config, *BASIC_KEYS, "lr_schedule", "num_epochs"),
         session_name=config.session_name or default_cookbook_session_name("sl-basic", wandb_name=config.wandb_name),
     )
 
 
 def build_config_blueprint(model_name: str = DEFAULT_MODEL_NAME) -> Any:
     """The cookbook's ``chz.Blueprint[train.Config]`` of this recipe (needs ``chz``): No Robots, 128 a batch."""
-    from .._optional import require
-
-    chz = require("chz", "sl_basic.build_config_blueprint", extra="chz")
-    config = build_config(Config(model_name=model_name))
-    return chz.Blueprint(train.Config).apply(
-        {
-            "log_path": config.log_path,
-            "model_name": model_name,
-            "recipe_name": config.recipe_name,
-            "renderer_name": config.renderer_name,
-            "dataset_builder": config.dataset_builder,
-            "learning_rate": config.learning_rate,
-            "lr_schedule": config.lr_schedule,
-            "num_epochs": config.num_epochs,
-            "eval_every": config.eval_every,
-        }
-    )
+    keys = ("log_path", "model_name", "recipe_name", "renderer_name", "dataset_builder", "learning_rate",
+            "lr_schedule", "num_epochs", "eval_every")
+    return config_blueprint("sl_basic", train.Config, build_config(Config(model_name=model_name)), keys)
 
 
 def main(config: Config) -> None:
-    cli_utils.check_log_dir(config.log_path, behavior_if_exists=config.behavior_if_log_dir_exists)
+    check_log_dir(config, config.log_path)
     train.run(build_config(config))
 
 
