@@ -13,9 +13,8 @@ import logging
 import time
 from typing import Any, Literal
 
-from .. import checkpoint_utils, model_info, renderers
+from .. import renderers
 from ..errors import ValidationError
-from ..tokenizer_utils import get_tokenizer
 from ..types import (
     AdamParams,
     Datum,
@@ -27,9 +26,9 @@ from ..types import (
     TensorData,
 )
 from ..utils.config import configclass
-from ..utils.ml_log import MetricsLogger
 from ._cli import LOCAL_RL, recipe_main, runs_path
 from ._data import load_rows
+from ._loop import finish, open_logs_and_renderer, resume_or_create_client, save_periodic
 from .math_rl.math_env import MathEnv, extract_gsm8k_final_answer
 from .math_rl.math_grading import extract_boxed, grade_answer
 
@@ -96,28 +95,14 @@ def _datum(prompt: ModelInput, tokens: list[int], logprobs: list[float], advanta
 
 
 def main(config: Config) -> None:
-    from ..client.service_client import ServiceClient
-
-    ml = MetricsLogger(config.log_path)
-    ml.log_hparams(config)
-    tokenizer = get_tokenizer(config.model_name)
-    renderer = renderers.get_renderer(
-        config.renderer_name or model_info.get_recommended_renderer_name(config.model_name), tokenizer
-    )
+    ml, renderer = open_logs_and_renderer(config)
     rows = load_rows("openai/gsm8k", "train", config_name="main", file_path=config.file_path,
                      bundled="tiny_gsm8k.jsonl", shape='{"question", "answer": "... #### N"}')
     prefix = MathEnv.standard_fewshot_prefix()
     n_batches = len(rows) // config.batch_size
     if n_batches == 0:
         raise ValidationError(f"batch_size: {len(rows)} questions make no full batch of {config.batch_size}")
-    service = ServiceClient(base_url=config.base_url)
-    resume = checkpoint_utils.get_last_checkpoint(config.log_path)
-    if resume is not None and resume.state_path:
-        client = service.create_training_client_from_state_with_optimizer(resume.state_path).result()
-        start = int(resume.get("batch", 0))
-    else:
-        client = service.create_lora_training_client(base_model=config.model_name, rank=config.lora_rank).result()
-        start = 0
+    service, client, start = resume_or_create_client(config)
     params = SamplingParams(max_tokens=config.max_tokens, stop=renderer.get_stop_sequences())
     adam = AdamParams(learning_rate=config.learning_rate, beta1=0.9, beta2=0.95, eps=1e-8)
     total = n_batches if config.max_steps is None else min(n_batches, config.max_steps)
@@ -125,9 +110,7 @@ def main(config: Config) -> None:
         t0 = time.time()
         metrics: dict[str, Any] = {"progress/batch": step, "optim/lr": config.learning_rate,
                                    "progress/done_frac": (step + 1) / n_batches}
-        if config.save_every > 0 and step > 0 and step % config.save_every == 0:
-            checkpoint_utils.save_checkpoint(client, f"{step:06d}", config.log_path, {"batch": step}, "state",
-                                             config.ttl_seconds)
+        save_periodic(client, config, step)
         batch = rows.select(range(step * config.batch_size, (step + 1) * config.batch_size))
         sampler = client.save_weights_and_get_sampling_client(
             record_stability_info=config.loss_fn == "stable_reinforce"
@@ -161,8 +144,7 @@ def main(config: Config) -> None:
         metrics["time/total"] = time.time() - t0
         metrics["reward/total"] = sum(mean_rewards) / len(mean_rewards)
         ml.log_metrics(metrics, step=step)
-    checkpoint_utils.save_checkpoint(client, "final", config.log_path, {"batch": n_batches}, "both", None)
-    service.close()
+    finish(service, client, config, n_batches)
 
 
 LOCAL_DEFAULTS: dict[str, Any] = {**LOCAL_RL, "batch_size": 8, "group_size": 4, "learning_rate": 1e-3}

@@ -12,16 +12,15 @@ import logging
 import time
 from typing import Any
 
-from .. import checkpoint_utils, model_info, renderers
+from .. import renderers
 from ..errors import ValidationError
 from ..supervised.common import compute_mean_nll
 from ..supervised.data import conversation_to_datum
-from ..tokenizer_utils import get_tokenizer
 from ..types import AdamParams
 from ..utils.config import configclass
-from ..utils.ml_log import MetricsLogger
 from ._cli import LOCAL_SL, recipe_main, runs_path
 from ._data import load_rows
+from ._loop import finish, open_logs_and_renderer, resume_or_create_client, save_periodic
 from .chat_sl.chat_datasets import BUNDLED_CHAT
 
 __all__ = ["Config", "main"]
@@ -50,14 +49,7 @@ class Config:
 
 
 def main(config: Config) -> None:
-    from ..client.service_client import ServiceClient
-
-    ml = MetricsLogger(config.log_path)
-    ml.log_hparams(config)
-    tokenizer = get_tokenizer(config.model_name)
-    renderer = renderers.get_renderer(
-        config.renderer_name or model_info.get_recommended_renderer_name(config.model_name), tokenizer
-    )
+    ml, renderer = open_logs_and_renderer(config)
     rows = load_rows(
         "HuggingFaceH4/no_robots", "train", file_path=config.file_path, bundled=BUNDLED_CHAT,
         shape='{"messages": [...]}',
@@ -66,21 +58,11 @@ def main(config: Config) -> None:
     if n_batches == 0:
         raise ValidationError(f"batch_size: {len(rows)} rows make no full batch of {config.batch_size}")
 
-    service = ServiceClient(base_url=config.base_url)
-    resume = checkpoint_utils.get_last_checkpoint(config.log_path)
-    if resume is not None and resume.state_path:
-        client = service.create_training_client_from_state_with_optimizer(resume.state_path).result()
-        start = int(resume.get("batch", 0))
-    else:
-        client = service.create_lora_training_client(base_model=config.model_name, rank=config.lora_rank).result()
-        start = 0
+    service, client, start = resume_or_create_client(config)
     total = n_batches if config.max_steps is None else min(n_batches, config.max_steps)
     for step in range(start, total):
         t0 = time.time()
-        if config.save_every > 0 and step > 0 and step % config.save_every == 0:
-            checkpoint_utils.save_checkpoint(
-                client, f"{step:06d}", config.log_path, {"batch": step}, "state", config.ttl_seconds
-            )
+        save_periodic(client, config, step)
         lr = config.learning_rate * max(0.0, 1.0 - step / n_batches)  # linear decay
         batch = [
             conversation_to_datum(row["messages"], renderer, config.max_length, config.train_on_what)
@@ -102,8 +84,7 @@ def main(config: Config) -> None:
         )
         ml.log_metrics(metrics, step=step)
         logger.info("step %d train_mean_nll %.4f", step, metrics["train_mean_nll"])
-    checkpoint_utils.save_checkpoint(client, "final", config.log_path, {"batch": n_batches}, "both", None)
-    service.close()
+    finish(service, client, config, n_batches)
 
 
 LOCAL_DEFAULTS: dict[str, Any] = {**LOCAL_SL, "learning_rate": 3e-3}
