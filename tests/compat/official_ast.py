@@ -4,6 +4,7 @@ per module, imports followed to their definition, and each name reduced to a ``S
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -259,7 +260,7 @@ class OfficialPackage:
             if "property" in decos or "cached_property" in decos or "functools.cached_property" in decos:
                 out[stmt.name] = Shape("property")
             else:
-                out[stmt.name] = _func_shape(stmt)
+                out[stmt.name] = dataclasses.replace(_func_shape(stmt), decorators=tuple(sorted(decos)))
         return out
 
     def shape(self, module: str, name: str) -> Shape | None:

@@ -103,7 +103,14 @@ def our_member(cls: type, name: str) -> Shape | None:
         return None
     if isinstance(attr, (staticmethod, classmethod)):
         attr = attr.__func__
-    if isinstance(attr, property) or (hasattr(attr, "__set_name__") and not callable(attr)):
+    if isinstance(attr, property):
+        return Shape("property")
+    if hasattr(attr, "__get__") and not inspect.isfunction(attr):  # a decorator's descriptor (e.g. @tool)
+        bound = attr.__get__(None, cls)
+        if callable(bound) and not isinstance(bound, type):
+            return _sig_shape(bound)
+        return Shape("descriptor")
+    if hasattr(attr, "__set_name__") and not callable(attr):
         return Shape("property")
     if inspect.isfunction(attr) or inspect.ismethod(attr) or callable(attr):
         return _sig_shape(attr)
@@ -242,6 +249,8 @@ def compare(q: str, theirs: Shape, ours: Any) -> list[Diff]:
         elif tshape.kind == "property":
             if mshape.kind != "property":
                 out.append(Diff(mq, "is a property there, a method here"))
+        elif mshape.kind == "descriptor" and tshape.decorators:
+            continue  # a decorator made it an object on both sides (e.g. @tool): its name is what counts
         elif mshape.kind != "function":
             out.append(Diff(mq, "is a method there, a property here"))
         else:

@@ -35,6 +35,7 @@ class Shape:
     ordered: bool = True  # models: whether field order matters
     values: tuple[str, ...] = ()
     members: dict[str, Shape] = field(default_factory=dict)  # class methods/properties
+    decorators: tuple[str, ...] = ()  # functions: their decorators (one may turn them into an object)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,16 @@ def extract_final_int(text: str) -> int | None:
 class ArithmeticEnv(ProblemEnv):
     """Correct when the last integer in the answer is the sum; any answer is well-formed."""
 
-    def __init__(self, x: int, y: int, renderer: Any, convo_prefix: list[Any] | None = None, **kw: Any) -> None:
-        super().__init__(renderer, convo_prefix, **kw)
+    def __init__(
+        self,
+        x: int,
+        y: int,
+        renderer: Any,
+        convo_prefix: list[Any] | None = None,
+        format_coef: float = 0.1,
+        require_stop_sequence_for_format: bool = True,
+    ) -> None:
+        super().__init__(renderer, convo_prefix, format_coef, require_stop_sequence_for_format)
         self.x, self.y = x, y
 
     def get_question(self) -> str:
