@@ -165,6 +165,9 @@ class PrettyPrintLogger(Logger):
 
     _HIDDEN_SUFFIXES = (":total", ":count")
 
+    def __init__(self) -> None:  # the cookbook's signature: no arguments
+        super().__init__()
+
     def log_hparams(self, config: Any) -> None:
         lines = ["Configuration:"]
         for key, value in dict(dump_config(config)).items():
