@@ -1,4 +1,4 @@
-"""Shared builders for the RL tests: trajectories from plain token lists, and a backend switch."""
+"""Shared builders for the RL tests: trajectories from plain token lists, a backend switch, a local server."""
 
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ from tinkerlite.backend import available_backends, get_backend, set_backend
 from tinkerlite.completers import TokensWithLogprobs
 from tinkerlite.rl.types import Trajectory, TrajectoryGroup, Transition
 from tinkerlite.types import ModelInput
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    """A local server (built-in tiny model, key ``tml-local``) for one test module of RL-loop tests."""
+    import tinkerlite.local
+
+    from ._loop_helpers import KEY
+
+    with tinkerlite.local.serve(api_key=KEY) as u:
+        yield u
 
 
 @pytest.fixture(params=available_backends())

@@ -6,8 +6,7 @@ tinkerlite/rl/envs/digits.py for why the random-init tiny model can learn it in 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,57 +14,27 @@ import pytest
 
 pytest.importorskip("numpy")  # the local server's model is numpy
 
-import tinkerlite.local
 from tinkerlite.checkpoint_utils import load_checkpoints_file
 from tinkerlite.rl.cli import main as cli_main
 from tinkerlite.rl.envs.digits import DigitsDataset, DigitsDatasetBuilder, DigitsEnv
 from tinkerlite.rl.problem_env import ProblemGroupBuilder
-from tinkerlite.rl.train import AsyncConfig, Config, run
+from tinkerlite.rl.train import AsyncConfig, run
 from tinkerlite.rl.types import Action, ActionExtra, EnvGroupBuilder, RLDataset, RLDatasetBuilder, StepResult
 from tinkerlite.utils.config import configclass, replace
 
-KEY = "tml-local"
-
-
-@pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    with tinkerlite.local.serve(api_key=KEY) as u:
-        yield u
-
-
-def _config(url: str, log_path: Path, **kw: Any) -> Config:
-    defaults: dict[str, Any] = dict(
-        log_path=str(log_path),
-        model_name="tinkerlite/tiny-chat",
-        recipe_name="rl",
-        dataset_builder=DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=kw.pop("n_batches", 8)),
-        learning_rate=2e-2,
-        max_tokens=6,
-        lora_rank=8,
-        base_url=url,
-        api_key=KEY,
-        eval_every=0,
-        save_every=0,
-        show_progress=False,
-    )
-    defaults.update(kw)
-    return Config(**defaults)
-
-
-def _rows(log_path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (log_path / "metrics.jsonl").read_text().splitlines()]
+from ._loop_helpers import KEY, metrics_rows, rl_config
 
 
 @pytest.mark.slow
 def test_sync_loop_learns(url: str, tmp_path: Path) -> None:
-    out = run(_config(url, tmp_path, eval_every=4))
+    out = run(rl_config(url, tmp_path, eval_every=4))
     rewards = out["reward_history"]
     assert len(rewards) == 8
     assert rewards[0] < 0.1
     assert sum(rewards[-2:]) / 2 > rewards[0] + 0.6, rewards
     tests = dict(out["test_reward_history"])
     assert tests[0] < 0.1 and tests[8] > 0.8, tests
-    rows = _rows(tmp_path)
+    rows = metrics_rows(tmp_path)
     train_rows = [r for r in rows if "env/all/reward/total" in r]
     assert [r["step"] for r in train_rows] == list(range(8))
     for key in ("optim/kl_sample_train_v1", "optim/kl_sample_train_v2", "optim/entropy", "by_group/frac_mixed"):
@@ -80,12 +49,12 @@ def test_async_loop_learns(url: str, tmp_path: Path) -> None:
     # importance_sampling learns this toy fastest; the async default, stable_reinforce, is covered (with
     # more steps) in test_new_losses_loop.py.
     async_config = AsyncConfig(max_steps_off_policy=1, groups_per_batch=8, loss_fn="importance_sampling")
-    cfg = _config(url, tmp_path, n_batches=12, async_config=async_config)
+    cfg = rl_config(url, tmp_path, n_batches=12, async_config=async_config)
     out = run(cfg)
     rewards = out["reward_history"]
     assert len(rewards) == 12 and rewards[0] < 0.1
     assert sum(rewards[-3:]) / 3 > rewards[0] + 0.6, rewards
-    rows = [r for r in _rows(tmp_path) if "env/all/reward/total" in r]
+    rows = [r for r in metrics_rows(tmp_path) if "env/all/reward/total" in r]
     for r in rows:  # every trained group was sampled at most one step before its training step
         assert r["step"] - r["sampling_client/step_min"] <= 1
     assert any(r["sampling_client/step_max"] < r["step"] for r in rows)  # and some really were off-policy
@@ -118,18 +87,18 @@ class CrashAt(RLDatasetBuilder):
 @pytest.mark.slow
 def test_resume_after_crash_is_exact(url: str, tmp_path: Path) -> None:
     straight = tmp_path / "straight"
-    run(_config(url, straight, n_batches=6, save_every=2))
+    run(rl_config(url, straight, n_batches=6, save_every=2))
     crashed = tmp_path / "crashed"
     builder = CrashAt(inner=DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=6), crash_at=5)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run(_config(url, crashed, dataset_builder=builder, save_every=2))
+        run(rl_config(url, crashed, dataset_builder=builder, save_every=2))
     assert [c.name for c in load_checkpoints_file(crashed)] == ["000002", "000004"]  # no final record
-    assert [r["step"] for r in _rows(crashed)] == [0, 1, 2, 3, 4]
+    assert [r["step"] for r in metrics_rows(crashed)] == [0, 1, 2, 3, 4]
     builder = replace(builder, armed=False)
-    out = run(_config(url, crashed, dataset_builder=builder, save_every=2))
+    out = run(rl_config(url, crashed, dataset_builder=builder, save_every=2))
     assert out["start_step"] == 4 and out["steps_run"] == 2
-    want = [(r["step"], r["env/all/reward/total"], r["optim/entropy"]) for r in _rows(straight)]
-    got = [(r["step"], r["env/all/reward/total"], r["optim/entropy"]) for r in _rows(crashed)]
+    want = [(r["step"], r["env/all/reward/total"], r["optim/entropy"]) for r in metrics_rows(straight)]
+    got = [(r["step"], r["env/all/reward/total"], r["optim/entropy"]) for r in metrics_rows(crashed)]
     assert got == want
     assert load_checkpoints_file(crashed)[-1].get("step") == 6
 
@@ -158,36 +127,36 @@ class ExplodingBuilder(RLDatasetBuilder):
 
 
 def test_error_policies_in_the_loop(url: str, tmp_path: Path) -> None:
-    out = run(_config(url, tmp_path / "drop", dataset_builder=ExplodingBuilder(), error_policy="drop"))
+    out = run(rl_config(url, tmp_path / "drop", dataset_builder=ExplodingBuilder(), error_policy="drop"))
     assert out["steps_run"] == 3
-    rows = _rows(tmp_path / "drop")
+    rows = metrics_rows(tmp_path / "drop")
     assert rows[-1]["rollout_errors/RuntimeError"] > 0 and rows[-1]["rollout_errors/total"] > 0
     assert rows[0]["env/all/total_episodes"] + rows[0]["rollout_errors/RuntimeError"] == 16
     with pytest.raises(RuntimeError, match="env bug"):
-        run(_config(url, tmp_path / "fail", dataset_builder=ExplodingBuilder()))
+        run(rl_config(url, tmp_path / "fail", dataset_builder=ExplodingBuilder()))
     assert not (tmp_path / "fail" / "checkpoints.jsonl").exists()
     assert not (tmp_path / "fail" / "metrics.jsonl").exists()  # no step finished, so no row was written
     # The async loop: the same two outcomes.
     async_cfg = AsyncConfig(max_steps_off_policy=1, groups_per_batch=4)
     out = run(
-        _config(
+        rl_config(
             url, tmp_path / "adrop", dataset_builder=ExplodingBuilder(), error_policy="drop", async_config=async_cfg
         )
     )
-    assert out["steps_run"] == 3 and _rows(tmp_path / "adrop")[-1]["rollout_errors/RuntimeError"] > 0
+    assert out["steps_run"] == 3 and metrics_rows(tmp_path / "adrop")[-1]["rollout_errors/RuntimeError"] > 0
     with pytest.raises(RuntimeError, match="env bug"):
-        run(_config(url, tmp_path / "afail", dataset_builder=ExplodingBuilder(), async_config=async_cfg))
+        run(rl_config(url, tmp_path / "afail", dataset_builder=ExplodingBuilder(), async_config=async_cfg))
     assert not (tmp_path / "afail" / "checkpoints.jsonl").exists()
 
 
 def test_kl_penalty_losses_and_substeps(url: str, tmp_path: Path) -> None:
-    run(_config(url, tmp_path / "kl", max_steps=2, kl_penalty_coef=0.1, kl_discount_factor=0.5, compute_post_kl=True))
-    row = _rows(tmp_path / "kl")[1]
+    run(rl_config(url, tmp_path / "kl", max_steps=2, kl_penalty_coef=0.1, kl_discount_factor=0.5, compute_post_kl=True))
+    row = metrics_rows(tmp_path / "kl")[1]
     assert "kl_policy_base" in row and "kl_pre_post_v1" in row and row["kl_pre_post_v2"] >= 0
     for loss_fn, cfg in (("ppo", {"clip_low_threshold": 0.8}), ("cispo", None), ("dro", {"beta": 0.05})):
-        out = run(_config(url, tmp_path / loss_fn, max_steps=1, loss_fn=loss_fn, loss_fn_config=cfg, num_substeps=2))
+        out = run(rl_config(url, tmp_path / loss_fn, max_steps=1, loss_fn=loss_fn, loss_fn_config=cfg, num_substeps=2))
         assert out["steps_run"] == 1
-        assert "optim/kl_sample_train_v1" in _rows(tmp_path / loss_fn)[0]
+        assert "optim/kl_sample_train_v1" in metrics_rows(tmp_path / loss_fn)[0]
 
 
 def test_cli(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,7 +214,7 @@ def test_multi_turn_env_with_turn_limit(url: str, tmp_path: Path, monkeypatch: p
     log = tmp_path / "guess"
     argv = [f"log_path={log}", f"base_url={url}", "env=guess_number", "max_steps=2", "max_turns=2"]
     assert cli_main([*argv, "eval_every=0", "lora_rank=8", "batch_size=4", "group_size=2"]) == 0
-    rows = [r for r in _rows(log) if "env/all/reward/total" in r]
+    rows = [r for r in metrics_rows(log) if "env/all/reward/total" in r]
     assert len(rows) == 2
     for r in rows:
         assert 1 <= r["env/all/turns_per_episode"] <= 2

@@ -8,53 +8,19 @@ provenance from the sampler's sequence ids, the loss on the server, metrics.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("numpy")  # the local server's model is numpy
 
-import tinkerlite.local
 from tinkerlite.errors import ValidationError
 from tinkerlite.rl.envs.arithmetic import ArithmeticDatasetBuilder
 from tinkerlite.rl.envs.digits import DigitsDatasetBuilder
-from tinkerlite.rl.train import AsyncConfig, Config, run
+from tinkerlite.rl.train import AsyncConfig, run
 
-KEY = "tml-local"
-MODEL = "tinkerlite/tiny-chat"
-
-
-@pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    with tinkerlite.local.serve(api_key=KEY) as u:
-        yield u
-
-
-def _config(url: str, log_path: Path, dataset_builder: Any, **kw: Any) -> Config:
-    defaults: dict[str, Any] = dict(
-        log_path=str(log_path),
-        model_name=MODEL,
-        recipe_name="rl",
-        dataset_builder=dataset_builder,
-        learning_rate=2e-2,
-        max_tokens=6,
-        lora_rank=8,
-        base_url=url,
-        api_key=KEY,
-        eval_every=0,
-        save_every=0,
-        show_progress=False,
-    )
-    defaults.update(kw)
-    return Config(**defaults)
-
-
-def _rows(log_path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (log_path / "metrics.jsonl").read_text().splitlines()]
+from ._loop_helpers import MODEL, metrics_rows, rl_config
 
 
 @pytest.mark.parametrize(
@@ -64,12 +30,13 @@ def test_new_losses_learn(url: str, tmp_path: Path, loss_fn: str, loss_fn_config
     builder = DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=8)
     # Two substeps: the second half of each batch trains one optimizer step off-policy, so the
     # losses' ratios (GSPO's sequence ratio, StableReinforce's truncated weight) are not all 1.
-    out = run(_config(url, tmp_path, builder, loss_fn=loss_fn, loss_fn_config=loss_fn_config, num_substeps=2))
+    out = run(rl_config(url, tmp_path, builder, loss_fn=loss_fn, loss_fn_config=loss_fn_config, num_substeps=2))
     rewards = out["reward_history"]
     assert len(rewards) == 8
     assert rewards[0] < 0.1
     assert sum(rewards[-2:]) / 2 > rewards[0] + 0.5, rewards
-    assert all(math.isfinite(r["optim/kl_sample_train_v1"]) for r in _rows(tmp_path) if "optim/kl_sample_train_v1" in r)
+    kl = [r["optim/kl_sample_train_v1"] for r in metrics_rows(tmp_path) if "optim/kl_sample_train_v1" in r]
+    assert all(math.isfinite(v) for v in kl)
 
 
 def test_async_runs_default_to_stable_reinforce_and_learn(url: str, tmp_path: Path) -> None:
@@ -77,11 +44,11 @@ def test_async_runs_default_to_stable_reinforce_and_learn(url: str, tmp_path: Pa
     builder = DigitsDatasetBuilder(batch_size=8, group_size=4, n_batches=16)
     async_config = AsyncConfig(max_steps_off_policy=1, groups_per_batch=8)
     assert async_config.loss_fn == "stable_reinforce"
-    out = run(_config(url, tmp_path, builder, async_config=async_config))
+    out = run(rl_config(url, tmp_path, builder, async_config=async_config))
     rewards = out["reward_history"]
     assert len(rewards) == 16 and rewards[0] < 0.1
     assert sum(rewards[-3:]) / 3 > rewards[0] + 0.6, rewards
-    rows = [r for r in _rows(tmp_path) if "env/all/reward/total" in r]
+    rows = [r for r in metrics_rows(tmp_path) if "env/all/reward/total" in r]
     assert any(r["sampling_client/step_max"] < r["step"] for r in rows)  # some groups really were off-policy
 
 
@@ -96,9 +63,9 @@ def test_new_losses_run_on_the_arithmetic_env(url: str, tmp_path: Path, loss_fn:
         n_batches=2,
         group_size=3,
     )
-    out = run(_config(url, tmp_path, builder, loss_fn=loss_fn, max_tokens=8))
+    out = run(rl_config(url, tmp_path, builder, loss_fn=loss_fn, max_tokens=8))
     assert out["steps_run"] == 2
-    rows = [r for r in _rows(tmp_path) if "env/all/reward/total" in r]
+    rows = [r for r in metrics_rows(tmp_path) if "env/all/reward/total" in r]
     assert len(rows) == 2
     for r in rows:
         assert math.isfinite(r["optim/kl_sample_train_v1"]), r
@@ -108,6 +75,6 @@ def test_unknown_loss_is_one_line_before_anything_is_sent(tmp_path: Path) -> Non
     builder = DigitsDatasetBuilder(batch_size=2, group_size=2, n_batches=1)
     # An unreachable base_url: validation must fail before any connection is tried.
     with pytest.raises(ValidationError) as info:
-        run(_config("http://127.0.0.1:9", tmp_path, builder, loss_fn="grpo"))
+        run(rl_config("http://127.0.0.1:9", tmp_path, builder, loss_fn="grpo"))
     msg = str(info.value)
     assert "\n" not in msg and msg.startswith("loss_fn:") and "stable_reinforce" in msg and "'grpo'" in msg
