@@ -57,7 +57,7 @@ class CLIConfig:
     max_steps: int | None = None
 
 
-def cli_main(cli_config: CLIConfig) -> None:
+async def cli_main(cli_config: CLIConfig) -> None:
     renderer_name = cli_renderer(cli_config)
     if cli_config.log_path is not None:
         log_path = cli_config.log_path
@@ -99,7 +99,7 @@ def cli_main(cli_config: CLIConfig) -> None:
         log_path=log_path,
     )
     check_log_dir(cli_config, log_path)
-    train_on_policy.run(config)
+    await train_on_policy.main(config)  # a coroutine, as the cookbook's cli_main
 
 
 LOCAL_DEFAULTS: dict[str, Any] = {

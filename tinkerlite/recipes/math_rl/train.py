@@ -7,7 +7,7 @@ from typing import Any
 from ... import cli_utils
 from ...errors import ValidationError
 from ...rl.train import AsyncConfig, Config, StreamMinibatchConfig
-from ...rl.train import run as run_rl
+from ...rl.train import main as rl_main
 from ...rl.types import RLDatasetBuilder
 from ...utils.config import configclass
 from .._cli import LOCAL_RL, recipe_main, run_name_time, runs_path
@@ -83,7 +83,7 @@ def get_dataset_builder(
     raise ValidationError(f"env: unknown environment {env!r}; expected one of {known}")
 
 
-def cli_main(cli_config: CLIConfig) -> None:
+async def cli_main(cli_config: CLIConfig) -> None:
     renderer_name = cli_renderer(cli_config)
     run_name = (
         f"{cli_config.env}-{model_tag(cli_config.model_name)}-{cli_config.lora_rank}rank-{cli_config.learning_rate}lr-"
@@ -124,7 +124,7 @@ def cli_main(cli_config: CLIConfig) -> None:
         else None,
     )
     check_log_dir(cli_config, log_path)
-    run_rl(config)
+    await rl_main(config)  # a coroutine, as the cookbook's cli_main
 
 
 LOCAL_DEFAULTS: dict[str, Any] = {**LOCAL_RL, "groups_per_batch": 16, "learning_rate": 1e-3}
