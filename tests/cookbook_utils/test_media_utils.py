@@ -13,30 +13,18 @@ from typing import Any
 
 import pytest
 
-from tests.official_env import official_source
+from tests.official_exec import load_official
 from tinkerlite import audio_processing_utils as ours
 
 
 @pytest.fixture(scope="module")
 def official() -> types.ModuleType:
-    path = official_source("cookbook") / "tinker_cookbook" / "audio_processing_utils.py"
     base = types.ModuleType("tinker_cookbook.renderers.base")
     base.AudioPart = dict  # type: ignore[attr-defined]
     stubs = {"tinker_cookbook": types.ModuleType("tinker_cookbook"),
              "tinker_cookbook.renderers": types.ModuleType("tinker_cookbook.renderers"),
              "tinker_cookbook.renderers.base": base}
-    saved = {k: sys.modules.get(k) for k in stubs}
-    sys.modules.update(stubs)
-    try:
-        mod = types.ModuleType("official_audio")
-        exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-    return mod
+    return load_official("audio_processing_utils.py", "official_audio", stubs)
 
 
 def _wav(frames: int = 80, rate: int = 8000) -> bytes:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.official_env import official_source
+from tests.official_exec import load_official
 from tinkerlite.eval.benchmarks import _common as ours
 from tinkerlite.eval.benchmarks._common import LocalDataset, limit_dataset
 
@@ -54,7 +54,6 @@ EXPECTED = ["42", "1234", "5", "0.5", "-3.5", "7", "19", "3500", "3", "A"]
 
 @pytest.fixture(scope="module")
 def official() -> types.ModuleType:
-    path = official_source("cookbook") / "tinker_cookbook" / "eval" / "benchmarks" / "_common.py"
     stubs = {
         "datasets": types.ModuleType("datasets"),
         "tinker_cookbook": types.ModuleType("tinker_cookbook"),
@@ -63,18 +62,7 @@ def official() -> types.ModuleType:
     }
     stubs["datasets"].Dataset = list  # type: ignore[attr-defined]
     stubs["tinker_cookbook.renderers.base"].Message = dict  # type: ignore[attr-defined]
-    saved = {k: sys.modules.get(k) for k in stubs}
-    sys.modules.update(stubs)
-    try:
-        mod = types.ModuleType("official_benchmark_common")
-        exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-    return mod
+    return load_official("eval/benchmarks/_common.py", "official_benchmark_common", stubs)
 
 
 @pytest.mark.parametrize(

@@ -4,34 +4,20 @@ supplied): the same records, byte for byte once dumped."""
 from __future__ import annotations
 
 import json
-import sys
 import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.official_env import official_source
+from tests.official_exec import load_official
 from tests.rl.conftest import group, trajectory, transition
 from tinkerlite.rl import rollout_logging as ours
 from tinkerlite.rl.rollout_logging import RolloutSummaryGroup
 
 
 def _official(name: str, rel: str, stubs: dict[str, types.ModuleType]) -> types.ModuleType:
-    path = official_source("cookbook") / "tinker_cookbook" / rel
-    saved = {k: sys.modules.get(k) for k in stubs}
-    sys.modules.update(stubs)
-    try:
-        mod = types.ModuleType(name)
-        sys.modules[name] = mod
-        exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-    return mod
+    return load_official(rel, name, stubs, register=True)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.official_env import official_source
+from tests.official_exec import exec_module_file, modules_swapped
 from tinkerlite import stores as ours
 from tinkerlite.stores import LocalStorage, RunRegistry, TrainingRunStore, storage_from_uri, storage_join
 
@@ -31,22 +32,9 @@ def official() -> types.SimpleNamespace:
         "training_store": "tinker_cookbook.stores.training_store",
         "registry": "tinker_cookbook.stores.registry",
     }
-    saved = {k: sys.modules.get(k) for k in [*names.values(), "tinker_cookbook", "tinker_cookbook.stores"]}
-    sys.modules["tinker_cookbook"] = types.ModuleType("tinker_cookbook")
-    sys.modules["tinker_cookbook.stores"] = types.ModuleType("tinker_cookbook.stores")
-    out = {}
-    try:
-        for short, full in names.items():
-            mod = types.ModuleType(full)
-            sys.modules[full] = mod
-            exec(compile((root / f"{short}.py").read_text(), str(root / f"{short}.py"), "exec"), mod.__dict__)
-            out[short] = mod
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
+    parents = {p: types.ModuleType(p) for p in ("tinker_cookbook", "tinker_cookbook.stores")}
+    with modules_swapped(parents, also=names.values()):
+        out = {short: exec_module_file(root / f"{short}.py", full, register=True) for short, full in names.items()}
     return types.SimpleNamespace(**out)
 
 
