@@ -47,6 +47,44 @@ DELIBERATE: dict[str, str] = {
         "keeps the server's queue_state_reason (the SDK reads it for its queue-state log line)"
     ),
     # ---- cookbook 0.6.1 ---------------------------------------------------------------------------------
+    "tinker_cookbook.utils.code_state:code_state": "the default snapshots this package, named tinkerlite",
+    **dict.fromkeys(
+        (
+            f"tinker_cookbook.recipes.{q}"
+            for q in (
+                "chat_sl.chat_datasets:Tulu3Builder",
+                "chat_sl.chat_datasets:NoRobotsBuilder",
+                "chat_sl.train:CLIConfig",
+                "chat_sl.train:get_dataset_builder",
+                "distillation.off_policy_reasoning:OpenThoughts3Builder",
+                "distillation.off_policy_reasoning:CLIConfig",
+                "distillation.on_policy_distillation:CLIConfig",
+                "math_rl.math_env:MathDatasetBuilder",
+                "math_rl.math_env:Gsm8kDatasetBuilder",
+                "math_rl.math_env:get_math_dataset_builder",
+                "math_rl.train:CLIConfig",
+                "math_rl.train:get_dataset_builder",
+                "preference.datasets:Tulu38BComparisonBuilder",
+                "preference.datasets:HHHComparisonBuilder",
+                "preference.datasets:HelpSteer3ComparisonBuilder",
+                "preference.datasets:UltraFeedbackComparisonBuilder",
+                "preference.datasets:ArenaComparisonBuilder",
+                "preference.datasets:HelpSteer2ComparisonBuilder",
+                "preference.dpo.train:CLIConfig",
+                "preference.dpo.train:get_dataset_builder",
+                "rl_numerics_check.env:CountingDatasetBuilder",
+                "rl_numerics_check.train:CLIConfig",
+            )
+        ),
+        "extra optional file_path= (issue 13: every recipe also takes a local JSONL file, for offline runs)",
+    ),
+    **dict.fromkeys(
+        (
+            "tinker_cookbook.recipes.multiplayer_rl.guess_number.train:CLIConfig",
+            "tinker_cookbook.recipes.preference.shorter.train:CLIConfig",
+        ),
+        "extra optional base_url= (issue 13: every recipe runs against the real service given base_url)",
+    ),
     **{
         f"tinker_cookbook.eval.{m}": (
             "inspect_ai adapter not ported: importing it names the 'inspect' extra (or points at the cookbook's "
