@@ -1,16 +1,7 @@
+"""Fixtures for these tests: ``backend`` (each installed compute backend in turn)."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.backend_fixture import backend
 
-import pytest
-
-from tinkerlite.backend import available_backends, get_backend, set_backend
-
-
-@pytest.fixture(params=available_backends())
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test under each installed backend (pure always; numpy when importable)."""
-    before = get_backend().name
-    set_backend(request.param)
-    yield request.param
-    set_backend(before)
+__all__ = ["backend"]

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from tinkerlite.backend import available_backends, get_backend, set_backend
+from tests.backend_fixture import backend
 from tinkerlite.completers import TokensWithLogprobs
 from tinkerlite.rl.types import Trajectory, TrajectoryGroup, Transition
 from tinkerlite.types import ModelInput
+
+__all__ = ["backend", "group", "reward_group", "trajectory", "transition", "url"]
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +24,6 @@ def url() -> Iterator[str]:
 
     with tinkerlite.local.serve(api_key=KEY) as u:
         yield u
-
-
-@pytest.fixture(params=available_backends())
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test under each installed backend (pure always; numpy when importable)."""
-    before = get_backend().name
-    set_backend(request.param)
-    yield request.param
-    set_backend(before)
 
 
 def transition(
