@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from ._merge import MergeOp, MergeProfile
-from ._merge_utils import (
-    build_name_remaps,
-    expert_layout_of,
-    has_language_model_prefix,
-    plan_lora_ops,
-    remap_adapter_name,
-)
+from ._merge import MergeProfile
+from ._merge_utils import expert_layout_of, has_language_model_prefix, plan_standard_merge_ops
 
 __all__ = ["detect_profile", "plan_merge_ops"]
 
@@ -28,13 +21,5 @@ def detect_profile(model_config: dict[str, Any], model_state_keys: set[str]) -> 
     )
 
 
-def plan_merge_ops(
-    adapter_weights: Mapping[str, Any],
-    adapter_config: Mapping[str, Any],
-    model_state_keys: set[str],
-    profile: MergeProfile,
-) -> dict[str, list[MergeOp]]:
-    remaps = build_name_remaps(profile, model_state_keys)
-    return plan_lora_ops(
-        adapter_weights, adapter_config, model_state_keys, profile, lambda n: remap_adapter_name(n, remaps)
-    )
+#: Standard names (after the profile's ``.attn`` remap), no fused projections: the shared standard planner.
+plan_merge_ops = plan_standard_merge_ops

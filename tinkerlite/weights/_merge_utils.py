@@ -24,6 +24,7 @@ __all__ = [
     "plan_expert_ops",
     "plan_fused_projection_op",
     "plan_lora_ops",
+    "plan_standard_merge_ops",
     "plan_standard_op",
     "remap_adapter_name",
     "validate_adapter_config",
@@ -67,6 +68,19 @@ def plan_lora_ops(
         elif plan_special is None or not plan_special(target, a, b, n, ops):
             plan_standard_op(target, a, b, n, profile, model_state_keys, ops)
     return ops
+
+
+def plan_standard_merge_ops(
+    adapter_weights: Mapping[str, Any],
+    adapter_config: Mapping[str, Any],
+    model_state_keys: set[str],
+    profile: MergeProfile,
+) -> dict[str, list[MergeOp]]:
+    """The planner of families with standard names and no fused projections (DeepSeek V3, GPT-OSS)."""
+    remaps = build_name_remaps(profile, model_state_keys)
+    return plan_lora_ops(
+        adapter_weights, adapter_config, model_state_keys, profile, lambda n: remap_adapter_name(n, remaps)
+    )
 
 
 def validate_adapter_config(adapter_config: Mapping[str, Any], profile: MergeProfile) -> float:
