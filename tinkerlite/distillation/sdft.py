@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast, runtime_checkable
 
-from ..checkpoint_utils import CheckpointManager, add_renderer_name_to_user_metadata, get_last_checkpoint
+from ..checkpoint_utils import CheckpointManager
 from ..types import AdamParams, Datum, ModelInput, SamplingParams, TensorData
 from ..utils.config import configclass, field
 from ..utils.misc_utils import split_list
@@ -417,17 +417,9 @@ async def _train(
     from ..tokenizers import get_tokenizer
 
     assert cfg.renderer_name is not None
-    resume = get_last_checkpoint(cfg.log_path)
-    metadata: dict[str, str] = {}
-    add_renderer_name_to_user_metadata(metadata, cfg.renderer_name)
-    if resume is not None:
-        training_client = await service_client.create_training_client_from_state_with_optimizer(resume.state_path)
-    elif cfg.load_checkpoint_path:
-        training_client = await service_client.create_training_client_from_state(cfg.load_checkpoint_path)
-    else:
-        training_client = await service_client.create_lora_training_client(
-            cfg.model_name, rank=cfg.lora_rank, user_metadata=metadata
-        )
+    from ._run import resume_or_create_training_client
+
+    resume, training_client = await resume_or_create_training_client(service_client, cfg, cfg.renderer_name)
     tokenizer = get_tokenizer(cfg.model_name)
     renderer = get_renderer(cfg.renderer_name, tokenizer)
     vocab_size = tokenizer.vocab_size  # added tokens included, as the cookbook's len(tokenizer)

@@ -21,12 +21,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import CheckpointManager, add_renderer_name_to_user_metadata, get_last_checkpoint
+from ..checkpoint_utils import CheckpointManager
 from ..exceptions import ConfigurationError
 from ..supervised.types import SupervisedDataset, SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, SamplingParams, TensorData
 from ..utils.config import configclass, field
-from ._run import open_run
+from ._run import open_run, resume_or_create_training_client
 from .datasets import TeacherConfig
 
 __all__ = ["Config", "DatasetWithTeacher", "main"]
@@ -164,19 +164,9 @@ async def main(config: Config) -> dict[str, Any]:
 async def _train(config: Config, service_client: Any, ml: Any) -> dict[str, Any]:
     from ..model_info import get_recommended_renderer_name
 
-    resume = get_last_checkpoint(config.log_path)
-    metadata: dict[str, str] = {}
-    add_renderer_name_to_user_metadata(
-        metadata, config.renderer_name or get_recommended_renderer_name(config.model_name)
+    resume, training_client = await resume_or_create_training_client(
+        service_client, config, config.renderer_name or get_recommended_renderer_name(config.model_name)
     )
-    if resume is not None:
-        training_client = await service_client.create_training_client_from_state_with_optimizer(resume.state_path)
-    elif config.load_checkpoint_path:
-        training_client = await service_client.create_training_client_from_state(config.load_checkpoint_path)
-    else:
-        training_client = await service_client.create_lora_training_client(
-            config.model_name, rank=config.lora_rank, user_metadata=metadata
-        )
     teachers: list[Any] = []
     datasets: list[SupervisedDataset] = []
     for dc in config.dataset_configs:
