@@ -49,6 +49,7 @@ from .metrics import (
     incorporate_kl_penalty,
 )
 from .rollout_limits import TerminationRewardPolicy
+from .rollout_logging import RolloutSummaryGroup, decoder_from_client, export_iteration_rollouts
 from .rollout_presets import default_rollout_config_for_model, default_rollout_strategy_for_model
 from .rollout_strategy import RolloutStrategy, rollout_strategy_from_config
 from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, do_group_rollout, gather_group_rollouts
@@ -267,6 +268,7 @@ class _Trainer:
         self.cost_tracker: CostTracker | None = None
         self.discarded_log: DiscardedWorkLog | None = None
         self.step_usage = TokenUsage()  # the rollouts of the batch being trained
+        self.decode: Any = False  # the transcripts' token decoder: False until first looked up, None if none
 
     async def setup(self) -> tuple[int, int]:
         """Create or resume the training client; returns (first step to run, total steps)."""
@@ -360,6 +362,24 @@ class _Trainer:
         if "test/env/all/reward/total" in out:
             self.test_reward_history.append((step, out["test/env/all/reward/total"]))
         return {**out, **extra}
+
+    async def export_rollouts(self, step: int, sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]]) -> None:
+        """The cookbook's ``iteration_NNNNNN/`` rollout files (+ tinkerlite's token sidecar), written whole."""
+        c = self.config
+        if not c.rollout_json_export and c.num_groups_to_log <= 0:
+            return
+        if self.decode is False:
+            self.decode = decoder_from_client(self.training_client)
+        groups = [RolloutSummaryGroup(g, b.logging_tags(), s) for b, g, s in sampled]
+        await asyncio.to_thread(
+            export_iteration_rollouts,
+            c.log_path,
+            iteration=step,
+            groups_P=groups,
+            json_export=c.rollout_json_export,
+            num_groups_to_log=c.num_groups_to_log,
+            decode=self.decode,
+        )
 
     async def prepare(
         self, builders: Sequence[EnvGroupBuilder], groups: list[TrajectoryGroup]
@@ -488,6 +508,7 @@ async def _sync_loop(tr: _Trainer, start: int, total: int, progress: ProgressLin
         )
         kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
         metrics["time/sample"] = time.monotonic() - t0
+        await tr.export_rollouts(step, [(b, g, step) for b, g in kept])
         t1 = time.monotonic()
         data, prep = await tr.prepare([b for b, _ in kept], [g for _, g in kept]) if kept else ([], {})
         metrics.update(prep)
@@ -592,6 +613,7 @@ async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLi
             metrics.update(compute_sampling_client_metrics([b.sampler_step for b in batch], [b.seconds for b in batch]))
             t1 = time.monotonic()
             assert all(b.group is not None for b in batch)
+            await tr.export_rollouts(step, [(b.builder, b.group, b.sampler_step) for b in batch if b.group is not None])
             data, prep = await tr.prepare([b.builder for b in batch], [b.group for b in batch if b.group is not None])
             metrics.update(prep)
             train_lp = await tr.train_step(data, metrics) if data else []
