@@ -25,7 +25,10 @@ def _rand(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
 
 
-def _build(tmp_path: Path, config: dict, base: dict[str, np.ndarray], adapter: dict[str, np.ndarray]) -> dict:
+def _write_inputs(
+    tmp_path: Path, config: dict, base: dict[str, np.ndarray], adapter: dict[str, np.ndarray], lora_alpha: int
+) -> None:
+    """``<tmp>/base`` (weights + config.json) and ``<tmp>/adapter`` (PEFT names, rank 2) for the converters."""
     (tmp_path / "base").mkdir()
     save_raw(base, tmp_path / "base" / "model.safetensors")
     (tmp_path / "base" / "config.json").write_text(json.dumps(config))
@@ -33,7 +36,11 @@ def _build(tmp_path: Path, config: dict, base: dict[str, np.ndarray], adapter: d
     save_raw(
         {f"base_model.model.{k}": v for k, v in adapter.items()}, tmp_path / "adapter" / "adapter_model.safetensors"
     )
-    (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 2}))
+    (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": lora_alpha}))
+
+
+def _build(tmp_path: Path, config: dict, base: dict[str, np.ndarray], adapter: dict[str, np.ndarray]) -> dict:
+    _write_inputs(tmp_path, config, base, adapter, lora_alpha=2)
     weights.build_hf_model(
         base_model=str(tmp_path / "base"), adapter_path=str(tmp_path / "adapter"), output_path=str(tmp_path / "out")
     )
@@ -167,14 +174,7 @@ def test_profiles_and_errors() -> None:
 
 
 def _adapter_dir(tmp_path: Path, config: dict, base: dict[str, np.ndarray], adapter: dict[str, np.ndarray]) -> Path:
-    (tmp_path / "base").mkdir()
-    save_raw(base, tmp_path / "base" / "model.safetensors")
-    (tmp_path / "base" / "config.json").write_text(json.dumps(config))
-    (tmp_path / "adapter").mkdir()
-    save_raw(
-        {f"base_model.model.{k}": v for k, v in adapter.items()}, tmp_path / "adapter" / "adapter_model.safetensors"
-    )
-    (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 4}))
+    _write_inputs(tmp_path, config, base, adapter, lora_alpha=4)
     out = tmp_path / "peft"
     weights.build_lora_adapter(
         base_model=str(tmp_path / "base"), adapter_path=str(tmp_path / "adapter"), output_path=str(out)
