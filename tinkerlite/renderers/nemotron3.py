@@ -18,7 +18,7 @@ from typing import Any
 from tinkerlite.renderers.content import ContentPart, Message, RenderContext, RenderedMessage, Role, has_thinking
 from tinkerlite.renderers.encoding import encode
 from tinkerlite.renderers.errors import RendererError
-from tinkerlite.renderers.qwen3_5 import Qwen3_5Renderer
+from tinkerlite.renderers.qwen3_5 import TOOLS_TEMPLATE, Qwen3_5Renderer
 from tinkerlite.renderers.tool_calls import ToolSpec, tool_calls_of
 from tinkerlite.types import ModelInput, TensorData
 
@@ -33,20 +33,8 @@ __all__ = [
     "Nemotron3UltraRenderer",
 ]
 
-_TOOLS_INTRO = "# Tools\n\nYou have access to the following functions:\n\n<tools>\n"
-_TOOLS_OUTRO = (
-    "\n</tools>\n\nIf you choose to call a function ONLY reply in the following format with NO suffix:\n\n"
-    "<tool_call>\n<function=example_function_name>\n<parameter=example_parameter_1>\nvalue_1\n</parameter>\n"
-    "<parameter=example_parameter_2>\nThis is the value for the second parameter\nthat can span\nmultiple lines\n"
-    "</parameter>\n</function>\n</tool_call>\n\n<IMPORTANT>\nReminder:\n"
-    "- Function calls MUST follow the specified format: an inner <function=...></function> block must be nested "
-    "within <tool_call></tool_call> XML tags\n"
-    "- Required parameters MUST be specified\n"
-    "- You may provide optional reasoning for your function call in natural language BEFORE the function call, "
-    "but NOT after\n"
-    "- If there is no function call available, answer the question like normal with your current knowledge and "
-    "do not tell the user about function calls\n</IMPORTANT>"
-)
+# The same tools preamble as Qwen3.5's; Nemotron puts its own declarations where Qwen3.5 puts JSON.
+_TOOLS_INTRO, _TOOLS_OUTRO = TOOLS_TEMPLATE.split("{tools}")
 
 
 def _extra_keys(obj: Mapping[str, Any], handled: set[str]) -> list[str]:
