@@ -13,43 +13,30 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from tinkerlite.codec.json_codec import loads
 from tinkerlite.errors import ProtocolError, ValidationError
 from tinkerlite.types import ClientConfigResponse, Datum, ModelInput, tensor_from_json
 
 from . import admin_routes, auth, copy_weights, external_weights, wire
-from .futures import FutureState
 from .http_types import PROTOBUF, HTTPError, Request, Response, json_response
-from .limits import ServerLimits, check_sample_cost
+from .rest_routes import RestRoutes
+from .route_base import RouterOptions
+from .sampling_routes import SamplingRoutes
 from .scheduler import OpError, SeqError
-from .service import LocalService, SampleJob
-from .store import KIND_TO_TYPE, check_ttl, now_iso
+from .service import LocalService
 
 __all__ = ["Router", "RouterOptions"]
 
 log = logging.getLogger("tinkerlite.local")
 
-_INT32_MAX = (1 << 31) - 1
-
-
-@dataclass(frozen=True)
-class RouterOptions:
-    api_key: str | None = None
-    long_poll_s: float = 25.0
-    max_body_bytes: int = 64 * 1024 * 1024
-    max_decompressed_bytes: int = 64 * 1024 * 1024
-    client_config: dict[str, Any] = field(default_factory=dict)  # overrides of ClientConfigResponse fields
-    api_keys: dict[str, str] = field(default_factory=dict, repr=False)  # user -> key (see auth.py)
-    limits: ServerLimits = field(default_factory=ServerLimits)
-
 
 Handler = Callable[[Request, "re.Match[str]"], Response]
 
 
-class Router:
+class Router(SamplingRoutes, RestRoutes):
+    """Every route of the server: dispatch, sessions and training here, sampling and REST in their mixins."""
+
     def __init__(self, service: LocalService, options: RouterOptions | None = None) -> None:
         self.service = service
         self.options = options or RouterOptions()
@@ -144,76 +131,6 @@ class Router:
         if allowed:
             raise HTTPError(405, f"{req.method} is not allowed on /api/v1/{req.path} (allowed: {', '.join(allowed)})")
         raise HTTPError(404, f"no such endpoint: {req.method} /api/v1/{req.path}")
-
-    # ---- request parsing helpers ------------------------------------------------------------------------
-
-    @staticmethod
-    def _json(req: Request) -> dict[str, Any]:
-        if not req.body.strip():
-            return {}
-        try:
-            obj = loads(req.body)
-        except (ProtocolError, ValueError, RecursionError) as e:
-            raise HTTPError(400, f"request body is not valid JSON: {e}") from None
-        if not isinstance(obj, dict):
-            raise HTTPError(400, f"request body must be a JSON object, got {type(obj).__name__}")
-        return obj
-
-    @staticmethod
-    def _int(obj: dict[str, Any], key: str, *, default: int | None = None, lo: int = 0, hi: int = _INT32_MAX) -> int:
-        v = obj.get(key, default)
-        if v is None:
-            if default is None:
-                raise HTTPError(400, f"missing required field {key!r}")
-            v = default
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise HTTPError(400, f"{key} must be an integer, got {v!r}")
-        if not lo <= v <= hi:
-            raise HTTPError(400, f"{key} must lie in [{lo}, {hi}], got {v}")
-        return v
-
-    @staticmethod
-    def _str(obj: dict[str, Any], key: str, *, required: bool = True) -> str | None:
-        v = obj.get(key)
-        if v is None:
-            if required:
-                raise HTTPError(400, f"missing required field {key!r}")
-            return None
-        if not isinstance(v, str):
-            raise HTTPError(400, f"{key} must be a string, got {type(v).__name__}")
-        return v
-
-    @staticmethod
-    def _bool(obj: dict[str, Any], key: str, default: bool) -> bool:
-        v = obj.get(key, default)
-        if v is None:
-            return default
-        if not isinstance(v, bool):
-            raise HTTPError(400, f"{key} must be a boolean, got {v!r}")
-        return v
-
-    @staticmethod
-    def _dict(obj: dict[str, Any], key: str) -> dict[str, Any]:
-        v = obj.get(key)
-        if v is None:
-            return {}
-        if not isinstance(v, dict):
-            raise HTTPError(400, f"{key} must be an object")
-        return v
-
-    def _session(self, session_id: object) -> str:
-        s = self.service.sessions.get(session_id)
-        if s is None:
-            raise HTTPError(404, f"unknown session_id {session_id!r}")
-        return s.session_id
-
-    @staticmethod
-    def _future(fut: FutureState, model_id: str | None = None, **extra: Any) -> Response:
-        body: dict[str, Any] = {"request_id": fut.request_id}
-        if model_id is not None:
-            body["model_id"] = model_id
-        body.update(extra)
-        return json_response(body)
 
     # ---- config and sessions ----------------------------------------------------------------------------
 
@@ -476,113 +393,6 @@ class Router:
     def weights_info(self, req: Request, m: re.Match[str]) -> Response:
         return json_response(self.service.weights_info(self._str(self._json(req), "tinker_path")))
 
-    # ---- sampling ---------------------------------------------------------------------------------------
-
-    def create_sampling_session(self, req: Request, m: re.Match[str]) -> Response:
-        body = self._json(req)
-        sid = self._session(body.get("session_id"))
-        seq = self._int(body, "sampling_session_seq_id")
-        sampler_id = self.service.create_sampling_session(
-            sid, seq, self._str(body, "base_model", required=False), self._str(body, "model_path", required=False)
-        )
-        return json_response({"sampling_session_id": sampler_id, "type": "create_sampling_session"})
-
-    def get_sampler(self, req: Request, m: re.Match[str]) -> Response:
-        s = self.service.sampler(m["sid"])
-        out: dict[str, Any] = {"sampler_id": s.sampler_id, "base_model": s.spec.name}
-        if s.model_path:
-            out["model_path"] = s.model_path
-        return json_response(out)
-
-    def asample(self, req: Request, m: re.Match[str]) -> Response:
-        body = self._json(req)
-        sampler = self.service.sampler_for_request(
-            body.get("sampling_session_id"),
-            self._str(body, "base_model", required=False),
-            self._str(body, "model_path", required=False),
-        )
-        job = self._sample_job(body, sampler.spec.eos_token_ids)
-        check_sample_cost(self.options.limits, job, sampler.spec.max_seq_len)
-        key = None
-        if body.get("sampling_session_id") is not None and body.get("seq_id") is not None:
-            key = (sampler.sampler_id, self._int(body, "seq_id", hi=(1 << 63) - 1))
-        fut = self.service.sample(sampler, key, job)
-        ids = [f"{fut.request_id}:{i}" for i in range(job.num_samples)]
-        return self._future(fut, None, sample_sequence_ids=ids)
-
-    def _sample_job(self, body: dict[str, Any], eos: tuple[int, ...]) -> SampleJob:
-        prompt_obj = body.get("prompt")
-        try:
-            prompt = ModelInput.from_json(prompt_obj).to_ints()
-        except (ValidationError, ValueError, TypeError) as e:
-            raise HTTPError(400, f"prompt: {e}") from None
-        if not prompt:
-            raise HTTPError(400, "prompt must hold at least one token")
-        sp = self._dict(body, "sampling_params")
-        max_tokens = sp.get("max_tokens")
-        if max_tokens is not None:
-            max_tokens = self._int(sp, "max_tokens", hi=1 << 20)
-        seed = sp.get("seed")
-        if seed is not None:
-            seed = self._int(sp, "seed", hi=(1 << 64) - 1)
-        temperature = self._float(sp, "temperature", 1.0, lo=0.0)
-        top_p = self._float(sp, "top_p", 1.0, lo=0.0, hi=1.0)
-        if top_p == 0.0:
-            raise HTTPError(400, "top_p must lie in (0, 1]")
-        top_k = sp.get("top_k", -1)
-        if top_k is None:
-            top_k = -1
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < -1:
-            raise HTTPError(400, f"top_k must be -1 or a non-negative integer, got {top_k!r}")
-        if top_k == 0:
-            top_k = -1
-        stop = sp.get("stop")
-        stop_ids: tuple[int, ...] = eos
-        stop_strings: tuple[str, ...] = ()
-        if stop is not None:
-            items = [stop] if isinstance(stop, str) else stop
-            if not isinstance(items, list):
-                raise HTTPError(400, "sampling_params.stop must be a string, a list of strings or a list of token ids")
-            if all(isinstance(x, str) for x in items):
-                stop_ids, stop_strings = (), tuple(x for x in items if x)
-            elif all(isinstance(x, int) and not isinstance(x, bool) for x in items):
-                stop_ids = tuple(items)
-            else:
-                raise HTTPError(400, "sampling_params.stop must not mix strings and token ids")
-        for key in ("topk_sample_logprobs", "prompt_alt_tokens_k"):
-            if body.get(key) not in (None, 0, False):
-                raise HTTPError(400, f"{key} is not supported by the local server")
-        if body.get("target_prompt_logprobs") is not None:
-            raise HTTPError(400, "target_prompt_logprobs is not supported by the local server")
-        last_n = body.get("prompt_logprobs_last_n")
-        if last_n is not None:
-            last_n = self._int(body, "prompt_logprobs_last_n", hi=1 << 30)
-        num_samples = self._int(body, "num_samples", default=1, lo=1, hi=self.service.limits.max_num_samples)
-        topk = self._int(body, "topk_prompt_logprobs", default=0, hi=self.service.limits.max_topk)
-        return SampleJob(
-            prompt=prompt,
-            num_samples=num_samples,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            seed=seed,
-            stop_token_ids=stop_ids,
-            stop_strings=stop_strings,
-            prompt_logprobs=self._bool(body, "prompt_logprobs", False),
-            topk_prompt_logprobs=topk,
-            prompt_logprobs_last_n=last_n,
-        )
-
-    @staticmethod
-    def _float(obj: dict[str, Any], key: str, default: float, lo: float, hi: float = 1e6) -> float:
-        v = obj.get(key, default)
-        if v is None:
-            v = default
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-            raise HTTPError(400, f"{key} must be a number in [{lo}, {hi}], got {v!r}")
-        return float(v)
-
     # ---- futures ----------------------------------------------------------------------------------------
 
     def retrieve_future(self, req: Request, m: re.Match[str]) -> Response:
@@ -606,148 +416,3 @@ class Router:
                 return Response(200, wire.encode_sample(fut.value), PROTOBUF)
             return json_response(fut.value.to_json())
         return json_response(fut.value)
-
-    # ---- REST: runs and checkpoints ---------------------------------------------------------------------
-
-    @staticmethod
-    def _page(req: Request, default_limit: int) -> tuple[int, int]:
-        def num(key: str, default: int) -> int:
-            raw = req.query.get(key)
-            if raw is None or raw == "":
-                return default
-            if not raw.isdigit() or len(raw) > 9:
-                raise HTTPError(400, f"query parameter {key} must be a non-negative integer, got {raw!r}")
-            return int(raw)
-
-        return num("limit", default_limit), num("offset", 0)
-
-    def _training_run(self, rec: dict[str, Any]) -> dict[str, Any]:
-        run_id = rec["training_run_id"]
-        ckpts = self.service.store.list_checkpoints(run_id)
-        out = {
-            "training_run_id": run_id,
-            "base_model": rec.get("base_model"),
-            "model_owner": rec.get("model_owner", "local"),
-            "is_lora": True,
-            "corrupted": False,
-            "lora_rank": rec.get("lora_rank"),
-            "last_request_time": rec.get("last_request_time") or now_iso(),
-            "user_metadata": rec.get("user_metadata") or None,
-        }
-        train = [c for c in ckpts if c.get("checkpoint_type") == "training"]
-        samp = [c for c in ckpts if c.get("checkpoint_type") == "sampler"]
-        if train:
-            out["last_checkpoint"] = train[-1]
-        if samp:
-            out["last_sampler_checkpoint"] = samp[-1]
-        return {k: v for k, v in out.items() if v is not None}
-
-    def list_training_runs(self, req: Request, m: re.Match[str]) -> Response:
-        limit, offset = self._page(req, 20)
-        runs = self.service.store.list_runs()
-        page = runs[offset : offset + limit]
-        return json_response(
-            {
-                "training_runs": [self._training_run(r) for r in page],
-                "cursor": {"offset": offset, "limit": limit, "total_count": len(runs)},
-            }
-        )
-
-    def _run(self, run_id: str) -> dict[str, Any]:
-        rec = self.service.store.get_run(run_id)
-        if rec is None:
-            raise HTTPError(404, f"unknown training run {run_id!r}")
-        return rec
-
-    def get_training_run(self, req: Request, m: re.Match[str]) -> Response:
-        return json_response(self._training_run(self._run(m["run"])))
-
-    def list_run_checkpoints(self, req: Request, m: re.Match[str]) -> Response:
-        self._run(m["run"])
-        ckpts = self.service.store.list_checkpoints(m["run"])
-        return json_response(
-            {"checkpoints": ckpts, "cursor": {"offset": 0, "limit": len(ckpts), "total_count": len(ckpts)}}
-        )
-
-    def list_checkpoints(self, req: Request, m: re.Match[str]) -> Response:
-        limit, offset = self._page(req, 100)
-        ckpts = self.service.store.list_checkpoints()
-        return json_response(
-            {
-                "checkpoints": ckpts[offset : offset + limit],
-                "cursor": {"offset": offset, "limit": limit, "total_count": len(ckpts)},
-            }
-        )
-
-    def _ckpt(self, m: re.Match[str]) -> tuple[str, str, str]:
-        run, kind, name = m["run"], m["kind"], m["name"]
-        if kind not in KIND_TO_TYPE:
-            raise HTTPError(404, f"unknown checkpoint kind {kind!r}")
-        self._run(run)
-        if self.service.store.get_checkpoint(run, kind, name) is None:
-            raise HTTPError(404, f"checkpoint tinker://{run}/{kind}/{name} not found")
-        return run, kind, name
-
-    def delete_checkpoint(self, req: Request, m: re.Match[str]) -> Response:
-        run, kind, name = self._ckpt(m)
-        self.service.store.delete_checkpoint(run, kind, name)
-        return json_response({"status": "deleted"})
-
-    def publish(self, m: re.Match[str], public: bool) -> Response:
-        run, kind, name = self._ckpt(m)
-        rec = self.service.store.get_checkpoint(run, kind, name) or {}
-        if bool(rec.get("public")) == public:
-            raise HTTPError(409, f"checkpoint is already {'public' if public else 'private'}")
-        self.service.store.update_checkpoint(run, kind, name, public=public)
-        return json_response({"status": "ok", "public": public})
-
-    def set_ttl(self, req: Request, m: re.Match[str]) -> Response:
-        body = self._json(req)
-        run, kind, name = self._ckpt(m)
-        ttl = body.get("ttl_seconds")
-        if ttl is None:
-            rec = self.service.store.update_checkpoint(run, kind, name, expires_at=None)
-        else:
-            try:
-                seconds = check_ttl(ttl)
-            except OpError as e:
-                raise HTTPError(400, str(e)) from None
-            from datetime import datetime, timedelta, timezone
-
-            expires = (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
-            rec = self.service.store.update_checkpoint(run, kind, name, expires_at=expires)
-        return json_response(rec)
-
-    # ---- REST: sessions ---------------------------------------------------------------------------------
-
-    def list_sessions(self, req: Request, m: re.Match[str]) -> Response:
-        limit, offset = self._page(req, 20)
-        ids = [s.session_id for s in self.service.sessions.all()]
-        return json_response({"sessions": ids[offset : offset + limit]})
-
-    def search_sessions(self, req: Request, m: re.Match[str]) -> Response:
-        from .session_search import search_sessions
-
-        store = self.service.store
-
-        def checkpoints_of(s: Any) -> int:
-            total = 0
-            for run in s.model_ids:
-                try:
-                    total += len(store.list_checkpoints(run))
-                except OpError:
-                    continue  # not a stored run
-            return total
-
-        return json_response(search_sessions(self.service.sessions.all(), self._json(req), checkpoints_of))
-
-    def get_session(self, req: Request, m: re.Match[str]) -> Response:
-        s = self.service.sessions.get(m["sid"])
-        if s is None:
-            raise HTTPError(404, f"unknown session {m['sid']!r}")
-        out: dict[str, Any] = {"training_run_ids": list(s.model_ids), "sampler_ids": list(s.sampler_ids)}
-        if s.user_metadata:
-            out["user_metadata"] = s.user_metadata
-        if s.display_name:
-            out["display_name"] = s.display_name
-        return json_response(out)
