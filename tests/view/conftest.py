@@ -56,13 +56,14 @@ def rollout_record(iteration: int, group: int, traj: int, reward: float) -> dict
 
 @pytest.fixture(scope="session")
 def view_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``root/sl`` and ``root/rl`` (real runs), ``root/cookbook_rl`` (the rl run plus cookbook rollout summaries),
-    and a real ``dpo`` run elsewhere."""
+    """``root/sl`` and ``root/rl`` (real runs; the rl run's own rollout files and token sidecars included),
+    ``root/cookbook_rl`` (the rl run's metrics plus cookbook rollout summaries, no token sidecar), and elsewhere
+    a real ``dpo`` run and ``rl_metrics_only`` (the rl run without its iteration dirs)."""
     root = tmp_path_factory.mktemp("view_runs")
     _run("sl", f"log_path={root / 'sl'}", "max_steps=6", "eval_every=2")
     _run("rl", f"log_path={root / 'rl'}", "max_steps=3")
     cb = root / "cookbook_rl"
-    shutil.copytree(root / "rl", cb, ignore=shutil.ignore_patterns("server"))
+    shutil.copytree(root / "rl", cb, ignore=shutil.ignore_patterns("server", "iteration_*"))
     for i in (1, 2):
         it = cb / f"iteration_{i:06d}"
         it.mkdir()
@@ -77,7 +78,11 @@ def view_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             os.utime(p, (1_000_000_000, 1_000_000_000))
     other = tmp_path_factory.mktemp("view_other_recipes")  # outside root: the tests above count root's runs
     _run("dpo", f"log_path={other / 'dpo'}", "max_steps=2")
-    return {"root": root, "sl": root / "sl", "rl": root / "rl", "cookbook_rl": cb, "dpo": other / "dpo"}
+    shutil.copytree(root / "rl", other / "rl_metrics_only", ignore=shutil.ignore_patterns("server", "iteration_*"))
+    return {
+        "root": root, "sl": root / "sl", "rl": root / "rl", "cookbook_rl": cb, "dpo": other / "dpo",
+        "rl_metrics_only": other / "rl_metrics_only",
+    }
 
 
 @pytest.fixture

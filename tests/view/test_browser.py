@@ -153,14 +153,42 @@ def test_every_view_draws_with_no_console_error(
     assert b.eval("document.querySelector('#view h4').textContent").startswith("line 5:")
     b.screenshot(str(shots / "data.png"))
 
-    # rollouts: tinkerlite's rl run has none (says so, shows the per-step reward table); the cookbook format has groups
+    # rollouts: tinkerlite's rl run writes transcripts with per-token logprobs, coloured; the reward filter applies
     _tab(b, url, "rollouts")
     _select(b, [ids["rl"]], "rollouts")
     assert b.eval("document.getElementById('tok-tip').hidden")  # no stale token tip from the previous view
-    assert "rollout_summaries.jsonl" in b.eval("document.getElementById('rollouts-reason').textContent")
-    assert b.eval("document.querySelectorAll('#reward-table tr').length") == 5  # header, steps 0-2, final eval at 3
+    b.wait("document.getElementById('rollout-list').getAttribute('data-transcripts') === '32'")
+    assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 32
+    assert b.eval("document.querySelectorAll('#rollout-list td.transcript').length") == 32
+    assert b.eval("document.querySelectorAll('#rollout-list .turn .tok.ob').length") == 32
+    n_tok = b.eval("document.querySelectorAll('#rollout-list .turn .tok.sampled').length")
+    coloured = b.eval(
+        "Array.from(document.querySelectorAll('#rollout-list .turn .tok.sampled'))"
+        ".filter(e => e.style.background.startsWith('rgb') && e.hasAttribute('data-lp')).length"
+    )
+    assert n_tok == coloured == 32 * 6  # digits: max_tokens=6 per rollout, every token has its logprob
+    b.eval(
+        "const t = document.querySelector('#rollout-list .tok.sampled'); const r = t.getBoundingClientRect();"
+        "t.dispatchEvent(new MouseEvent('mouseenter', {clientX: r.left + 1, clientY: r.top + 1}))"
+    )
+    tip = b.eval("document.getElementById('tok-tip').textContent")
+    assert not b.eval("document.getElementById('tok-tip').hidden") and "logprob -" in tip and "token " in tip
+    b.screenshot(str(shots / "rollouts_transcripts.png"))
+    b.eval("document.getElementById('tok-tip').hidden = true")
+    rewards = sorted(b.eval(
+        "Array.from(document.querySelectorAll('#rollout-list tr.traj')).map(r => +r.children[1].textContent)"
+    ))
+    cut = rewards[len(rewards) // 2]
+    b.eval(f"const m0 = document.getElementById('reward-min'); m0.value = {cut}; m0.dispatchEvent(new Event('input'))")
+    kept = b.eval("document.querySelectorAll('#rollout-list tr.traj').length")
+    assert 0 < kept < 32 or cut == rewards[0]
+    b.wait(f"document.getElementById('rollout-list').getAttribute('data-transcripts') === '{kept}'")
+    assert b.eval("document.querySelectorAll('#rollout-list td.transcript').length") == kept
+    b.eval("const m1 = document.getElementById('reward-min'); m1.value = ''; m1.dispatchEvent(new Event('input'))")
+    # the cookbook's own files (summaries, no token sidecar): groups and lengths, no transcripts
     _select(b, [ids["cookbook_rl"]], "rollouts")
     assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 8
+    assert b.eval("document.getElementById('rollout-list').getAttribute('data-transcripts')") == "none"
     b.eval("const s = document.getElementById('iter-sel'); s.value = '1'; s.dispatchEvent(new Event('change'))")
     b.eval("const m = document.getElementById('reward-min'); m.value = 0.5; m.dispatchEvent(new Event('input'))")
     assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 4
@@ -182,7 +210,18 @@ def test_every_view_draws_with_no_console_error(
 
     assert b.errors == [], b.errors
     print(f"\nscreenshots: {shots}")
-    assert len(list(shots.glob("*.png"))) == 9
+    assert len(list(shots.glob("*.png"))) == 10
+
+
+def test_an_rl_run_without_rollout_files_shows_its_reward_table(
+    view_runs: dict[str, Path], serve_view: Any, browser: Browser, tmp_path: Path
+) -> None:
+    srv = serve_view([str(view_runs["rl_metrics_only"])])
+    _tab(browser, srv.url, "rollouts")
+    assert "rollout_summaries.jsonl" in browser.eval("document.getElementById('rollouts-reason').textContent")
+    assert browser.eval("document.querySelectorAll('#reward-table tr').length") == 5  # header, steps 0-2, final eval
+    browser.screenshot(str(tmp_path / "rollouts_metrics_only.png"))
+    assert browser.errors == [], browser.errors
 
 
 def test_a_dpo_run_shows_its_loss_and_says_why_no_data_view(

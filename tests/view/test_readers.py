@@ -22,6 +22,7 @@ from tinkerlite.view.runs import (
     read_rollouts,
     run_summary,
 )
+from tinkerlite.view.transcripts import read_rollout_transcripts
 
 
 def _write_rows(path: Path, rows: list[dict[str, object]], tail: str = "") -> None:
@@ -114,8 +115,52 @@ def test_rollouts_cookbook_format_and_absent(view_runs: dict[str, Path]) -> None
     assert g["reward_mean"] == pytest.approx(0.4375)
     assert [t["advantage"] for t in g["trajs"]] == pytest.approx([-0.4375, -0.1875, 0.0625, 0.5625])
     assert r["iterations"][0]["groups"][1]["reward_mean"] == pytest.approx(0.4375 / 2)
-    none = read_rollouts(str(view_runs["rl"]))
+    assert all(it["transcripts"] == [] for it in r["iterations"])  # the cookbook's files carry no tokens
+    none = read_rollouts(str(view_runs["rl_metrics_only"]))
     assert none["iterations"] == [] and "rollout_summaries.jsonl" in none["reason"]
+
+
+def test_tinkerlite_rl_run_has_rollouts_and_token_transcripts(view_runs: dict[str, Path]) -> None:
+    from tinkerlite.tokenizers import get_tokenizer
+
+    run = str(view_runs["rl"])
+    r = read_rollouts(run)
+    assert [it["iteration"] for it in r["iterations"]] == [0, 1, 2] and r["count"] == 3 * 32
+    assert all(it["transcripts"] == ["train"] for it in r["iterations"])
+    t = read_rollout_transcripts(run, 1)
+    assert t["available"] and t["matched"] == len(t["trajs"]) == 32 and not t["truncated"]
+    tok = get_tokenizer("tinkerlite/tiny-chat")
+    summaries = {(tr["group_idx"], tr["traj_idx"]): tr for g in r["iterations"][1]["groups"] for tr in g["trajs"]}
+    for traj in t["trajs"]:
+        s = summaries[(traj["group_idx"], traj["traj_idx"])]
+        assert traj["total_reward"] == s["total_reward"] and traj["advantage"] == pytest.approx(s["advantage"])
+        (turn,) = traj["turns"]
+        assert len(turn["ac"]) == s["steps"][0]["ac_len"] and turn["ob_len"] == s["steps"][0]["ob_len"]
+        assert all(a["lp"] is not None and a["lp"] <= 0 and a["t"] == tok.decode([a["id"]]) for a in turn["ac"])
+        assert turn["ob_text"].endswith(":")
+    # the reward filter and the cap: matched counts every passing trajectory, trajs holds at most `limit`
+    rewards = sorted(tr["total_reward"] for tr in t["trajs"])
+    cut = rewards[len(rewards) // 2]
+    hi = read_rollout_transcripts(run, 1, min_reward=cut, limit=3)
+    assert hi["matched"] == sum(x >= cut for x in rewards) and len(hi["trajs"]) == min(3, hi["matched"])
+    assert hi["truncated"] == (hi["matched"] > 3) and all(tr["total_reward"] >= cut for tr in hi["trajs"])
+    lo = read_rollout_transcripts(run, 1, max_reward=-1.0)
+    assert lo["matched"] == 0 and lo["trajs"] == []
+    assert not read_rollout_transcripts(run, 7)["available"]
+    assert not read_rollout_transcripts(run, 1, split="../x")["available"]
+    assert not read_rollout_transcripts(str(view_runs["cookbook_rl"]), 1)["available"]
+
+
+def test_transcripts_cut_long_observations(tmp_path: Path) -> None:
+    it = tmp_path / "iteration_000000"
+    it.mkdir()
+    rec = {"group_idx": 0, "traj_idx": 0, "total_reward": 1.0, "advantage": 0.0, "turns": [
+        {"turn_idx": 0, "ob_tokens": list(range(5000)), "ob_text": None, "ac_tokens": [7, 8],
+         "ac_logprobs": [-0.1, None], "ac_pieces": None, "reward": 1.0, "episode_done": True}]}
+    (it / "train_rollout_tokens.jsonl").write_text(json.dumps(rec) + "\n" + '{"torn": ')
+    (turn,) = read_rollout_transcripts(str(tmp_path), 0, max_ob_tokens=10)["trajs"][0]["turns"]
+    assert turn["ob_cut"] == 4990 and turn["ob_text"] == " ".join(f"#{i}" for i in range(4990, 5000))
+    assert turn["ac"] == [{"id": 7, "t": "#7", "lp": -0.1}, {"id": 8, "t": "#8", "lp": None}]
 
 
 def test_data_view_matches_the_datum_weights(view_runs: dict[str, Path]) -> None:

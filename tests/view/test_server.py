@@ -107,7 +107,7 @@ def test_bad_files_never_crash_the_server(tmp_path: Path, serve_view: Any, monke
     srv = serve_view([str(tmp_path)])
     m = json.loads(_get(srv, "/api/runs/0/metrics")[1])
     assert m["rows"] == 2 and m["bad_lines"] == 1
-    for what in ("config", "checkpoints", "rollouts", "data"):
+    for what in ("config", "checkpoints", "rollouts", "data", "transcripts?iteration=x&min=nan"):
         status, body = _get(srv, f"/api/runs/0/{what}")
         assert status == 200, (what, body)
     (run / "metrics.jsonl").unlink()  # deleted while served
@@ -251,3 +251,14 @@ def test_cli_with_no_dir_uses_the_default_runs_dir(view_runs: dict[str, Path], t
         [sys.executable, "-m", "tinkerlite", "view"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "none: not a directory" in p.stderr
+
+
+def test_transcripts_route_filters_by_reward(view_runs: dict[str, Path], serve_view: Any) -> None:
+    srv = serve_view([str(view_runs["rl"])])
+    whole = json.loads(_get(srv, "/api/runs/0/transcripts?iteration=2")[1])
+    assert whole["available"] and whole["matched"] == 32 and whole["trajs"][0]["turns"][0]["ac"][0]["lp"] < 0
+    top = max(t["total_reward"] for t in whole["trajs"])
+    best = json.loads(_get(srv, f"/api/runs/0/transcripts?iteration=2&min={top}&limit=1")[1])
+    assert best["matched"] == sum(t["total_reward"] >= top for t in whole["trajs"]) and len(best["trajs"]) == 1
+    assert best["trajs"][0]["total_reward"] == top
+    assert not json.loads(_get(srv, "/api/runs/0/transcripts?iteration=2&split=..%2Fx")[1])["available"]

@@ -298,7 +298,8 @@ def run_summary(run_dir: str, now: float | None = None) -> dict[str, Any]:
 
 def read_rollouts(run_dir: str, limit: int = 2000) -> dict[str, Any]:
     """Per-trajectory rollout records (the cookbook's ``iteration_NNNNNN/<split>_rollout_summaries.jsonl``),
-    grouped by iteration and group, with advantages (reward minus the group mean) filled in."""
+    grouped by iteration and group, with advantages (reward minus the group mean) filled in. ``transcripts``
+    lists the splits whose token sidecar exists (see :mod:`tinkerlite.view.transcripts`)."""
     iterations: dict[int, dict[str, Any]] = {}
     n = 0
     try:
@@ -309,7 +310,13 @@ def read_rollouts(run_dir: str, limit: int = 2000) -> dict[str, Any]:
         full = os.path.join(run_dir, d)
         if not os.path.isdir(full):
             continue
-        for fname in sorted(os.listdir(full)):
+        fnames = sorted(os.listdir(full))
+        sidecars = [f[: -len("_rollout_tokens.jsonl")] for f in fnames if f.endswith("_rollout_tokens.jsonl")]
+        if sidecars:
+            it_dir = int(d[len("iteration_") :]) if d[len("iteration_") :].isdigit() else None
+            if it_dir is not None:
+                iterations.setdefault(it_dir, {"iteration": it_dir, "groups": {}})["transcripts"] = sidecars
+        for fname in fnames:
             if not fname.endswith("_rollout_summaries.jsonl"):
                 continue
             split = fname[: -len("_rollout_summaries.jsonl")]
@@ -332,11 +339,11 @@ def read_rollouts(run_dir: str, limit: int = 2000) -> dict[str, Any]:
             for t, r in zip(g["trajs"], rewards, strict=True):
                 t.setdefault("advantage", r - mean)
             groups.append({**g, "reward_mean": mean})
-        out.append({"iteration": it, "groups": groups})
+        out.append({"iteration": it, "groups": groups, "transcripts": iterations[it].get("transcripts", [])})
     reason = None
     if not out:
         reason = (
-            "no per-rollout logs in this run dir (the cookbook writes iteration_NNNNNN/train_rollout_summaries.jsonl; "
-            "tinkerlite's rl loop logs per-step metrics only)"
+            "no per-rollout logs in this run dir (RL loops write iteration_NNNNNN/train_rollout_summaries.jsonl "
+            "when rollout_json_export is on)"
         )
     return {"iterations": out, "count": n, "truncated": n >= limit, "reason": reason}

@@ -31,6 +31,7 @@ from .runs import (
     read_rollouts,
     run_summary,
 )
+from .transcripts import read_rollout_transcripts
 
 __all__ = ["STATIC_FILES", "RunRegistry", "ViewServer", "make_server", "static_bytes", "to_json_bytes"]
 
@@ -225,6 +226,14 @@ class _Handler(BaseHTTPRequestHandler):
                 read_config(run_dir), n=min(_int(query.get("n"), 4), 50), start=_int(query.get("start"), 0)
             ),
             "rollouts": lambda: read_rollouts(run_dir),
+            "transcripts": lambda: read_rollout_transcripts(
+                run_dir,
+                _int(query.get("iteration"), 0),
+                query.get("split", "train"),
+                _opt_float(query.get("min")),
+                _opt_float(query.get("max")),
+                limit=min(max(_int(query.get("limit"), 64), 1), 500),
+            ),
         }
         reader = readers.get(what)
         return (lambda: self._json(reader())) if reader is not None else None
@@ -277,3 +286,9 @@ def _float(value: str | None, default: float) -> float:
         return float(value) if value is not None else default
     except ValueError:
         return default
+
+
+def _opt_float(value: str | None) -> float | None:
+    """A finite float query parameter, or None when absent or not a number (a filter left open)."""
+    x = _float(value, float("nan"))
+    return x if x == x and abs(x) != float("inf") else None

@@ -269,6 +269,16 @@
     var p = lp === null || lp === undefined ? 0 : Math.exp(lp);
     return "hsl(" + Math.round(120 * p) + ", 75%, " + (88 - 10 * p).toFixed(0) + "%)";
   }
+  function turnView(turn) {
+    var toks = turn.ac.map(function (t) {
+      var sp = tokSpan(t, "sampled", JSON.stringify(t.t) + "  token " + t.id + (t.lp === null ? "  (no logprob)" : "  logprob " + fmt(t.lp) + " (p=" + fmt(Math.exp(t.lp)) + ")"));
+      if (t.lp !== null) { sp.style.background = lpColor(t.lp); sp.setAttribute("data-lp", t.lp); }
+      return sp;
+    });
+    var note = "turn " + turn.turn_idx + " · reward " + fmt(turn.reward) + (turn.ob_cut ? " · observation: the end of " + turn.ob_len + " tokens" : "");
+    return h("div", { "class": "turn" }, [h("div", { "class": "muted", text: note }),
+      h("div", { "class": "tokens" }, [h("span", { "class": "tok prompt ob", text: turn.ob_text })].concat(toks))]);
+  }
   function sampleView(s, i) {
     var toks = s.tokens.map(function (t) {
       var tip = JSON.stringify(t.t) + "  logprob " + fmt(t.lp) + " (p=" + fmt(Math.exp(t.lp)) + ")" +
@@ -354,25 +364,52 @@
       }
       var lo = h("input", { type: "number", id: "reward-min", step: 0.1, placeholder: "min reward" }), hi = h("input", { type: "number", id: "reward-max", step: 0.1, placeholder: "max reward" });
       var itSel = h("select", { id: "iter-sel" }, j.iterations.map(function (it, i) { return h("option", { value: i, text: "iteration " + it.iteration }); }));
-      var list = h("div", { id: "rollout-list" });
+      var list = h("div", { id: "rollout-list" }), drawSeq = 0;
+      var anyTokens = j.iterations.some(function (it) { return (it.transcripts || []).length; });
       var draw = function () {
         list.textContent = "";
         var it = j.iterations[+itSel.value], a = lo.value === "" ? -Infinity : +lo.value, b = hi.value === "" ? Infinity : +hi.value;
+        var cells = {}, splits = it.transcripts || [];
         it.groups.forEach(function (g) {
           var trajs = g.trajs.filter(function (t) { return t.total_reward >= a && t.total_reward <= b; });
           if (!trajs.length) return;
-          var rows = [h("tr", {}, ["traj", "reward", "advantage", "turns (ob / ac tokens, reward)", "logs"].map(function (t) { return h("th", { text: t }); }))];
+          var rows = [h("tr", {}, ["traj", "reward", "advantage", splits.indexOf(g.split) >= 0 ? "transcript (observation, then the sampled tokens coloured by logprob)" : "turns (ob / ac tokens, reward)", "logs"].map(function (t) { return h("th", { text: t }); }))];
           trajs.forEach(function (t) {
+            var turns = h("td", { "class": "mono small", text: (t.steps || []).map(function (s) { return "#" + s.step_idx + " " + s.ob_len + "/" + s.ac_len + " r=" + fmt(s.reward); }).join("\n") });
+            cells[g.split + ":" + g.group_idx + ":" + t.traj_idx] = turns;
             rows.push(h("tr", { "class": "traj" }, [h("td", { text: String(t.traj_idx) }), h("td", { "class": "num", text: fmt(t.total_reward) }),
               h("td", { "class": "num " + (t.advantage >= 0 ? "pos" : "neg"), text: fmt(t.advantage) }),
-              h("td", { "class": "mono small", text: (t.steps || []).map(function (s) { return "#" + s.step_idx + " " + s.ob_len + "/" + s.ac_len + " r=" + fmt(s.reward); }).join("\n") }),
+              turns,
               h("td", { "class": "mono small", text: (t.steps || []).map(function (s) { return Object.keys(s.logs || {}).map(function (k) { return k + ": " + s.logs[k]; }).join("\n"); }).join("\n---\n") })]));
           });
           list.appendChild(h("div", { "class": "group" }, [h("h4", { text: g.split + " group " + g.group_idx + " · mean reward " + fmt(g.reward_mean) + " · tags " + ((g.trajs[0] || {}).tags || []).join(", ") }), h("table", {}, rows)]));
         });
+        var seq = ++drawSeq;
+        list.setAttribute("data-transcripts", splits.length ? "loading" : "none");
+        if (!splits.length) return;
+        var q = (lo.value === "" ? "" : "&min=" + encodeURIComponent(lo.value)) + (hi.value === "" ? "" : "&max=" + encodeURIComponent(hi.value));
+        Promise.all(splits.map(function (sp) {
+          return api("/api/runs/" + r.id + "/transcripts?iteration=" + it.iteration + "&split=" + encodeURIComponent(sp) + "&limit=500" + q).then(function (tj) {
+            if (seq !== drawSeq) return 0;
+            tj.trajs.forEach(function (t) {
+              var c = cells[sp + ":" + t.group_idx + ":" + t.traj_idx];
+              if (!c) return;
+              c.textContent = "";
+              c.className = "transcript";
+              t.turns.forEach(function (turn) { c.appendChild(turnView(turn)); });
+            });
+            return tj.trajs.length;
+          });
+        })).then(function (ns) {
+          if (seq === drawSeq) list.setAttribute("data-transcripts", String(ns.reduce(function (x, y) { return x + y; }, 0)));
+        }).catch(function (e) {
+          if (seq !== drawSeq) return;
+          list.setAttribute("data-transcripts", "err");
+          list.insertBefore(h("p", { "class": "muted small", id: "transcripts-reason", text: "token transcripts unavailable: " + (e && e.message || e) }), list.firstChild);
+        });
       };
       [lo, hi, itSel].forEach(function (e) { e.addEventListener("input", draw); e.addEventListener("change", draw); });
-      v.appendChild(h("div", { "class": "toolbar" }, [itSel, lo, hi, h("span", { "class": "muted small", text: j.count + " trajectories" + (j.truncated ? " (truncated)" : "") + "; rollout summaries carry lengths and rewards, not tokens, so no per-token colouring here" })]));
+      v.appendChild(h("div", { "class": "toolbar" }, [itSel, lo, hi, h("span", { "class": "muted small", text: j.count + " trajectories" + (j.truncated ? " (truncated)" : "") + (anyTokens ? "; sampled tokens coloured by probability (red: unlikely, green: likely), hover one for its logprob" : "; these rollout summaries carry lengths and rewards, not tokens (no token sidecar), so no per-token colouring here") })]));
       v.appendChild(list);
       draw();
       var chartBox = h("div", { "class": "chart-box", id: "rollout-chart" }), pts = [], band = [];
