@@ -34,6 +34,18 @@ def _check_dtype(dtype: Any, field: str) -> TensorDtype:
     return dtype  # type: ignore[no-any-return]
 
 
+_INF_BYTES = (array("f", [math.inf]).tobytes(), array("f", [-math.inf]).tobytes())
+
+
+def _may_hold_inf(out: array) -> bool:  # type: ignore[type-arg]
+    """Whether a float32 array may hold ±inf: a byte search in C instead of ``max``/``min`` over Python floats.
+
+    A match off a 4-byte boundary is a false alarm; the caller's exact check then finds nothing.
+    """
+    raw = out.tobytes()
+    return any(pattern in raw for pattern in _INF_BYTES)
+
+
 def _to_array(values: Any, dtype: TensorDtype, field: str, adopt: bool = False) -> array:  # type: ignore[type-arg]
     """Convert a flat sequence, checking exactly what numpy would silently coerce."""
     code = _TYPECODES[dtype]
@@ -46,7 +58,7 @@ def _to_array(values: Any, dtype: TensorDtype, field: str, adopt: bool = False) 
     except (TypeError, OverflowError):
         out = None
     if out is not None:
-        if dtype == "float32" and len(out) and (math.isinf(max(out)) or math.isinf(min(out))):
+        if dtype == "float32" and len(out) and _may_hold_inf(out):
             # array('f') turns out-of-range doubles into inf silently; find the culprit (rare path).
             for i, v in enumerate(values):
                 if isinstance(v, float) and math.isfinite(v) and math.isinf(out[i]):

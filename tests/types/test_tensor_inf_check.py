@@ -1,0 +1,34 @@
+"""The float32 overflow check of TensorData: a C-level byte search first, the exact scan only on a hit."""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+import pytest
+
+from tinkerlite.errors import ValidationError
+from tinkerlite.types import TensorData
+from tinkerlite.types.tensor_data import _may_hold_inf
+
+
+def test_byte_search_finds_both_infinities() -> None:
+    assert _may_hold_inf(array("f", [1.0, math.inf, 2.0]))
+    assert _may_hold_inf(array("f", [-math.inf]))
+    assert not _may_hold_inf(array("f", [0.0, 1.5, -3.25, 3.4e38, math.nan]))
+
+
+def test_a_misaligned_match_is_only_a_false_alarm() -> None:
+    raw = array("f")
+    raw.frombytes(bytes([1, 2, 0, 0, 0x80, 0x7F, 0x40, 0x40]))
+    if raw.itemsize == 4 and array("f", [math.inf]).tobytes() == bytes([0, 0, 0x80, 0x7F]):  # little-endian
+        assert _may_hold_inf(raw)  # the pattern straddles two elements
+    values = raw.tolist()
+    assert all(math.isfinite(v) for v in values)
+    assert TensorData(values, "float32", [2]).tolist() == values  # accepted: the exact check finds nothing
+
+
+def test_overflow_is_still_named_and_real_infinities_pass() -> None:
+    with pytest.raises(ValidationError, match="overflows float32"):
+        TensorData([0.5, 1e39], "float32", [2])
+    assert TensorData([1.0, math.inf], "float32", [2]).tolist() == [1.0, math.inf]
