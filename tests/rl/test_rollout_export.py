@@ -126,3 +126,24 @@ def test_export_off(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "b" / "iteration_000000").iterdir()) == [
         "train.html", "train_logtree.json"
     ]
+
+
+def test_async_loop_and_test_set_write_their_files(tmp_path: Path) -> None:
+    log = tmp_path / "run"
+    _cli(log, "max_steps=2", "eval_every=1", "max_steps_off_policy=1")
+    for it in (0, 1):
+        recs = _lines(log / f"iteration_{it:06d}" / "train_rollout_summaries.jsonl")
+        assert len(recs) == N_TRAJ and all(it - 1 <= r["sampling_client_step"] <= it for r in recs)
+        assert len(_lines(log / f"iteration_{it:06d}" / "train_rollout_tokens.jsonl")) == N_TRAJ
+    # the test set, as the cookbook's RLTestSetEvaluator (name "test") exports it: eval_test_*, split eval/test,
+    # at every eval step and the final one
+    for it in (0, 1, 2):
+        d = log / f"iteration_{it:06d}"
+        recs = _lines(d / "eval_test_rollout_summaries.jsonl")
+        assert recs and {(r["split"], r["iteration"], r["sampling_client_step"]) for r in recs} == {
+            ("eval/test", it, it)
+        }
+        assert len(_lines(d / "eval_test_rollout_tokens.jsonl")) == len(recs)
+        assert f"Running evaluation test {it}" in (d / "eval_test.html").read_text()
+        assert (d / "eval_test_logtree.json").is_file()
+    assert not (log / "iteration_000002" / "train_rollout_summaries.jsonl").exists()

@@ -317,11 +317,13 @@ def export_iteration_rollouts(
     json_export: bool = True,
     num_groups_to_log: int = 4,
     decode: Callable[[list[int]], str] | None = None,
+    title: str | None = None,
 ) -> None:
     """Write one iteration's rollout files under ``log_path/iteration_NNNNNN`` (see the module docstring).
 
     ``json_export`` (the config's ``rollout_json_export``) gates the summaries and the token sidecar, and
-    ``num_groups_to_log`` the logtree transcript of the first groups, as in the cookbook.
+    ``num_groups_to_log`` the logtree transcript of the first groups (titled ``title``, by default the
+    cookbook's ``RL Iteration N``), as in the cookbook.
     """
     if not json_export and num_groups_to_log <= 0:
         return
@@ -333,7 +335,7 @@ def export_iteration_rollouts(
         atomic_write_bytes(rollout_tokens_jsonl_path(iter_dir, base_name), _jsonl_bytes(tokens))
     if num_groups_to_log > 0:
         shown = list(groups_P[:num_groups_to_log])
-        with logtree.init_trace(f"RL Iteration {iteration}", path=None) as trace:
+        with logtree.init_trace(title or f"RL Iteration {iteration}", path=None) as trace:
             _log_transcripts(shown, [r for r in tokens if r["group_idx"] < len(shown)])
         atomic_write_bytes(iter_dir / f"{base_name}.html", trace.to_html().encode("utf-8"))
         atomic_write_bytes(

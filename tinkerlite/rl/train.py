@@ -354,6 +354,7 @@ class _Trainer:
             termination=self.config.effective_termination(),
         )
         kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
+        await self.export_rollouts(step, [(b, g, step) for b, g in kept], split="eval/test")
         metrics: dict[str, float] = {}
         if kept:
             metrics.update(compute_trajectory_metrics([g for _, g in kept], [b.logging_tags() for b, _ in kept]))
@@ -363,8 +364,11 @@ class _Trainer:
             self.test_reward_history.append((step, out["test/env/all/reward/total"]))
         return {**out, **extra}
 
-    async def export_rollouts(self, step: int, sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]]) -> None:
-        """The cookbook's ``iteration_NNNNNN/`` rollout files (+ tinkerlite's token sidecar), written whole."""
+    async def export_rollouts(
+        self, step: int, sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]], split: str = "train"
+    ) -> None:
+        """The cookbook's ``iteration_NNNNNN/`` rollout files (+ tinkerlite's token sidecar), written whole;
+        ``split`` ``eval/test`` is the test set's (files ``eval_test_*``, as the cookbook's evaluator)."""
         c = self.config
         if not c.rollout_json_export and c.num_groups_to_log <= 0:
             return
@@ -376,6 +380,9 @@ class _Trainer:
             c.log_path,
             iteration=step,
             groups_P=groups,
+            split=split,
+            base_name="train" if split == "train" else "eval_test",
+            title=None if split == "train" else f"Running evaluation test {step}",
             json_export=c.rollout_json_export,
             num_groups_to_log=c.num_groups_to_log,
             decode=self.decode,
