@@ -1,4 +1,4 @@
-"""The float32 overflow check of TensorData: a C-level byte search first, the exact scan only on a hit."""
+"""C-level input checks: TensorData's float32 overflow search and the token-id sign check."""
 
 from __future__ import annotations
 
@@ -32,3 +32,16 @@ def test_overflow_is_still_named_and_real_infinities_pass() -> None:
     with pytest.raises(ValidationError, match="overflows float32"):
         TensorData([0.5, 1e39], "float32", [2])
     assert TensorData([1.0, math.inf], "float32", [2]).tolist() == [1.0, math.inf]
+
+
+def test_token_sign_check_in_c() -> None:
+    from tinkerlite.types.model_input import _any_negative, check_token_ids
+
+    assert not _any_negative(array("i", [0, 1, 255, 256, 2**31 - 1]))
+    assert not _any_negative(array("i"))
+    for bad in ([-1], [3, -(2**31)], [7] * 100 + [-128]):
+        assert _any_negative(array("i", bad))
+        with pytest.raises(ValidationError, match="is negative"):
+            check_token_ids(bad, "tokens")
+        with pytest.raises(ValidationError, match="is negative"):
+            check_token_ids(array("i", bad), "tokens")

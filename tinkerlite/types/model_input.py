@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,17 @@ _INT32_MAX = 2**31 - 1
 _REPR_TOKENS = 8
 
 
+_SIGN_BYTE = 0 if sys.byteorder == "big" else 3  # the byte of an int32 that holds its sign bit
+
+
+def _any_negative(packed: array) -> bool:  # type: ignore[type-arg]
+    """Whether an int32 array holds a negative value: its sign bytes are all ASCII (< 0x80) otherwise.
+
+    ``bytes.isascii`` runs in C; ``min()`` over the array made a Python int per token.
+    """
+    return not packed.tobytes()[_SIGN_BYTE::4].isascii()
+
+
 def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array]:  # type: ignore[type-arg]
     """Token ids are int32 on the wire; reject anything that would not survive that.
 
@@ -36,7 +48,7 @@ def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array
         raise ValidationError(f"expected a list of token ids, got {type(tokens).__name__}", field=field)
     if isinstance(tokens, array) and tokens.typecode == "i":
         packed = tokens
-        if packed and min(packed) < 0:
+        if _any_negative(packed):
             toks = packed.tolist()
             i = next(i for i, t in enumerate(toks) if t < 0)
             raise ValidationError(f"token {i} = {toks[i]} is negative", field=field)
@@ -51,7 +63,7 @@ def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array
             if not 0 <= t <= _INT32_MAX:
                 raise ValidationError(f"token {i} = {t} is outside the int32 range", field=field) from None
         raise
-    if packed and min(packed) < 0:
+    if _any_negative(packed):
         i = next(i for i, t in enumerate(toks) if t < 0)
         raise ValidationError(f"token {i} = {toks[i]} is negative", field=field)
     return toks, packed
