@@ -45,3 +45,14 @@ def test_token_sign_check_in_c() -> None:
             check_token_ids(bad, "tokens")
         with pytest.raises(ValidationError, match="is negative"):
             check_token_ids(array("i", bad), "tokens")
+
+
+def test_to_numpy_is_one_owned_copy() -> None:
+    np = pytest.importorskip("numpy")
+    t = TensorData([1.5, 2.5, 3.5, 4.5], "float32", [2, 2])
+    a = t.to_numpy()
+    assert a.dtype == np.float32 and a.shape == (2, 2) and a.flags.owndata and a.flags.writeable
+    a[0, 0] = 9.0  # the tensor is immutable: its storage is not shared
+    assert t.tolist() == [[1.5, 2.5], [3.5, 4.5]]
+    i = TensorData([1, -2, 3], "int64", [3]).to_numpy()
+    assert i.dtype == np.int64 and i.tolist() == [1, -2, 3]

@@ -287,10 +287,9 @@ class TensorData:
         from .._optional import require
 
         np = require("numpy", "TensorData.to_numpy")
-        le = "<i8" if self.dtype == "int64" else "<f4"
-        arr = np.frombuffer(array_to_le(self.dense_flat(pad_value)), dtype=le)
-        out = arr.astype(np.int64 if self.dtype == "int64" else np.float32).reshape(self.resolved_shape)
-        return out  # type: ignore[no-any-return]
+        # One copy: a view of the native-endian array('q'/'f') buffer, copied once into an owned array.
+        view = np.frombuffer(self.dense_flat(pad_value), dtype=np.int64 if self.dtype == "int64" else np.float32)
+        return view.reshape(self.resolved_shape).copy()  # type: ignore[no-any-return]
 
     def to_torch(self, pad_value: float = 0) -> Any:
         from .._optional import require
