@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.view.cdp import Browser, find_chromium
+from tinkerlite.view.transcripts import read_rollout_transcripts
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install -y chromium)")
@@ -157,16 +158,23 @@ def test_every_view_draws_with_no_console_error(
     _tab(b, url, "rollouts")
     _select(b, [ids["rl"]], "rollouts")
     assert b.eval("document.getElementById('tok-tip').hidden")  # no stale token tip from the previous view
-    b.wait("document.getElementById('rollout-list').getAttribute('data-transcripts') === '32'")
-    assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == 32
-    assert b.eval("document.querySelectorAll('#rollout-list td.transcript').length") == 32
-    assert b.eval("document.querySelectorAll('#rollout-list .turn .tok.ob').length") == 32
+    # iteration 0: the 32 train rollouts and the step-0 test-set rollouts, each with its transcript
+    expected = [
+        read_rollout_transcripts(str(view_runs["rl"]), 0, split)["trajs"] for split in ("train", "eval_test")
+    ]
+    n_traj = sum(len(x) for x in expected)
+    n_ac = sum(len(turn["ac"]) for x in expected for t in x for turn in t["turns"])
+    assert len(expected[0]) == 32 and n_ac >= 32 * 6
+    b.wait(f"document.getElementById('rollout-list').getAttribute('data-transcripts') === '{n_traj}'")
+    assert b.eval("document.querySelectorAll('#rollout-list tr.traj').length") == n_traj
+    assert b.eval("document.querySelectorAll('#rollout-list td.transcript').length") == n_traj
+    assert b.eval("document.querySelectorAll('#rollout-list .turn .tok.ob').length") == n_traj
     n_tok = b.eval("document.querySelectorAll('#rollout-list .turn .tok.sampled').length")
     coloured = b.eval(
         "Array.from(document.querySelectorAll('#rollout-list .turn .tok.sampled'))"
         ".filter(e => e.style.background.startsWith('rgb') && e.hasAttribute('data-lp')).length"
     )
-    assert n_tok == coloured == 32 * 6  # digits: max_tokens=6 per rollout, every token has its logprob
+    assert n_tok == coloured == n_ac  # every sampled token has its logprob
     b.eval(
         "const t = document.querySelector('#rollout-list .tok.sampled'); const r = t.getBoundingClientRect();"
         "t.dispatchEvent(new MouseEvent('mouseenter', {clientX: r.left + 1, clientY: r.top + 1}))"
@@ -181,7 +189,7 @@ def test_every_view_draws_with_no_console_error(
     cut = rewards[len(rewards) // 2]
     b.eval(f"const m0 = document.getElementById('reward-min'); m0.value = {cut}; m0.dispatchEvent(new Event('input'))")
     kept = b.eval("document.querySelectorAll('#rollout-list tr.traj').length")
-    assert 0 < kept < 32 or cut == rewards[0]
+    assert 0 < kept < n_traj or cut == rewards[0]
     b.wait(f"document.getElementById('rollout-list').getAttribute('data-transcripts') === '{kept}'")
     assert b.eval("document.querySelectorAll('#rollout-list td.transcript').length") == kept
     b.eval("const m1 = document.getElementById('reward-min'); m1.value = ''; m1.dispatchEvent(new Event('input'))")

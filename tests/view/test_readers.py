@@ -125,8 +125,12 @@ def test_tinkerlite_rl_run_has_rollouts_and_token_transcripts(view_runs: dict[st
 
     run = str(view_runs["rl"])
     r = read_rollouts(run)
-    assert [it["iteration"] for it in r["iterations"]] == [0, 1, 2] and r["count"] == 3 * 32
-    assert all(it["transcripts"] == ["train"] for it in r["iterations"])
+    # train rollouts at steps 0-2; the test set's at the step-0 eval and the final one (step 3)
+    assert [it["iteration"] for it in r["iterations"]] == [0, 1, 2, 3]
+    splits = [it["transcripts"] for it in r["iterations"]]
+    assert splits == [["eval_test", "train"], ["train"], ["train"], ["eval_test"]]
+    n_test = read_rollout_transcripts(run, 3, split="eval_test")["matched"]
+    assert n_test > 0 and r["count"] == 3 * 32 + 2 * n_test
     t = read_rollout_transcripts(run, 1)
     assert t["available"] and t["matched"] == len(t["trajs"]) == 32 and not t["truncated"]
     tok = get_tokenizer("tinkerlite/tiny-chat")
