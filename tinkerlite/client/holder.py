@@ -342,6 +342,22 @@ class Holder:
         headers["X-API-Key"] = self._auth_value(use_jwt)
         return headers
 
+    async def _on_io(self, fn: Callable[..., ResponseInfo], *args: Any) -> ResponseInfo:
+        """Run one blocking exchange on the I/O pool; once the client is closed, the call is cancelled.
+
+        After ``shutdown`` (close, or Ctrl-C) work still unwinding on the loop must not raise
+        "cannot schedule new futures after shutdown" from a task nobody awaits any more: asyncio would
+        print it as "Task exception was never retrieved" at exit. A cancellation ends such a task quietly.
+        """
+        if self._closed:
+            raise asyncio.CancelledError("client closed")
+        try:
+            return await self.loop.run_in_executor(self._io, fn, *args)
+        except RuntimeError:
+            if self._closed:
+                raise asyncio.CancelledError("client closed") from None
+            raise
+
     async def send_once(
         self,
         method: str,
@@ -375,20 +391,10 @@ class Holder:
             timeout = max(0.05, min(timeout, self._first_attempt_at + self.unreachable_timeout - self.clock()))
         on_sent = ON_SENT.get()
         if on_sent is None:
-            resp = await self.loop.run_in_executor(
-                self._io, self.transport.request, method, self.url(path), headers, body, timeout
-            )
+            resp = await self._on_io(self.transport.request, method, self.url(path), headers, body, timeout)
         else:
-            resp = await self.loop.run_in_executor(
-                self._io,
-                call_with_sent_hook,
-                on_sent,
-                self.transport.request,
-                method,
-                self.url(path),
-                headers,
-                body,
-                timeout,
+            resp = await self._on_io(
+                call_with_sent_hook, on_sent, self.transport.request, method, self.url(path), headers, body, timeout
             )
             on_sent()  # transports without the hook (test fakes): the response proves it was sent
         self._reachable = True
