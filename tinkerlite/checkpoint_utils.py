@@ -197,8 +197,10 @@ async def save_checkpoint_async(
     )
 
 
-class CheckpointManager:
-    """Periodic (every ``save_every`` applied steps) and final checkpoints, submitted without blocking."""
+class _StepCheckpointer:
+    """tinkerlite's loops' periodic (every ``save_every`` applied steps) and final checkpoints, submitted
+    without blocking so the record carries the exact position of a pipelined save (the cookbook's
+    :class:`CheckpointManager` API, for user loops, is in :mod:`tinkerlite.checkpoint_manager`)."""
 
     def __init__(
         self, training_client: Any, log_path: str, save_every: int = 20, ttl_seconds: int | None = 604800
@@ -351,3 +353,6 @@ async def check_renderer_name_for_checkpoint_async(
     found = await get_renderer_name_from_checkpoint_async(service_client, checkpoint_path)
     _report_renderer_check(checkpoint_path, expected_renderer_name, found)
     return None
+
+
+from .checkpoint_manager import CheckpointManager  # noqa: E402  (the cookbook's path; needs save_checkpoint above)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast, runtime_checkable
 
-from ..checkpoint_utils import CheckpointManager
+from ..checkpoint_utils import _StepCheckpointer
 from ..types import AdamParams, Datum, ModelInput, SamplingParams, TensorData
 from ..utils.config import configclass, field
 from ..utils.misc_utils import split_list
@@ -430,7 +430,7 @@ async def _train(
     if test_dataset is not None:
         evaluators.append(RLTestSetEvaluator(test_dataset, max_tokens=cfg.max_tokens))
     teacher = await service_client.create_sampling_client(base_model=cfg.model_name)
-    ckpt = CheckpointManager(training_client, cfg.log_path, cfg.save_every, None)
+    ckpt = _StepCheckpointer(training_client, cfg.log_path, cfg.save_every, None)
     history: list[dict[str, Any]] = []
     for i_batch in range(start, total):
         metrics: dict[str, Any] = {

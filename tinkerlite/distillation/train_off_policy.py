@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import CheckpointManager
+from ..checkpoint_utils import _StepCheckpointer
 from ..exceptions import ConfigurationError
 from ..supervised.types import SupervisedDataset, SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, SamplingParams, TensorData
@@ -180,7 +180,7 @@ async def _train(config: Config, service_client: Any, ml: Any) -> dict[str, Any]
     total = len(composite) if config.max_steps is None else min(config.max_steps, len(composite))
     start = int(resume.batch or 0) if resume is not None else 0
     ml.truncate_metrics(start)
-    ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
+    ckpt = _StepCheckpointer(training_client, config.log_path, config.save_every, config.ttl_seconds)
     evaluators = [b() for b in config.evaluator_builders]
     sem = asyncio.Semaphore(config.teacher_concurrency)
     losses: list[float] = []

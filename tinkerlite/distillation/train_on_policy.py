@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
+from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
 from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
 from ..rl.data_processing import assemble_training_data, compute_advantages, remove_mask
@@ -164,7 +164,7 @@ async def _train(
     dropped = ml.truncate_metrics(start)
     if dropped:
         logger.info("dropped %d metrics rows of batches that will be re-run from batch %d", dropped, start)
-    ckpt = CheckpointManager(training_client, config.log_path, config.save_every, None)
+    ckpt = _StepCheckpointer(training_client, config.log_path, config.save_every, None)
     progress = ProgressLine(end - start) if config.show_progress else None
     counter = RolloutErrorCounter()
     history: list[float] = []

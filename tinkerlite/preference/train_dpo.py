@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
+from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
 from ..errors import ValidationError
 from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, resolve_metrics
 from ..supervised.types import SupervisedDatasetBuilder
@@ -285,7 +285,7 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
     if dropped:
         logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, resume_step)
 
-    ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
+    ckpt = _StepCheckpointer(training_client, config.log_path, config.save_every, config.ttl_seconds)
     progress = ProgressLine(total_steps) if config.show_progress else None
     positions = [
         (e, b)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import CheckpointManager, PendingSave, get_last_checkpoint
+from ..checkpoint_utils import PendingSave, _StepCheckpointer, get_last_checkpoint
 from ..errors import ValidationError
 from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, TrainingClientEvaluator, resolve_metrics
 from ..types import AdamParams, Datum
@@ -197,7 +197,7 @@ def _train(
     if test_data is not None:
         evaluators.append(NLLEvaluator(test_data, tokenizer=tokenizer))
     infrequent_evaluators = [b() for b in config.infrequent_evaluator_builders]
-    ckpt = CheckpointManager(training_client, config.log_path, config.save_every, config.ttl_seconds)
+    ckpt = _StepCheckpointer(training_client, config.log_path, config.save_every, config.ttl_seconds)
     progress = ProgressLine(total_steps) if config.show_progress else None
     pending: collections.deque[_Submitted] = collections.deque()
     last_finish = [time.monotonic()]
