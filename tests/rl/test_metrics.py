@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -110,7 +111,11 @@ def test_dict_mean_skips_missing_and_none() -> None:
 
 
 def test_sampling_client_metrics() -> None:
-    m = compute_sampling_client_metrics([3, 4, 4], [1.0, 2.0, 3.0])
+    groups = [
+        SimpleNamespace(sampling_client_step=s, metrics={"time/trajectory_group_worker_loop/total": t})
+        for s, t in ((3, 1.0), (4, 2.0), (4, 3.0))
+    ]
+    m = compute_sampling_client_metrics(groups)
     assert m["sampling_client/step_min"] == 3 and m["sampling_client/step_max"] == 4
     assert math.isclose(m["sampling_client/step_mean"], 11 / 3)
     assert m["time/sampling_time_mean"] == 2.0

@@ -12,11 +12,14 @@ import pytest
 
 from tinkerlite.completers import StopCondition, TokenCompleter, TokensWithLogprobs
 from tinkerlite.errors import ValidationError
+from tinkerlite.exceptions import AllTrajectoriesFailedError
 from tinkerlite.rl.data_processing import trajectory_to_data
 from tinkerlite.rl.envs.guess_number import GuessNumberEnv
+from tinkerlite.rl.rollout_strategy import FailFast, MinViableGroup
 from tinkerlite.rl.rollouts import (
     AllRolloutsFailedError,
     RolloutErrorCounter,
+    _do_group_rollout,
     do_group_rollout,
     do_single_rollout,
     gather_group_rollouts,
@@ -132,9 +135,24 @@ def test_fail_fast_propagates_and_cleans_up() -> None:
         asyncio.run(gather_group_rollouts([Builder([False]), Builder([True])], CountingPolicy()))
 
 
+def test_group_rollout_takes_the_cookbook_strategy() -> None:
+    """``do_group_rollout(env_group_builder, policy, strategy, termination)``: the strategy decides what a
+    failed rollout does; the builder is cleaned up either way."""
+    b = Builder([False, True, False])
+    g = asyncio.run(do_group_rollout(b, CountingPolicy(), MinViableGroup(min_successful=2, max_retries=0)))
+    assert g.get_total_rewards() == [0.0, 2.0] and [e.error_type for e in g.rollout_errors] == ["RuntimeError"]
+    assert b.cleaned == [1]
+    strict = Builder([False, True])
+    with pytest.raises(RuntimeError, match="env exploded"):
+        asyncio.run(do_group_rollout(strict, CountingPolicy(), strategy=FailFast()))
+    assert strict.cleaned == [1]
+    with pytest.raises(AllTrajectoriesFailedError):
+        asyncio.run(do_group_rollout(Builder([True, True]), CountingPolicy(), MinViableGroup(max_retries=0)))
+
+
 def test_drop_policy_drops_and_counts() -> None:
     b = Builder([False, True, False])
-    g = asyncio.run(do_group_rollout(b, CountingPolicy(), error_policy="drop"))
+    g = asyncio.run(_do_group_rollout(b, CountingPolicy(), error_policy="drop"))
     assert g.get_total_rewards() == [0.0, 2.0]
     assert [e.error_type for e in g.rollout_errors] == ["RuntimeError"]
     counter = RolloutErrorCounter()
@@ -154,9 +172,9 @@ def test_drop_policy_drops_and_counts() -> None:
         "rollout_errors/groups_skipped": 2.0,
     }
     with pytest.raises(AllRolloutsFailedError, match="all 2 rollouts"):
-        asyncio.run(do_group_rollout(Builder([True, True]), CountingPolicy(), error_policy="drop"))
+        asyncio.run(_do_group_rollout(Builder([True, True]), CountingPolicy(), error_policy="drop"))
     with pytest.raises(ValidationError):
-        asyncio.run(do_group_rollout(Builder([False]), CountingPolicy(), error_policy="retry"))  # type: ignore[arg-type]
+        asyncio.run(_do_group_rollout(Builder([False]), CountingPolicy(), error_policy="retry"))  # type: ignore[arg-type]
 
 
 def test_turn_limit_ends_a_never_finishing_env() -> None:

@@ -201,26 +201,21 @@ async def incorporate_kl_penalty(
     return {"kl_policy_base": float(avg)}
 
 
-def compute_sampling_client_metrics(
-    sampling_client_steps: Sequence[int], sample_times: Sequence[float]
-) -> dict[str, float]:
-    """Staleness of the rollouts in an async batch: which policy step sampled them, and how long it took."""
-    if not sampling_client_steps:
+def compute_sampling_client_metrics(wrapped_trajectory_groups: list[Any]) -> dict[str, Any]:
+    """Staleness of the rollouts in an async batch: which policy step sampled them, and how long it took.
+
+    Each group (the cookbook's ``WrappedTrajectoryGroup``) has ``sampling_client_step`` and
+    ``metrics["time/trajectory_group_worker_loop/total"]``.
+    """
+    if not wrapped_trajectory_groups:
         return {}
-    b = get_backend()
-    steps = b.asarray([float(s) for s in sampling_client_steps])
-    times = b.asarray([float(t) for t in sample_times])
-    out = {
-        "sampling_client/step_max": b.max(steps),
-        "sampling_client/step_min": b.min(steps),
-        "sampling_client/step_mean": b.mean(steps),
+    steps = [int(g.sampling_client_step) for g in wrapped_trajectory_groups]
+    times = [float(g.metrics["time/trajectory_group_worker_loop/total"]) for g in wrapped_trajectory_groups]
+    return {
+        "sampling_client/step_max": max(steps),
+        "sampling_client/step_min": min(steps),
+        "sampling_client/step_mean": sum(steps) / len(steps),
+        "time/sampling_time_max": max(times),
+        "time/sampling_time_min": min(times),
+        "time/sampling_time_mean": sum(times) / len(times),
     }
-    if sample_times:
-        out.update(
-            {
-                "time/sampling_time_max": b.max(times),
-                "time/sampling_time_min": b.min(times),
-                "time/sampling_time_mean": b.mean(times),
-            }
-        )
-    return out

@@ -24,8 +24,10 @@ from typing import Literal, TypeVar
 
 from ..completers import TokenCompleter, TokensWithLogprobs
 from ..errors import TinkerliteError, ValidationError
+from ..exceptions import AllTrajectoriesFailedError
 from ..types import ModelInput
 from .rollout_limits import TerminationRewardPolicy
+from .rollout_strategy import RolloutStrategy
 from .types import (
     STOP_METRIC_PREFIX,
     Env,
@@ -186,6 +188,31 @@ def _apply_zero_reward_on_limit(
 
 
 async def do_group_rollout(
+    env_group_builder: EnvGroupBuilder,
+    policy: TokenCompleter,
+    strategy: RolloutStrategy | None = None,
+    termination: TerminationRewardPolicy | None = None,
+) -> TrajectoryGroup:
+    """Collect the group's trajectories with ``strategy`` (default :class:`FailFast`), then score the group.
+
+    ``termination``: the grading call is bounded by ``grader_timeout_seconds``, skipped (0.0) when every
+    member timed out and would be clamped anyway, and limit-stopped members' totals are clamped to
+    ``min(reward, 0)`` after grading (marked ``zero_reward_on_limit``). ``cleanup()`` always runs.
+    """
+    if strategy is None:
+        return await _do_group_rollout(env_group_builder, policy, termination=termination)
+    try:
+        result = await strategy.execute(env_group_builder, policy)
+        if not result.trajectories:
+            raise AllTrajectoriesFailedError(f"all rollouts of the group failed ({len(result.errors)} errors)")
+        return await _score_group(
+            env_group_builder, list(result.trajectories), list(result.envs), list(result.errors), termination
+        )
+    finally:
+        await _cleanup(env_group_builder)
+
+
+async def _do_group_rollout(
     builder: EnvGroupBuilder,
     policy: TokenCompleter,
     *,
@@ -193,11 +220,7 @@ async def do_group_rollout(
     max_turns: int | None = None,
     termination: TerminationRewardPolicy | None = None,
 ) -> TrajectoryGroup:
-    """Make the group's envs, roll them out concurrently, then score the group.
-
-    ``termination`` (the cookbook's): the grading call is bounded by ``grader_timeout_seconds``, skipped
-    (0.0) when every member timed out and would be clamped anyway, and limit-stopped members' totals are
-    clamped to ``min(reward, 0)`` after grading (marked ``zero_reward_on_limit``).
+    """tinkerlite's loops' group rollout: :func:`do_group_rollout` with ``error_policy`` and ``max_turns``.
 
     Under ``drop`` the failed trajectories are left out and listed in ``rollout_errors``; raises
     :class:`AllRolloutsFailedError` if none survives. ``builder.cleanup()`` always runs.
@@ -225,59 +248,74 @@ async def do_group_rollout(
                     kept_envs.append(env)
             if not trajs:
                 raise AllRolloutsFailedError(errors)
-        if _should_skip_group_grading(termination, trajs):
-            rewards_and_metrics: Sequence[tuple[float, Metrics]] = [(0.0, {}) for _ in trajs]
-        else:
-            grader_timeout = termination.grader_timeout_seconds if termination is not None else None
-            grading = builder.compute_group_rewards(trajs, kept_envs)
-            rewards_and_metrics = await asyncio.wait_for(grading, grader_timeout)
-        if len(rewards_and_metrics) != len(trajs):
-            raise ValidationError(
-                f"compute_group_rewards returned {len(rewards_and_metrics)} entries for {len(trajs)} trajectories",
-                field=type(builder).__name__,
-            )
-        rewards = [float(r) for r, _ in rewards_and_metrics]
-        metrics = [dict(m) for _, m in rewards_and_metrics]
-        if termination is not None:
-            _apply_zero_reward_on_limit(termination, trajs, rewards, metrics)
-        return TrajectoryGroup(trajs, rewards, metrics, rollout_errors=errors)
+        return await _score_group(builder, trajs, kept_envs, errors, termination)
     finally:
-        cleanup = asyncio.ensure_future(builder.cleanup())
-        try:
-            await asyncio.shield(cleanup)
-        except asyncio.CancelledError:
-            await cleanup
-            raise
+        await _cleanup(builder)
+
+
+async def _score_group(
+    builder: EnvGroupBuilder,
+    trajs: list[Trajectory],
+    kept_envs: list[Env],
+    errors: list[RolloutError],
+    termination: TerminationRewardPolicy | None,
+) -> TrajectoryGroup:
+    if _should_skip_group_grading(termination, trajs):
+        rewards_and_metrics: Sequence[tuple[float, Metrics]] = [(0.0, {}) for _ in trajs]
+    else:
+        grader_timeout = termination.grader_timeout_seconds if termination is not None else None
+        grading = builder.compute_group_rewards(trajs, kept_envs)
+        rewards_and_metrics = await asyncio.wait_for(grading, grader_timeout)
+    if len(rewards_and_metrics) != len(trajs):
+        raise ValidationError(
+            f"compute_group_rewards returned {len(rewards_and_metrics)} entries for {len(trajs)} trajectories",
+            field=type(builder).__name__,
+        )
+    rewards = [float(r) for r, _ in rewards_and_metrics]
+    metrics = [dict(m) for _, m in rewards_and_metrics]
+    if termination is not None:
+        _apply_zero_reward_on_limit(termination, trajs, rewards, metrics)
+    return TrajectoryGroup(trajs, rewards, metrics, rollout_errors=errors)
+
+
+async def _cleanup(builder: EnvGroupBuilder) -> None:
+    """``builder.cleanup()`` runs to the end even when the rollout is cancelled."""
+    cleanup = asyncio.ensure_future(builder.cleanup())
+    try:
+        await asyncio.shield(cleanup)
+    except asyncio.CancelledError:
+        await cleanup
+        raise
 
 
 @dataclass
 class RolloutErrorCounter:
     """Counts failed trajectories by exception type and skipped groups (``rollout_errors/...``)."""
 
-    counts: Counter[str] = field(default_factory=Counter)
-    groups_skipped: int = 0
+    _counts: Counter[str] = field(default_factory=Counter)
+    _groups_skipped: int = 0
 
     def ingest(self, result: TrajectoryGroup | None) -> None:
         if result is None:
-            self.groups_skipped += 1
+            self._groups_skipped += 1
             return
         for err in result.rollout_errors:
-            self.counts[err.error_type] += 1
+            self._counts[err.error_type] += 1
 
     def record_exception(self, e: BaseException) -> None:
         """Count a group-level failure by type (each trajectory's type when every rollout failed)."""
         if isinstance(e, AllRolloutsFailedError):
             for err in e.errors:
-                self.counts[err.error_type] += 1
+                self._counts[err.error_type] += 1
         else:
-            self.counts[type(e).__name__] += 1
+            self._counts[type(e).__name__] += 1
 
     def get_metrics(self, prefix: str = "rollout_errors") -> dict[str, float]:
-        if not self.counts and not self.groups_skipped:
+        if not self._counts and not self._groups_skipped:
             return {}
-        out = {f"{prefix}/{k}": float(v) for k, v in self.counts.items()}
-        out[f"{prefix}/total"] = float(sum(self.counts.values()))
-        out[f"{prefix}/groups_skipped"] = float(self.groups_skipped)
+        out = {f"{prefix}/{k}": float(v) for k, v in self._counts.items()}
+        out[f"{prefix}/total"] = float(sum(self._counts.values()))
+        out[f"{prefix}/groups_skipped"] = float(self._groups_skipped)
         return out
 
 
@@ -294,7 +332,7 @@ async def gather_group_rollouts(
 
     async def one(b: EnvGroupBuilder) -> TrajectoryGroup | None:
         try:
-            return await do_group_rollout(
+            return await _do_group_rollout(
                 b, policy, error_policy=error_policy, max_turns=max_turns, termination=termination
             )
         except Exception as e:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import CheckpointManager, get_last_checkpoint
+from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
 from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
 from ..types import AdamParams, Datum
@@ -52,7 +52,7 @@ from .rollout_limits import TerminationRewardPolicy
 from .rollout_logging import RolloutSummaryGroup, decoder_from_client, export_iteration_rollouts
 from .rollout_presets import default_rollout_config_for_model, default_rollout_strategy_for_model
 from .rollout_strategy import RolloutStrategy, rollout_strategy_from_config
-from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, do_group_rollout, gather_group_rollouts
+from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, _do_group_rollout, gather_group_rollouts
 from .stream_minibatch import StreamMinibatchConfig
 from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
 
@@ -260,7 +260,7 @@ class _Trainer:
         self.kl_reference: Any = None
         self.dataset: RLDataset | None = None
         self.test_dataset: RLDataset | None = None
-        self.ckpt: CheckpointManager | None = None
+        self.ckpt: _StepCheckpointer | None = None
         self.errors = RolloutErrorCounter()
         self.t_start = time.monotonic()
         self.reward_history: list[float] = []
@@ -307,7 +307,7 @@ class _Trainer:
         dropped = self.ml.truncate_metrics(start)
         if dropped:
             logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, start)
-        self.ckpt = CheckpointManager(self.training_client, c.log_path, c.save_every, c.ttl_seconds)
+        self.ckpt = _StepCheckpointer(self.training_client, c.log_path, c.save_every, c.ttl_seconds)
         self.cost_tracker = CostTracker(
             fetch_model_pricing(c.model_name),
             cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
@@ -547,6 +547,15 @@ class _Sampled:
     sampler_step: int
     seconds: float
 
+    @property
+    def sampling_client_step(self) -> int:
+        """The cookbook's ``WrappedTrajectoryGroup`` view read by ``compute_sampling_client_metrics``."""
+        return self.sampler_step
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return {"time/trajectory_group_worker_loop/total": self.seconds}
+
 
 async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLine | None) -> int:
     """Workers roll out groups on whatever sampler is newest; the trainer takes fresh-enough groups."""
@@ -576,7 +585,7 @@ async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLi
             policy = tr.policy(client, step, stream=1 + calls[0] % 997)
             t0 = time.monotonic()
             try:
-                group: TrajectoryGroup | None = await do_group_rollout(
+                group: TrajectoryGroup | None = await _do_group_rollout(
                     builder, policy, error_policy=c.error_policy, max_turns=c.max_turns,
                     termination=c.effective_termination(),
                 )
@@ -617,7 +626,7 @@ async def _async_loop(tr: _Trainer, start: int, total: int, progress: ProgressLi
                     batch.append(item)
             metrics["time/sample"] = time.monotonic() - t0
             metrics["async/stale_groups_requeued"] = stale
-            metrics.update(compute_sampling_client_metrics([b.sampler_step for b in batch], [b.seconds for b in batch]))
+            metrics.update(compute_sampling_client_metrics(list(batch)))
             t1 = time.monotonic()
             assert all(b.group is not None for b in batch)
             await tr.export_rollouts(step, [(b.builder, b.group, b.sampler_step) for b in batch if b.group is not None])
