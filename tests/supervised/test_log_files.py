@@ -49,3 +49,28 @@ def test_truncate_metrics_keeps_earlier_rows_and_a_backup(tmp_path: Path) -> Non
     assert (tmp_path / "metrics.jsonl.pre_resume_4").exists()
     ml.log_metrics({"train_mean_nll": 4.5}, step=4)
     assert [r["step"] for r in read_jsonl(ml.metrics_path)] == [0, 1, 2, 3, 4]
+
+
+def test_json_logger_store(tmp_path: Path) -> None:
+    """``JsonLogger(log_dir, store=None)`` and ``.store``, as the cookbook's: a given store takes every write;
+    without one the files are written directly and ``store`` reads them back."""
+    from tinkerlite.stores.storage import LocalStorage
+    from tinkerlite.stores.training_store import TrainingRunStore
+    from tinkerlite.utils.ml_log import JsonLogger, MultiplexLogger, PrettyPrintLogger
+
+    direct = JsonLogger(tmp_path / "direct")
+    direct.log_hparams({"lr": 0.1})
+    direct.log_metrics({"loss": 2.0}, step=0)
+    assert direct.store.read_config() == {"lr": 0.1}
+    assert direct.store.read_metrics() == [{"step": 0, "loss": 2.0}]
+    store = TrainingRunStore(LocalStorage(str(tmp_path / "elsewhere")))
+    routed = JsonLogger(tmp_path / "unused", store=store)
+    routed.log_hparams({"lr": 0.2})
+    for step in range(3):
+        routed.log_metrics({"loss": float(step)}, step=step)
+    assert routed.truncate_metrics(1) == 2
+    assert routed.store is store and not (tmp_path / "unused").exists()
+    assert store.read_config() == {"lr": 0.2} and store.read_metrics() == [{"step": 0, "loss": 0.0}]
+    assert PrettyPrintLogger().store is None
+    assert MultiplexLogger([PrettyPrintLogger(), routed]).store is store
+    assert MultiplexLogger([PrettyPrintLogger()]).store is None

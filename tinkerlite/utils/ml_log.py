@@ -155,6 +155,11 @@ class Logger(ABC):
         """A link to the run's dashboard, when the backend has one."""
         return None
 
+    @property
+    def store(self) -> Any | None:
+        """The ``TrainingRunStore`` behind this logger, or ``None`` (only the JSON logger has one)."""
+        return None
+
 
 class PrettyPrintLogger(Logger):
     """The cookbook's console logger: the config, and each step's metrics as a table, through ``logging``.
@@ -191,21 +196,44 @@ class PrettyPrintLogger(Logger):
 class MetricsLogger(Logger):
     """Writes ``config.json`` and appends ``{"step": n, ...}`` rows to ``metrics.jsonl``."""
 
-    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, log_dir: str | os.PathLike[str], store: Any | None = None) -> None:
         self.log_dir = Path(log_dir)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._store = store
+        """A given ``TrainingRunStore`` takes every write (cloud storage); without one the files in
+        ``log_dir`` are written directly (torn-line-safe appends, atomic config)."""
+        if store is None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
         self.metrics_path = self.log_dir / "metrics.jsonl"
 
+    @property
+    def store(self) -> Any:
+        """The ``TrainingRunStore`` over this run's files: the one given, else one on ``log_dir``."""
+        if self._store is None:
+            from ..stores.storage import storage_from_uri
+            from ..stores.training_store import TrainingRunStore
+
+            return TrainingRunStore(storage_from_uri(str(self.log_dir)))
+        return self._store
+
     def log_hparams(self, config: Any) -> None:
+        if self._store is not None:
+            self._store.write_config(dump_config(config))
+            return
         atomic_write_json(self.log_dir / "config.json", dump_config(config))
 
     def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        if self._store is not None:
+            self._store.write_metrics(metrics, step)
+            return
         row: dict[str, Any] = {"step": step} if step is not None else {}
         row.update(metrics)
         append_jsonl(self.metrics_path, row)
 
     def truncate_metrics(self, from_step: int) -> int:
         """Drop rows with ``step >= from_step`` (they will be re-run after a resume); keep a backup."""
+        if self._store is not None:
+            dropped: int = self._store.truncate_metrics(from_step)
+            return dropped
         rows = read_jsonl(self.metrics_path)
         keep = [r for r in rows if not (isinstance(r.get("step"), int) and r["step"] >= from_step)]
         dropped = len(rows) - len(keep)
@@ -297,6 +325,14 @@ class MultiplexLogger(Logger):
     def close(self) -> None:
         for lg in self.loggers:
             lg.close()
+
+    @property
+    def store(self) -> Any | None:
+        """The store of the first JSON-logger child, or ``None``."""
+        for lg in self.loggers:
+            if isinstance(lg, MetricsLogger):
+                return lg.store
+        return None
 
     def sync(self) -> None:
         for lg in self.loggers:
