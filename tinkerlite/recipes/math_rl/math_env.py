@@ -127,12 +127,40 @@ def _prefix(convo_prefix: Any) -> list[renderers.Message] | None:
 
 
 class MathDataset(RLDataset):
-    """Batches of problem rows; ``row_to_problem`` gives (problem, answer) or None to skip the row."""
+    """Batches of problem rows; ``row_to_problem`` gives (problem, answer) or None to skip the row.
+
+    Constructed as in the cookbook, a dataset loads its own rows from the Hugging Face hub (the
+    ``datasets`` extra); the builders hand it rows they already loaded (``file_path=`` files, the
+    bundled offline sample) through :meth:`_from_rows`.
+    """
 
     dataset_name = "math"
 
     def __init__(
         self,
+        batch_size: int,
+        group_size: int,
+        renderer: renderers.Renderer,
+        convo_prefix: list[renderers.Message] | None = None,
+        split: Literal["train", "test"] = "train",
+        seed: int = 0,
+    ) -> None:
+        self._setup(self._load_rows(split), batch_size, group_size, renderer, convo_prefix, split, seed)
+
+    @classmethod
+    def _load_rows(cls, split: str) -> Any:
+        if split not in ("train", "test"):
+            raise ValidationError(f"split must be 'train' or 'test', got {split!r}", field="split")
+        if split == "train":
+            from ..._optional import require
+
+            require("datasets", "the MATH training split (or MathDatasetBuilder(file_path=...))", "datasets")
+            return _hendrycks_train()
+        return load_rows("HuggingFaceH4/MATH-500", "test")
+
+    @classmethod
+    def _from_rows(
+        cls,
         rows: Any,
         batch_size: int,
         group_size: int,
@@ -140,6 +168,20 @@ class MathDataset(RLDataset):
         convo_prefix: list[renderers.Message] | None = None,
         split: Literal["train", "test"] = "train",
         seed: int = 0,
+    ) -> Any:
+        ds = cls.__new__(cls)
+        ds._setup(rows, batch_size, group_size, renderer, convo_prefix, split, seed)
+        return ds
+
+    def _setup(
+        self,
+        rows: Any,
+        batch_size: int,
+        group_size: int,
+        renderer: renderers.Renderer,
+        convo_prefix: list[renderers.Message] | None,
+        split: str,
+        seed: int,
     ) -> None:
         self.ds = rows.shuffle(seed=seed) if split == "train" else rows
         self.batch_size = batch_size
@@ -176,6 +218,17 @@ class MathDataset(RLDataset):
 class PolarisDataset(MathDataset):
     dataset_name = "polaris"
 
+    def __init__(
+        self,
+        batch_size: int,
+        group_size: int,
+        renderer: renderers.Renderer,
+        convo_prefix: list[renderers.Message] | None = None,
+        seed: int = 0,
+    ) -> None:
+        rows = load_rows("POLARIS-Project/Polaris-Dataset-53K", "train", shape='{"problem", "answer"}')
+        self._setup(rows, batch_size, group_size, renderer, convo_prefix, "train", seed)
+
     def row_to_problem(self, row: dict[str, Any]) -> tuple[str, str] | None:
         problem, answer = row.get("problem", ""), row.get("answer", "")
         return (str(problem), str(answer)) if problem and answer else None
@@ -184,6 +237,17 @@ class PolarisDataset(MathDataset):
 class DeepMathDataset(MathDataset):
     dataset_name = "deepmath"
 
+    def __init__(
+        self,
+        batch_size: int,
+        group_size: int,
+        renderer: renderers.Renderer,
+        convo_prefix: list[renderers.Message] | None = None,
+        seed: int = 0,
+    ) -> None:
+        rows = load_rows("zwhe99/DeepMath-103K", "train", shape='{"question", "final_answer"}')
+        self._setup(rows, batch_size, group_size, renderer, convo_prefix, "train", seed)
+
     def row_to_problem(self, row: dict[str, Any]) -> tuple[str, str] | None:
         problem, answer = row.get("question", ""), row.get("final_answer", "")
         return (str(problem), str(answer)) if problem and answer else None
@@ -191,6 +255,12 @@ class DeepMathDataset(MathDataset):
 
 class Gsm8kDataset(MathDataset):
     dataset_name = "gsm8k"
+
+    @classmethod
+    def _load_rows(cls, split: str) -> Any:
+        if split not in ("train", "test"):
+            raise ValidationError(f"split must be 'train' or 'test', got {split!r}", field="split")
+        return load_rows("openai/gsm8k", split, config_name="main", shape='{"question", "answer": "... #### N"}')
 
     @classmethod
     def question_suffix(cls) -> str:
@@ -222,6 +292,23 @@ def _hendrycks_train() -> Any:
 
 @configclass
 class _MathBuilderBase(RLDatasetBuilder):
+    """Polaris/DeepMath builders' fields (no few-shot prefix, as in the cookbook); ``file_path`` is ours."""
+
+    batch_size: int
+    model_name_for_tokenizer: str
+    renderer_name: str
+    group_size: int
+    seed: int = 0
+    file_path: str | None = None
+
+    def _renderer(self) -> renderers.Renderer:
+        return renderers.get_renderer(self.renderer_name, tokenizer=get_tokenizer(self.model_name_for_tokenizer))
+
+
+@configclass
+class _PrefixedMathBuilderBase(RLDatasetBuilder):
+    """MATH/GSM8K builders' fields: the cookbook's ``convo_prefix`` (default the standard few-shot) too."""
+
     batch_size: int
     model_name_for_tokenizer: str
     renderer_name: str
@@ -235,7 +322,7 @@ class _MathBuilderBase(RLDatasetBuilder):
 
 
 @configclass
-class MathDatasetBuilder(_MathBuilderBase):
+class MathDatasetBuilder(_PrefixedMathBuilderBase):
     async def __call__(self) -> tuple[MathDataset, MathDataset | None]:
         from ..._optional import try_import
 
@@ -246,8 +333,9 @@ class MathDatasetBuilder(_MathBuilderBase):
         else:
             train, test = _hendrycks_train(), load_rows("HuggingFaceH4/MATH-500", "test")
         r, p = self._renderer(), _prefix(self.convo_prefix)
-        test_ds = MathDataset(test, self.batch_size, self.group_size, r, p, "test", self.seed) if test else None
-        return MathDataset(train, self.batch_size, self.group_size, r, p, "train", self.seed), test_ds
+        n, g = self.batch_size, self.group_size
+        test_ds = MathDataset._from_rows(test, n, g, r, p, "test", self.seed) if test else None
+        return MathDataset._from_rows(train, n, g, r, p, "train", self.seed), test_ds
 
 
 @configclass
@@ -255,8 +343,8 @@ class PolarisDatasetBuilder(_MathBuilderBase):
     async def __call__(self) -> tuple[PolarisDataset, None]:
         rows = load_rows("POLARIS-Project/Polaris-Dataset-53K", "train", file_path=self.file_path,
                          shape='{"problem", "answer"}')
-        ds = PolarisDataset(rows, self.batch_size, self.group_size, self._renderer(), _prefix(self.convo_prefix),
-                            "train", self.seed)
+        n, g = self.batch_size, self.group_size
+        ds = PolarisDataset._from_rows(rows, n, g, self._renderer(), None, "train", self.seed)
         return ds, None
 
 
@@ -265,23 +353,24 @@ class DeepMathDatasetBuilder(_MathBuilderBase):
     async def __call__(self) -> tuple[DeepMathDataset, None]:
         rows = load_rows("zwhe99/DeepMath-103K", "train", file_path=self.file_path,
                          shape='{"question", "final_answer"}')
-        ds = DeepMathDataset(rows, self.batch_size, self.group_size, self._renderer(), _prefix(self.convo_prefix),
-                             "train", self.seed)
+        n, g = self.batch_size, self.group_size
+        ds = DeepMathDataset._from_rows(rows, n, g, self._renderer(), None, "train", self.seed)
         return ds, None
 
 
 @configclass
-class Gsm8kDatasetBuilder(_MathBuilderBase):
+class Gsm8kDatasetBuilder(_PrefixedMathBuilderBase):
     async def __call__(self) -> tuple[Gsm8kDataset, Gsm8kDataset | None]:
         kw: dict[str, Any] = {"config_name": "main", "file_path": self.file_path, "bundled": "tiny_gsm8k.jsonl",
                               "shape": '{"question", "answer": "... #### N"}'}
         train, test = load_rows("openai/gsm8k", "train", **kw), load_rows("openai/gsm8k", "test", **kw)
         r, p = self._renderer(), _prefix(self.convo_prefix)
-        test_ds = Gsm8kDataset(test, self.batch_size, self.group_size, r, p, "test", self.seed) if test else None
-        return Gsm8kDataset(train, self.batch_size, self.group_size, r, p, "train", self.seed), test_ds
+        n, g = self.batch_size, self.group_size
+        test_ds = Gsm8kDataset._from_rows(test, n, g, r, p, "test", self.seed) if test else None
+        return Gsm8kDataset._from_rows(train, n, g, r, p, "train", self.seed), test_ds
 
 
-DATASET_BUILDER_MAP: dict[str, type[_MathBuilderBase]] = {
+DATASET_BUILDER_MAP: dict[str, type[_MathBuilderBase] | type[_PrefixedMathBuilderBase]] = {
     "math": MathDatasetBuilder,
     "polaris": PolarisDatasetBuilder,
     "deepmath": DeepMathDatasetBuilder,
