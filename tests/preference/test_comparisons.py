@@ -160,7 +160,9 @@ def test_builder_splits_and_batches_interleaved(tmp_path: Path) -> None:
         model_name_for_tokenizer="tinkerlite/tiny-chat", renderer_name="role_colon", max_length=128, batch_size=8
     )
     train, test = DPODatasetBuilderFromComparisons(
-        common_config=cc, comparison_builder=ComparisonFileBuilder(train_path=str(p), test_size=10, shuffle_seed=1)
+        common_config=cc,
+        comparison_builder=ComparisonFileBuilder(train_path=str(p), test_size=10, shuffle_seed=1),
+        tie_policy="skip",
     )()
     assert test is not None
     assert train.stats.num_rows + test.stats.num_rows == 43
@@ -177,6 +179,10 @@ def test_builder_splits_and_batches_interleaved(tmp_path: Path) -> None:
         assert pc == pr
     train.set_epoch(1)
     assert train.get_batch(0) != batch
+    as_cookbook, _ = DPODatasetBuilderFromComparisons(
+        common_config=cc, comparison_builder=ComparisonFileBuilder(train_path=str(p))
+    )()
+    assert (as_cookbook.stats.num_pairs, as_cookbook.stats.num_ties_skipped) == (43, 0)  # default: a tie trains B
     with pytest.raises(ValidationError, match="no full batch"):
         DPODatasetBuilderFromComparisons(
             common_config=ChatDatasetBuilderCommonConfig(

@@ -38,7 +38,9 @@ def _config(log_path: Path, train: list[Any], test: list[Any] | None, batch_size
         max_length=64,
         batch_size=batch_size,
     )
-    builder = DPODatasetBuilderFromComparisons(common_config=cc, comparison_builder=lambda: (train, test))
+    builder = DPODatasetBuilderFromComparisons(
+        common_config=cc, comparison_builder=lambda: (train, test), tie_policy="skip"
+    )
     defaults: dict[str, Any] = dict(learning_rate=2e-3, dpo_beta=0.1, lora_rank=8, save_every=0, show_progress=False)
     defaults.update(kw)
     return Config(

@@ -180,7 +180,9 @@ class DPODatasetBuilderFromComparisons(ChatDatasetBuilder):
 
     comparison_builder: ComparisonDatasetBuilder | ComparisonSource
     """The cookbook's :class:`ComparisonDatasetBuilder`, or any zero-argument callable of (train, test) items."""
-    tie_policy: TiePolicy = "skip"
+    tie_policy: TiePolicy = "as_b"
+    """A ``Tie`` row: ``as_b`` trains B as chosen (the cookbook's behaviour), ``skip`` drops and counts it,
+    ``error`` refuses it (tinkerlite's DPO CLI defaults to ``skip``)."""
 
     def __call__(self) -> tuple[DPOPairDataset, DPOPairDataset | None]:
         source = self.comparison_builder

@@ -21,9 +21,7 @@ def open_logs_and_renderer(config: Any) -> tuple[Any, Any]:
     ml = MetricsLogger(config.log_path)
     ml.log_hparams(config)
     tokenizer = get_tokenizer(config.model_name)
-    renderer = renderers.get_renderer(
-        config.renderer_name or model_info.get_recommended_renderer_name(config.model_name), tokenizer
-    )
+    renderer = renderers.get_renderer(model_info.get_recommended_renderer_name(config.model_name), tokenizer)
     return ml, renderer
 
 

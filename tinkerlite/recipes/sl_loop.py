@@ -45,7 +45,6 @@ class Config:
     wandb_name: str | None = None
     session_name: str | None = None
     file_path: str | None = None
-    renderer_name: str | None = None
 
 
 def main(config: Config) -> None:
