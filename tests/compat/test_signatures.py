@@ -61,6 +61,8 @@ DELIBERATE: dict[str, str] = {
                 "distillation.on_policy_distillation:CLIConfig",
                 "math_rl.math_env:MathDatasetBuilder",
                 "math_rl.math_env:Gsm8kDatasetBuilder",
+                "math_rl.math_env:PolarisDatasetBuilder",
+                "math_rl.math_env:DeepMathDatasetBuilder",
                 "math_rl.math_env:get_math_dataset_builder",
                 "math_rl.train:CLIConfig",
                 "math_rl.train:get_dataset_builder",
@@ -84,6 +86,90 @@ DELIBERATE: dict[str, str] = {
             "tinker_cookbook.recipes.preference.shorter.train:CLIConfig",
         ),
         "extra optional base_url= (issue 13: every recipe runs against the real service given base_url)",
+    ),
+    # Extra optional keywords/fields (every official call still works); each is a tinkerlite feature.
+    "tinker_cookbook.completers:TinkerTokenCompleter": (
+        "extra optional seed= (rl.train Config.seed: reproducible sampling)"
+    ),
+    "tinker_cookbook.display:colorize_example": (
+        "extra optional color= (the inspect CLI's color=always|never|auto; None: color when a terminal)"
+    ),
+    "tinker_cookbook.distillation.datasets:PromptOnlyDatasetBuilder": (
+        "extra optional prompts= (in-memory prompts) and file_path= (a local JSONL): offline runs, no hub dataset"
+    ),
+    "tinker_cookbook.distillation.train_on_policy:Config": (
+        "extra optional adam_beta1/adam_beta2/adam_eps (the Adam settings the cookbook hard-codes), api_key (the "
+        "service key without the environment, issue 15), error_policy (rollout failures: fail_fast | drop), "
+        "extra (free-form run metadata in config.json), show_progress (the one-line progress display)"
+    ),
+    **dict.fromkeys(
+        ("tinker_cookbook.distillation.train_on_policy:main", "tinker_cookbook.rl.train:main"),
+        "extra keyword-only service_client= (train on a given client, e.g. the in-process tinkerlite.local server)",
+    ),
+    "tinker_cookbook.preference.dpo_datasets:DPODatasetBuilderFromComparisons": (
+        "extra optional tie_policy= (default as_b, the cookbook's: a Tie trains B as chosen; skip/error for the "
+        "DPO CLI, which drops and counts ties)"
+    ),
+    "tinker_cookbook.preference.train_dpo:Config": (
+        "extra optional api_key (the service key without the environment, issue 15), reference_model_path (pin "
+        "the DPO reference to a sampler checkpoint, kept on resume), show_progress (one-line progress display), "
+        "warmup_steps (linear warmup before lr_schedule)"
+    ),
+    **dict.fromkeys(
+        (
+            "tinker_cookbook.recipes.math_rl.arithmetic_env:ArithmeticDataset.__init__",
+            "tinker_cookbook.recipes.math_rl.arithmetic_env:ArithmeticDatasetBuilder",
+        ),
+        "extra optional seed= (the rl CLI's seed= varies the problems; batch i still depends only on i and seed)",
+    ),
+    **dict.fromkeys(
+        (
+            "tinker_cookbook.recipes.multiplayer_rl.twenty_questions.env:TwentyQuestionsEnv.__init__",
+            "tinker_cookbook.recipes.multiplayer_rl.twenty_questions.env:TwentyQuestionsEnvGroupBuilder",
+            "tinker_cookbook.recipes.multiplayer_rl.twenty_questions.env:TwentyQuestionsDataset",
+        ),
+        "extra optional max_context_tokens= (default None: no limit, as the cookbook): ends a game unwon at that "
+        "length, so a small-context model (tinkerlite.local's) can play",
+    ),
+    "tinker_cookbook.recipes.multiplayer_rl.twenty_questions.env:TwentyQuestionsDatasetBuilder": (
+        "extra optional file_path= (issue 13: secret words from a local file, offline) and max_context_tokens= (see "
+        "TwentyQuestionsEnv)"
+    ),
+    "tinker_cookbook.recipes.multiplayer_rl.twenty_questions.train:CLIConfig": (
+        "extra optional answerer_base_model (the cookbook's fixed answerer model as the default; a local run needs "
+        "a model the server has), base_url (issue 13: the real service), file_path (secret words, offline), "
+        "max_context_tokens (see TwentyQuestionsEnv)"
+    ),
+    "tinker_cookbook.recipes.prompt_distillation.create_data:Config": (
+        "the cookbook's hard-coded teacher (model_name, renderer_name, max_tokens, temperature: its constants "
+        "are the defaults) as fields, plus base_url and file_path (issue 13: real service / offline sentences), "
+        "so the recipe runs against tinkerlite.local's model"
+    ),
+    "tinker_cookbook.recipes.rl_loop:Config": (
+        "extra optional file_path= (issue 13: a local GSM8K-shaped JSONL for offline runs)"
+    ),
+    "tinker_cookbook.recipes.sl_loop:Config": (
+        "extra optional file_path= (issue 13: a local JSONL of conversations for offline runs)"
+    ),
+    "tinker_cookbook.rl.rollouts:do_single_rollout": (
+        "extra keyword-only max_turns= (rl.train Config.max_turns: a turn limit, stop/max_turns)"
+    ),
+    "tinker_cookbook.rl.train:Config": (
+        "extra optional api_key (the service key without the environment, issue 15), error_policy (rollout "
+        "failures: fail_fast | drop), include_provenance (provenance spans on datums), kl_reference_model "
+        "(shorthand for kl_reference_config=KLReferenceConfig(base_model=...)), max_turns (turn limit per "
+        "episode), seed (reproducible LoRA init and sampling), show_progress (one-line progress display)"
+    ),
+    "tinker_cookbook.supervised.data:FromConversationFileBuilder": (
+        "extra optional prevalidate (render every row first so a bad row is reported as file:line before "
+        "training) and reduction (per-sequence 'mean', the cookbook's, or token 'sum' weights)"
+    ),
+    "tinker_cookbook.supervised.train:Config": (
+        "extra optional api_key (the service key without the environment, issue 15), show_progress (one-line "
+        "progress display), warmup_steps (linear warmup before lr_schedule)"
+    ),
+    "tinker_cookbook.utils.lr_scheduling:compute_schedule_lr_multiplier": (
+        "extra optional warmup_steps=0 (the train Configs' warmup_steps; 0 is the cookbook's schedule)"
     ),
     **{
         f"tinker_cookbook.eval.{m}": (
