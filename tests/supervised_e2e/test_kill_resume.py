@@ -84,8 +84,12 @@ def test_sigkill_at_random_points_then_resume_is_bit_identical(
 ) -> None:
     url, state_dir = server_process
     clean = tmp_path / "clean"
+    t0 = time.monotonic()
     clean_summary = _run_to_completion(url, clean, data)
     assert clean_summary["steps_run"] == TOTAL_STEPS
+    # The random slice of a step after each target is scaled to this machine's step time: a fixed 0.25 s
+    # is many steps on a quiet machine, and the run then finished before enough kills had landed.
+    step_s = (time.monotonic() - t0) / TOTAL_STEPS
 
     rng = random.Random(1234)
     # Kill 1 lands by time (often during start-up or the first steps); kills 2..7 each after 1-2 more
@@ -99,7 +103,7 @@ def test_sigkill_at_random_points_then_resume_is_bit_identical(
         deadline = time.monotonic() + 120
         while _records(log) < target and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.002)
-        time.sleep(rng.uniform(0.0, 0.25) if i else rng.uniform(0.2, 0.6))
+        time.sleep(rng.uniform(0.0, min(0.25, step_s)) if i else rng.uniform(0.2, 0.6))
         if proc.poll() is not None:
             kills.append({"target": target, "finished_before_kill": True})
             break
