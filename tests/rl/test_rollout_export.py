@@ -147,3 +147,19 @@ def test_async_loop_and_test_set_write_their_files(tmp_path: Path) -> None:
         assert f"Running evaluation test {it}" in (d / "eval_test.html").read_text()
         assert (d / "eval_test_logtree.json").is_file()
     assert not (log / "iteration_000002" / "train_rollout_summaries.jsonl").exists()
+
+
+def test_a_step_rerun_after_a_crash_replaces_its_iteration(tmp_path: Path) -> None:
+    log = tmp_path / "run"
+    _cli(log, "max_steps=2", "eval_every=0", "save_every=1")
+    ckpts = (log / "checkpoints.jsonl").read_text().splitlines(keepends=True)
+    assert len(ckpts) == 2  # step 1 (periodic), final
+    (log / "checkpoints.jsonl").write_text(ckpts[0])  # as if killed before the final checkpoint
+    f1 = log / "iteration_000001" / "train_rollout_summaries.jsonl"
+    f0 = log / "iteration_000000" / "train_rollout_summaries.jsonl"
+    for f in (f0, f1):
+        os.utime(f, (1_000_000_000, 1_000_000_000))
+    _cli(log, "max_steps=2", "eval_every=0", "save_every=1", "behavior_if_log_dir_exists=resume")
+    assert f1.stat().st_mtime > 1_000_000_000  # step 1 ran again and rewrote its files ...
+    assert len(_lines(f1)) == len(_lines(f1.with_name("train_rollout_tokens.jsonl"))) == N_TRAJ  # ... not appended
+    assert f0.stat().st_mtime == 1_000_000_000  # resumed at step 1: step 0's files untouched
