@@ -126,11 +126,15 @@ def _coerce(value: Any, t: Any) -> Any:
 
 
 @contextmanager
-def local_or_remote(base_url: str | None) -> Iterator[str | None]:
-    """The given service, or an embedded local server exported through ``TINKER_BASE_URL``/``TINKER_API_KEY``."""
+def local_or_remote(base_url: str | None, log_path: str | None = None) -> Iterator[str | None]:
+    """The given service, or an embedded local server exported through ``TINKER_BASE_URL``/``TINKER_API_KEY``.
+
+    With a ``log_path`` the embedded server keeps its state in ``<log_path>/server``, so a rerun with the
+    same ``log_path`` resumes from the checkpoints the first run recorded (as ``tinkerlite sl`` does).
+    """
     from ..local_endpoint import endpoint
 
-    with endpoint(base_url) as (url, key):
+    with endpoint(base_url, log_path=log_path) as (url, key):
         if key is None:
             yield url
             return
@@ -172,7 +176,8 @@ def recipe_main(
                 shown = " ".join(f"{k}={v}" for k, v in chosen.items())
                 print(f"{prog}: embedded local server; small defaults for the tiny model: {shown}")
         config: C = _build(config_cls, values, hints)
-        with local_or_remote(getattr(config, "base_url", None)):
+        log_path = getattr(config, "log_path", None)
+        with local_or_remote(getattr(config, "base_url", None), str(log_path) if log_path else None):
             result = main(config)
             if inspect.isawaitable(result):
                 asyncio.run(result)  # type: ignore[arg-type]

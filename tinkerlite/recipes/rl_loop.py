@@ -143,7 +143,7 @@ def main(config: Config) -> None:
         metrics["time/total"] = time.time() - t0
         metrics["reward/total"] = sum(mean_rewards) / len(mean_rewards)
         ml.log_metrics(metrics, step=step)
-    finish(service, client, config, n_batches)
+    finish(service, client, config, total)  # the batch reached: a rerun with a larger max_steps goes on from it
 
 
 LOCAL_DEFAULTS: dict[str, Any] = {**LOCAL_RL, "batch_size": 8, "group_size": 4, "learning_rate": 1e-3}

@@ -83,7 +83,7 @@ def main(config: Config) -> None:
         )
         ml.log_metrics(metrics, step=step)
         logger.info("step %d train_mean_nll %.4f", step, metrics["train_mean_nll"])
-    finish(service, client, config, n_batches)
+    finish(service, client, config, total)  # the batch reached: a rerun with a larger max_steps goes on from it
 
 
 LOCAL_DEFAULTS: dict[str, Any] = {**LOCAL_SL, "learning_rate": 3e-3}
