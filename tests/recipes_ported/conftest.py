@@ -129,7 +129,7 @@ def assert_rises(rows: list[dict[str, Any]], key: str, margin: float = 0.05) -> 
 
 def warm_start(server: Server, conversations: list[list[dict[str, Any]]], steps: int, lr: float = 3e-3,
                rank: int = 32, batch: int = 16, sampler: bool = False, model: str = MODEL,
-               renderer_name: str = "role_colon") -> str:
+               renderer_name: str = "role_colon", train_on: str = "last_assistant_message") -> str:
     """A LoRA state of the tiny model after a short SFT on ``conversations`` (the last assistant turn).
 
     RL recipes learn from reward differences within a group; a random tiny model never produces the
@@ -144,7 +144,7 @@ def warm_start(server: Server, conversations: list[list[dict[str, Any]]], steps:
     try:
         tc = svc.create_lora_training_client(base_model=model, rank=rank).result()
         renderer = renderers.get_renderer(renderer_name, tc.get_tokenizer())
-        data = [conversation_to_datum(c, renderer, 1024, renderers.TrainOnWhat.LAST_ASSISTANT_MESSAGE)
+        data = [conversation_to_datum(c, renderer, 1024, renderers.TrainOnWhat(train_on))
                 for c in conversations]
         for i in range(steps):
             chunk = [data[(i * batch + j) % len(data)] for j in range(batch)]
