@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections.abc import Iterator
@@ -117,8 +118,9 @@ def guess_format_state(server: Server, hf_cache: Path) -> str:
             convo += [{"role": "assistant", "content": f"Guess: {rng.randrange(1024)}"},
                       {"role": "user", "content": rng.choice(["Too low", "Too high"])}]
         convos.append([*convo, {"role": "assistant", "content": f"Guess: {rng.randrange(1024)}"}])
-    return warm_start(server, convos, steps=24, lr=1e-2, batch=8,
-                      model=GUESS_MODEL, renderer_name=GUESS_RENDERER, train_on="all_assistant_messages")
+    with offline_hf(hf_cache):
+        return warm_start(server, convos, steps=24, lr=1e-2, batch=8,
+                          model=GUESS_MODEL, renderer_name=GUESS_RENDERER, train_on="all_assistant_messages")
 
 
 @pytest.mark.timeout(600)
@@ -185,21 +187,28 @@ NUMERICS_MODEL, NUMERICS_RENDERER = "Qwen/Qwen3-8B", "qwen3_disable_thinking"
 
 
 @pytest.fixture(scope="session")
-def hf_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Real Qwen3 and Llama 3 tokenizers in a private offline HF cache, for this process and the recipes'
-    (Llama models load the cookbook's shared tokenizer repo, so that name is cached too)."""
-    from tinkerlite.tokenizers.loader import clear_cache
+def hf_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real Qwen3 and Llama 3 tokenizers in a private offline HF cache, for the recipes' subprocesses and (inside
+    :func:`offline_hf`) this process (Llama models load the cookbook's shared tokenizer repo, cached too)."""
     from tinkerlite.tokenizers.names import LLAMA3_TOKENIZER_REPO
 
     cache = tmp_path_factory.mktemp("hf") / "hub"
     hf_cache_from_pinned(cache, NUMERICS_MODEL, "qwen3")
     for name in (GUESS_MODEL, LLAMA3_TOKENIZER_REPO):
         hf_cache_from_pinned(cache, name, "llama3")
+    return cache
+
+
+@contextlib.contextmanager
+def offline_hf(cache: Path) -> Iterator[None]:
+    """``HF_HUB_CACHE``/``HF_HUB_OFFLINE`` pointing at ``cache`` in this process, restored afterwards."""
+    from tinkerlite.tokenizers.loader import clear_cache
+
     saved = {k: os.environ.get(k) for k in ("HF_HUB_CACHE", "HF_HUB_OFFLINE")}
     os.environ.update(HF_HUB_CACHE=str(cache), HF_HUB_OFFLINE="1")
     clear_cache()
     try:
-        yield cache
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
@@ -225,14 +234,15 @@ def counting_answer_state(server: Server, hf_cache: Path) -> str:
     from tinkerlite.tokenizer_utils import get_tokenizer
 
     task = CountingTaskConfig(num_pages_min=1, num_pages_max=1, page_chars=200, reward_tolerance=1.0)
-    renderer = get_renderer(NUMERICS_RENDERER, get_tokenizer(NUMERICS_MODEL))
-    prefix = renderer.create_conversation_prefix_with_tools(
-        tools=[PageReader(["-"], EpisodeState()).read_page.to_spec()], system_prompt=SYSTEM_PROMPT)
-    rng = random.Random(4)
-    convos = [[*prefix, {"role": "user", "content": build_prompt(task, rng.choice(task.words), 1)},
-               {"role": "assistant", "content": f"Answer: {rng.randint(0, 2)}"}] for _ in range(64)]
-    return warm_start(server, convos, steps=24, lr=1e-2, batch=8, model=NUMERICS_MODEL,
-                      renderer_name=NUMERICS_RENDERER)
+    with offline_hf(hf_cache):
+        renderer = get_renderer(NUMERICS_RENDERER, get_tokenizer(NUMERICS_MODEL))
+        prefix = renderer.create_conversation_prefix_with_tools(
+            tools=[PageReader(["-"], EpisodeState()).read_page.to_spec()], system_prompt=SYSTEM_PROMPT)
+        rng = random.Random(4)
+        convos = [[*prefix, {"role": "user", "content": build_prompt(task, rng.choice(task.words), 1)},
+                   {"role": "assistant", "content": f"Answer: {rng.randint(0, 2)}"}] for _ in range(64)]
+        return warm_start(server, convos, steps=24, lr=1e-2, batch=8, model=NUMERICS_MODEL,
+                          renderer_name=NUMERICS_RENDERER)
 
 
 def test_rl_numerics_check(cookbook_recipes: Path, server: Server, tmp_path: Path, hf_cache: Path,
