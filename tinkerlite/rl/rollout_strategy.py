@@ -119,6 +119,7 @@ async def _run_with_retries(
         return asyncio.ensure_future(asyncio.wait_for(coro, timeout) if timeout is not None else coro)
 
     env_of = {launch(env): env for env in envs}
+    order = {task: i for i, task in enumerate(env_of)}  # launch order, for a fixed order among simultaneous ends
     pending = set(env_of)
     trajectories: list[Trajectory] = []
     survivors: list[Env] = []
@@ -126,7 +127,7 @@ async def _run_with_retries(
     budget = max_retries
     while pending:
         done, pending = await _guarded(pending, asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED))
-        for task in done:
+        for task in sorted(done, key=lambda t: order.get(t, len(order))):
             if task.cancelled():
                 await _cancel_all(pending)
                 raise asyncio.CancelledError
@@ -147,6 +148,7 @@ async def _run_with_retries(
                 fresh = await _guarded(pending, builder.make_envs())
                 task2 = launch(fresh[0])
                 env_of[task2] = fresh[0]
+                order[task2] = len(order)
                 pending.add(task2)
             elif floor is None:
                 logger.error("Retry budget exhausted (%d retries), cancelling remaining tasks", max_retries)
