@@ -29,7 +29,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import TinkerliteError
 from .utils.files import append_jsonl, read_jsonl
@@ -355,4 +355,18 @@ async def check_renderer_name_for_checkpoint_async(
     return None
 
 
-from .checkpoint_manager import CheckpointManager  # noqa: E402  (the cookbook's path; needs save_checkpoint above)
+def __getattr__(name: str) -> Any:
+    """``CheckpointManager`` at the cookbook's path, resolved on first use.
+
+    A plain import here would be circular: ``checkpoint_manager`` imports this module's save functions,
+    so importing ``tinkerlite.checkpoint_manager`` first found this module half-initialised.
+    """
+    if name == "CheckpointManager":
+        from .checkpoint_manager import CheckpointManager
+
+        return CheckpointManager
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checkpoint_manager import CheckpointManager as CheckpointManager
