@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -50,12 +51,26 @@ class MessageCompleter:
         raise NotImplementedError
 
 
+def _derive_seed(seed: int, index: int) -> int:
+    """A 48-bit seed for sub-stream ``index`` of ``seed`` (headroom for ``+ n`` per call under 2**63)."""
+    digest = hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=6).digest()
+    return int.from_bytes(digest, "big")
+
+
+def fork_policy(policy: TokenCompleter, index: int) -> TokenCompleter:
+    """``policy.fork(index)`` where the policy can fork (seeded completers), else ``policy`` itself."""
+    fork = getattr(policy, "fork", None)
+    return fork(index) if callable(fork) else policy
+
+
 @dataclass
 class TinkerTokenCompleter(TokenCompleter):
     """Samples one sequence per call; ``context_window`` caps ``max_tokens`` so prompt + output fit.
 
-    With ``seed`` set, the n-th call samples with seed ``seed + n`` (reproducible rollouts when the calls
-    are made in a fixed order, e.g. single-turn envs gathered in order); ``None`` draws fresh entropy.
+    With ``seed`` set, the n-th call samples with seed ``seed + n``; ``None`` draws fresh entropy. Calls
+    made concurrently (multi-turn envs, whose later turns start in completion order) are reproducible only
+    through :meth:`fork`: the rollout loops give every group and every env its own forked completer, so a
+    rollout's seeds do not depend on which other rollout's request reached the server first.
     """
 
     sampling_client: Any
@@ -64,6 +79,11 @@ class TinkerTokenCompleter(TokenCompleter):
     context_window: int | None = None
     seed: int | None = None
     calls: int = field(default=0, init=False, repr=False)
+
+    def fork(self, index: int) -> TinkerTokenCompleter:
+        """A completer with its own call counter and a seed stream derived from (``seed``, ``index``)."""
+        seed = None if self.seed is None else _derive_seed(self.seed, index)
+        return TinkerTokenCompleter(self.sampling_client, self.max_tokens, self.temperature, self.context_window, seed)
 
     async def __call__(
         self, model_input: ModelInput, stop: StopCondition, *, max_tokens: int | None = None

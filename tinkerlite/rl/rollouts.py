@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from ..completers import TokenCompleter, TokensWithLogprobs
+from ..completers import TokenCompleter, TokensWithLogprobs, fork_policy
 from ..errors import TinkerliteError, ValidationError
 from ..exceptions import AllTrajectoriesFailedError
 from ..types import ModelInput
@@ -229,7 +229,7 @@ async def _do_group_rollout(
         raise ValidationError(f"must be one of {', '.join(ERROR_POLICIES)}; got {error_policy!r}", field="error_policy")
     try:
         envs = list(await builder.make_envs())
-        coros = [do_single_rollout(policy, env, max_turns=max_turns) for env in envs]
+        coros = [do_single_rollout(fork_policy(policy, i), env, max_turns=max_turns) for i, env in enumerate(envs)]
         errors: list[RolloutError] = []
         if error_policy == "fail_fast":
             trajs = await _gather_fail_fast(coros)
@@ -330,10 +330,10 @@ async def gather_group_rollouts(
 ) -> list[TrajectoryGroup | None]:
     """All groups concurrently; under ``drop`` a failed group is ``None`` (and counted), else errors propagate."""
 
-    async def one(b: EnvGroupBuilder) -> TrajectoryGroup | None:
+    async def one(index: int, b: EnvGroupBuilder) -> TrajectoryGroup | None:
         try:
             return await _do_group_rollout(
-                b, policy, error_policy=error_policy, max_turns=max_turns, termination=termination
+                b, fork_policy(policy, index), error_policy=error_policy, max_turns=max_turns, termination=termination
             )
         except Exception as e:
             if error_policy == "fail_fast":
@@ -343,7 +343,7 @@ async def gather_group_rollouts(
                 counter.record_exception(e)
             return None
 
-    results = await _gather_fail_fast([one(b) for b in builders])
+    results = await _gather_fail_fast([one(i, b) for i, b in enumerate(builders)])
     if counter is not None:
         for r in results:
             counter.ingest(r)
