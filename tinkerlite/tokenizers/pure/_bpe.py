@@ -1,7 +1,9 @@
 """Byte-pair encoding of one pre-tokenized word, with the exact merge order of HF ``tokenizers``.
 
 ``tokenizers`` repeatedly merges the adjacent pair with the lowest merge rank, the leftmost one on ties
-(a min-heap on ``(rank, position)``). Two rank sources are supported:
+(a min-heap on ``(rank, position)``). Short words keep a list of adjacent-pair ranks and take the leftmost
+minimum with C-level ``min``/``index`` (only the two pairs around a merge are looked up again); long words
+use a heap. Two rank sources are supported:
 
 * a tokenizer.json ``merges`` list: rank of ``(a, b)`` is its index;
 * tiktoken ranks: a pair ``(a, b)`` merges when ``a + b`` is a token, ranked by ``(rank(a+b), rank(a),
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from itertools import pairwise, repeat
 
 __all__ = ["BPE"]
 
-_NAIVE_MAX = 24  # below this, rescanning all pairs beats heap bookkeeping in CPython
+_NAIVE_MAX = 64  # up to this many symbols, C-level scans of the rank list beat heap bookkeeping in CPython
 _CACHE_CAPACITY = 200_000
+_NO_MERGE = 1 << 126  # the rank of a pair that does not merge (above every real rank, tiktoken composites too)
 
 
 class BPE:
@@ -36,10 +40,16 @@ class BPE:
         self.ignore_merges = ignore_merges
         self.unk_id = unk_id
         self._cache: dict[str, list[int]] = {}
+        self.word_encoder: Callable[[str], list[int]] | None = None
+        """If set, computes the ids of a word missing from the cache instead of this model's own merge loop:
+        the loader's ``auto`` backend sets HF's compiled BPE model for the same file here (same ids, faster)."""
         self._pair_rank: Callable[[str, str], int | None]
+        # ``(pair, default) -> rank``: for merges, ``dict.get`` itself, so the rank list is built in C.
+        self._rank_or: Callable[[tuple[str, str], int], int]
         if merges is not None:
             get = merges.get
             self._pair_rank = lambda a, b: get((a, b))
+            self._rank_or = get
         else:
             vget = vocab.get
             n = len(vocab) + 1
@@ -52,6 +62,12 @@ class BPE:
 
             self._pair_rank = tiktoken_rank
 
+            def tiktoken_rank_or(pair: tuple[str, str], default: int) -> int:
+                r = tiktoken_rank(pair[0], pair[1])
+                return default if r is None else r
+
+            self._rank_or = tiktoken_rank_or
+
     def clear_cache(self) -> None:
         self._cache.clear()
 
@@ -60,38 +76,49 @@ class BPE:
         hit = self._cache.get(word)
         if hit is not None:
             return hit
-        vocab = self.vocab
-        if self.ignore_merges and word in vocab:
-            ids = [vocab[word]]
+        if self.word_encoder is not None:
+            ids = self.word_encoder(word)
         else:
-            parts = self._merge(word)
-            ids = []
-            for p in parts:
-                i = vocab.get(p)
-                if i is not None:
-                    ids.append(i)
-                elif self.unk_id is not None:
-                    ids.append(self.unk_id)
-                # else: tokenizers silently drops symbols missing from the vocabulary; so do we.
+            ids = self._encode_uncached(word)
         if len(self._cache) < _CACHE_CAPACITY:
             self._cache[word] = ids
+        return ids
+
+    def _encode_uncached(self, word: str) -> list[int]:
+        vocab = self.vocab
+        if self.ignore_merges and word in vocab:
+            return [vocab[word]]
+        ids = []
+        for p in self._merge(word):
+            i = vocab.get(p)
+            if i is not None:
+                ids.append(i)
+            elif self.unk_id is not None:
+                ids.append(self.unk_id)
+            # else: tokenizers silently drops symbols missing from the vocabulary; so do we.
         return ids
 
     def _merge(self, word: str) -> list[str]:
         if len(word) > _NAIVE_MAX:
             return self._merge_heap(word)
         parts = list(word)
-        rank = self._pair_rank
-        while len(parts) > 1:
-            best: int | None = None
-            best_i = -1
-            for i in range(len(parts) - 1):
-                r = rank(parts[i], parts[i + 1])
-                if r is not None and (best is None or r < best):
-                    best, best_i = r, i
-            if best is None:
+        if len(parts) < 2:
+            return parts
+        get = self._rank_or
+        # ranks[i] is the rank of (parts[i], parts[i + 1]); the leftmost minimum merges first.
+        ranks = list(map(get, pairwise(parts), repeat(_NO_MERGE)))
+        while ranks:
+            best = min(ranks)
+            if best == _NO_MERGE:
                 break
-            parts[best_i : best_i + 2] = [parts[best_i] + parts[best_i + 1]]
+            i = ranks.index(best)
+            merged = parts[i] + parts[i + 1]
+            parts[i] = merged
+            del parts[i + 1], ranks[i]
+            if i:
+                ranks[i - 1] = get((parts[i - 1], merged), _NO_MERGE)
+            if i < len(ranks):
+                ranks[i] = get((merged, parts[i + 1]), _NO_MERGE)
         return parts
 
     def _merge_heap(self, word: str) -> list[str]:

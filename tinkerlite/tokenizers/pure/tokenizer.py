@@ -14,6 +14,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +280,18 @@ class PureTokenizer(NamedSpecialTokens):
         """Sequential: CPython threads would not speed this up, and the word cache is shared."""
         return [self.encode(t, add_special_tokens) for t in texts]
 
+    def set_word_encoder(self, encode_word: Callable[[str], list[int]] | None) -> None:
+        """Let ``encode_word(piece)`` compute the ids of each pre-tokenized piece not seen before (the piece as
+        the BPE model receives it: byte-level spelled when the pre-tokenizer says so).
+
+        The ``auto`` backend passes HF's compiled model of the same file: this class still splits added
+        tokens, normalizes, pre-tokenizes and caches per piece (in C-level dict lookups), and only the BPE
+        merges of new pieces run in Rust. ``None`` restores the pure-Python merges.
+        """
+        self._model.word_encoder = encode_word
+        self._model.clear_cache()
+        self._raw_cache.clear()
+
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
         """As ``tokenizers``: unknown ids are skipped; invalid UTF-8 becomes U+FFFD."""
         tokens: list[str] = []
@@ -372,15 +385,21 @@ class PureTokenizer(NamedSpecialTokens):
                 else:
                     pieces = [q for p in pieces for q in _bytelevel_step(p, step)]
         if self._lazy_bytelevel:
+            # Every piece seen before is one C-level dict lookup; only the misses run Python code.
             cache = self._raw_cache
-            encode_word = self._model.encode_word
-            for p in pieces:
-                hit = cache.get(p)
-                if hit is None:
-                    hit = encode_word(to_bytelevel(p))
-                    if len(cache) < _RAW_CACHE_CAPACITY:
-                        cache[p] = hit
-                ids.extend(hit)
+            hits = list(map(cache.get, pieces))
+            if None in hits:
+                encode_word = self._model.encode_word
+                for k, hit in enumerate(hits):
+                    if hit is None:
+                        p = pieces[k]
+                        hit = cache.get(p)  # the same piece earlier in this text
+                        if hit is None:
+                            hit = encode_word(to_bytelevel(p))
+                            if len(cache) < _RAW_CACHE_CAPACITY:
+                                cache[p] = hit
+                        hits[k] = hit
+            ids.extend(chain.from_iterable(hits))  # type: ignore[arg-type]
         else:
             for p in pieces:
                 ids.extend(self._model.encode_word(p))
