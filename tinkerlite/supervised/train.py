@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import logging
 import math
 import time
@@ -19,18 +20,19 @@ from typing import Any
 
 from ..checkpoint_utils import PendingSave, _StepCheckpointer, get_last_checkpoint
 from ..errors import ValidationError
-from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, TrainingClientEvaluator, resolve_metrics
-from ..types import AdamParams, Datum
+from ..eval.evaluators import Evaluator, EvaluatorBuilder, SamplingClientEvaluator, TrainingClientEvaluator
+from ..exceptions import ConfigurationError
+from ..types import AdamParams
 from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing
 from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from .common import compute_bpb, compute_mean_nll
-from .nll_evaluator import NLLEvaluator
+from .nll_evaluator import SamplerNLLEvaluator
 from .types import SupervisedDatasetBuilder
 
-__all__ = ["Config", "main", "run"]
+__all__ = ["Config", "SubmittedBatch", "main", "run", "run_evals"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +99,44 @@ class Config:
 
 
 @dataclass
-class _Submitted:
+class SubmittedBatch:
+    """A step whose ``forward_backward`` and ``optim_step`` are submitted but not yet resolved, with what
+    its metrics row needs once they are: the evaluations ran before it was submitted (pre-step weights)."""
+
+    fwd_bwd_future: Any
+    optim_step_future: Any
+    metrics: dict[str, int | float | str]
+    data: list[Any]
     step: int
-    epoch: int
-    batch: int
-    data: list[Datum]
-    fwd_bwd: Any
-    optim: Any
-    metrics: dict[str, Any]
-    saves: list[PendingSave]
-    num_tokens: int
+    epoch_idx: int
+    batch_idx: int
+    eval_metrics: dict[str, float] | None = None
+    infrequent_eval_metrics: dict[str, float] | None = None
+    num_tokens: int = 0
+    """Σ ``datum.model_input.length`` over ``data``."""
+
+
+async def run_evals(evaluators: list[Evaluator], training_client: Any, step: int) -> dict[str, float]:
+    """Run ``evaluators`` on the current weights, in order; their metrics merged (their own key names).
+
+    Called before step ``step`` is submitted, so it sees the weights after step ``step - 1``. A
+    :class:`TrainingClientEvaluator` gets the training client; the first :class:`SamplingClientEvaluator`
+    makes one sampling snapshot (``save_weights_and_get_sampling_client``) that all of them share. Any
+    other object is a :class:`~tinkerlite.exceptions.ConfigurationError`, as in the cookbook.
+    """
+    metrics: dict[str, float] = {}
+    sampling_client = None
+    for evaluator in evaluators:
+        if isinstance(evaluator, TrainingClientEvaluator):
+            value: Any = evaluator(training_client)
+        elif isinstance(evaluator, SamplingClientEvaluator):
+            if sampling_client is None:
+                sampling_client = await training_client.save_weights_and_get_sampling_client()
+            value = evaluator(sampling_client)
+        else:
+            raise ConfigurationError(f"Unknown evaluator type: {type(evaluator)}")
+        metrics.update(await value if inspect.isawaitable(value) else value)
+    return metrics
 
 
 def _resolve_lr(config: Config) -> float:
@@ -161,7 +191,6 @@ def _train(
     n_batches = len(dataset)
     if n_batches == 0:
         raise ValidationError("the dataset has no full batch", field="dataset_builder")
-    test_data = NLLEvaluator.from_dataset(test_dataset).data if test_dataset is not None else None
     total_steps = n_batches * config.num_epochs
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
@@ -194,38 +223,31 @@ def _train(
     tokenizer = training_client.get_tokenizer()
 
     evaluators = [b() for b in config.evaluator_builders]
-    if test_data is not None:
-        evaluators.append(NLLEvaluator(test_data, tokenizer=tokenizer))
+    if test_dataset is not None:
+        evaluators.append(SamplerNLLEvaluator.from_dataset(test_dataset, tokenizer=tokenizer))
     infrequent_evaluators = [b() for b in config.infrequent_evaluator_builders]
     ckpt = _StepCheckpointer(training_client, config.log_path, config.save_every, config.ttl_seconds)
     progress = ProgressLine(total_steps) if config.show_progress else None
-    pending: collections.deque[_Submitted] = collections.deque()
+    pending: collections.deque[tuple[SubmittedBatch, list[PendingSave]]] = collections.deque()
     last_finish = [time.monotonic()]
     submitted_tokens = elapsed_tokens  # tokens in every step submitted so far: what a save submitted now contains
     nll_history: list[float] = []
     cost_tracker = CostTracker(fetch_model_pricing(config.model_name), cumulative=TokenUsage(trained=elapsed_tokens))
 
-    def run_evals(step: int, which: list[Any] | None = None) -> dict[str, float]:
-        metrics: dict[str, float] = {}
-        sampling_client = None
-        for ev in evaluators if which is None else which:
-            if isinstance(ev, SamplingClientEvaluator):
-                if sampling_client is None:
-                    sampling_client = training_client.save_weights_and_get_sampling_client().result()
-                metrics.update(resolve_metrics(ev(sampling_client)))
-            elif isinstance(ev, TrainingClientEvaluator) or callable(ev):
-                metrics.update(resolve_metrics(ev(training_client)))
-        return metrics
+    def evaluate(which: list[Any], step: int) -> dict[str, float]:
+        return asyncio.run(run_evals(which, training_client, step))
 
-    def submit(epoch: int, batch: int) -> _Submitted:
+    def submit(epoch: int, batch: int) -> tuple[SubmittedBatch, list[PendingSave]]:
         step = epoch * n_batches + batch
         lr = learning_rate * compute_schedule_lr_multiplier(config.lr_schedule, step, total_steps, config.warmup_steps)
         metrics: dict[str, Any] = {"epoch": epoch, "learning_rate": lr}
         data = dataset.get_batch(batch)
+        # Sequenced after every earlier step's submissions, so the evaluations see pre-step weights.
+        eval_metrics = infrequent = None
         if evaluators and config.eval_every > 0 and step % config.eval_every == 0:
-            metrics.update(run_evals(step))  # sequenced after every earlier step: sees pre-step weights
+            eval_metrics = evaluate(evaluators, step)
         if infrequent_evaluators and config.infrequent_eval_every > 0 and step % config.infrequent_eval_every == 0:
-            metrics.update(run_evals(step, infrequent_evaluators))
+            infrequent = evaluate(infrequent_evaluators, step)
         fwd = training_client.forward_backward(data, loss_fn="cross_entropy")
         opt = training_client.optim_step(
             AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
@@ -239,12 +261,13 @@ def _train(
             next_epoch, next_batch = _next_position(epoch, batch, n_batches)
             state = {"epoch": next_epoch, "batch": next_batch, "step": applied, "elapsed_tokens": submitted_tokens}
             saves.append(ckpt.submit_periodic(applied, state))
-        return _Submitted(step, epoch, batch, data, fwd, opt, metrics, saves, num_tokens)
+        submitted = SubmittedBatch(fwd, opt, metrics, data, step, epoch, batch, eval_metrics, infrequent, num_tokens)
+        return submitted, saves
 
-    def finish(s: _Submitted) -> None:
+    def finish(s: SubmittedBatch, saves: list[PendingSave]) -> None:
         nonlocal elapsed_tokens
-        out = s.fwd_bwd.result()
-        opt = s.optim.result()
+        out = s.fwd_bwd_future.result()
+        opt = s.optim_step_future.result()
         metrics = s.metrics
         if getattr(opt, "metrics", None):
             metrics.update(opt.metrics)
@@ -264,13 +287,16 @@ def _train(
         elapsed_tokens += s.num_tokens
         # Every token goes through forward_backward: trained = num_tokens; cumulative matches elapsed_tokens.
         metrics.update(cost_tracker.record_step(TokenUsage(trained=s.num_tokens)))
+        for extra_metrics in (s.eval_metrics, s.infrequent_eval_metrics):
+            if extra_metrics is not None:
+                metrics.update(extra_metrics)
         now = time.monotonic()
         metrics["time/total"] = now - last_finish[0]  # wall time of this step in the pipeline, as the cookbook
         last_finish[0] = now
         # The step's row before its checkpoint record: a record for N applied steps then always has rows
         # 0..N-1 behind it, and a crash between the two only means re-running from the previous record.
         ml.log_metrics(metrics, step=s.step)
-        for save in s.saves:
+        for save in saves:
             save.finish_or_warn()
         if progress is not None:
             test = metrics.get("test/nll")
@@ -289,18 +315,18 @@ def _train(
             pending.append(submit(epoch, batch))
             steps_run += 1
             while len(pending) > config.submit_ahead:
-                finish(pending.popleft())
+                finish(*pending.popleft())
         if done:
             break
     while pending:
-        finish(pending.popleft())
+        finish(*pending.popleft())
 
     final_record = None
     eval_final: dict[str, float] = {}
     if steps_run:
-        eval_final = run_evals(total_steps) if evaluators else {}
+        eval_final = evaluate(evaluators, total_steps) if evaluators else {}
         if infrequent_evaluators:
-            eval_final.update(run_evals(total_steps, infrequent_evaluators))
+            eval_final.update(evaluate(infrequent_evaluators, total_steps))
         if eval_final:
             ml.log_metrics(eval_final, step=total_steps)
         final_record = ckpt.save_final(
