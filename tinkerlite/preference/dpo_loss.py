@@ -22,7 +22,14 @@ from ..backend import get_backend
 from ..errors import ValidationError
 from ..types import TensorData
 
-__all__ = ["DPOLossResult", "dpo_loss_and_grads", "make_dpo_loss_fn", "sequence_logprob", "split_pairs"]
+__all__ = [
+    "DPOLossResult",
+    "compute_dpo_loss",
+    "dpo_loss_and_grads",
+    "make_dpo_loss_fn",
+    "sequence_logprob",
+    "split_pairs",
+]
 
 
 def _vec(x: Any) -> Any:
@@ -108,21 +115,88 @@ def dpo_loss_and_grads(
     wr = [_vec(w) for w in rejected_weights]
     delta_c = _log_ratios(chosen_logprobs, chosen_ref_logprobs, wc, "chosen")
     delta_r = _log_ratios(rejected_logprobs, rejected_ref_logprobs, wr, "rejected")
+    metrics, coef = _pair_terms(delta_c, delta_r, beta)
+    chosen_grads = [_scaled(b, w, -c) for w, c in zip(wc, coef, strict=True)]
+    rejected_grads = [_scaled(b, w, c) for w, c in zip(wr, coef, strict=True)]
+    return DPOLossResult(metrics["dpo_loss"], metrics, chosen_grads, rejected_grads)
+
+
+def _pair_terms(delta_c: list[float], delta_r: list[float], beta: float) -> tuple[dict[str, float], list[float]]:
+    """The cookbook's metrics from each pair's log-ratios, and ``−∂L/∂Δc_i = ∂L/∂Δr_i`` per pair."""
+    b = get_backend()
+    n = len(delta_c)
     dc, dr = b.asarray(delta_c), b.asarray(delta_r)
     z = b.mul(b.sub(dc, dr), beta)
     losses = b.mul(b.log_sigmoid(z), -1.0)
     # ∂L/∂z_i = −σ(−z_i)/B; σ(−z) computed directly, not as 1 − σ(z), to keep precision for large z.
-    coef = b.tolist(b.mul(b.sigmoid(b.mul(z, -1.0)), beta / n))
-    chosen_grads = [_scaled(b, w, -c) for w, c in zip(wc, coef, strict=True)]
-    rejected_grads = [_scaled(b, w, c) for w, c in zip(wr, coef, strict=True)]
+    coef = [float(c) for c in b.tolist(b.mul(b.sigmoid(b.mul(z, -1.0)), beta / n))]
     metrics = {
-        "dpo_loss": b.mean(losses),
+        "dpo_loss": float(b.mean(losses)),
         "accuracy": sum(1.0 for c, r in zip(delta_c, delta_r, strict=True) if c > r) / n,
-        "margin": b.mean(z),
-        "chosen_reward": b.mean(b.mul(dc, beta)),
-        "rejected_reward": b.mean(b.mul(dr, beta)),
+        "margin": float(b.mean(z)),
+        "chosen_reward": float(b.mean(b.mul(dc, beta))),
+        "rejected_reward": float(b.mean(b.mul(dr, beta))),
     }
-    return DPOLossResult(metrics["dpo_loss"], metrics, chosen_grads, rejected_grads)
+    return metrics, coef
+
+
+def _is_torch(x: Any) -> bool:
+    return type(x).__module__.split(".", 1)[0] == "torch"
+
+
+def compute_dpo_loss(
+    chosen_logprobs: Sequence[Any],
+    rejected_logprobs: Sequence[Any],
+    chosen_ref_logprobs: Sequence[Any],
+    rejected_ref_logprobs: Sequence[Any],
+    dpo_beta: float,
+) -> tuple[Any, dict[str, float]]:
+    """The cookbook's ``compute_dpo_loss``: mean ``−log σ(β·(Δc − Δr))`` over pairs, and its metrics.
+
+    Each argument holds one number per pair: the weighted sequence log-prob (``Σ w·lp``) under the policy
+    or the reference. With plain numbers the loss is a float, computed through the backend shim; with
+    torch tensors (a torch-style ``forward_backward_custom`` loss) it is a torch scalar that autograd
+    differentiates, as in the cookbook. The metrics (``dpo_loss``, ``accuracy``, ``margin``,
+    ``chosen_reward``, ``rejected_reward``) are floats either way.
+    """
+    n = len(chosen_logprobs)
+    lists = (rejected_logprobs, chosen_ref_logprobs, rejected_ref_logprobs)
+    if any(len(x) != n for x in lists):
+        raise ValidationError(f"per-pair inputs disagree in length: {[n, *(len(x) for x in lists)]}", field="dpo_loss")
+    if n == 0:
+        raise ValidationError("no pairs", field="chosen_logprobs")
+    if any(_is_torch(x) for x in (*chosen_logprobs, *rejected_logprobs)):
+        return _compute_dpo_loss_torch(
+            chosen_logprobs, rejected_logprobs, chosen_ref_logprobs, rejected_ref_logprobs, dpo_beta
+        )
+    try:
+        delta_c = [float(a) - float(r) for a, r in zip(chosen_logprobs, chosen_ref_logprobs, strict=True)]
+        delta_r = [float(a) - float(r) for a, r in zip(rejected_logprobs, rejected_ref_logprobs, strict=True)]
+    except (TypeError, ValueError):
+        raise ValidationError("must hold one number per pair", field="chosen_logprobs") from None
+    metrics, _ = _pair_terms(delta_c, delta_r, dpo_beta)
+    return metrics["dpo_loss"], metrics
+
+
+def _compute_dpo_loss_torch(
+    chosen: Sequence[Any], rejected: Sequence[Any], chosen_ref: Sequence[Any], rejected_ref: Sequence[Any], beta: float
+) -> tuple[Any, dict[str, float]]:
+    """The torch form: the same formula on tensors, so the returned loss carries the autograd graph."""
+    from .._optional import require
+
+    torch = require("torch", "compute_dpo_loss on torch tensors", extra="torch")
+    ratio_c = torch.stack([a - torch.as_tensor(r) for a, r in zip(chosen, chosen_ref, strict=True)])
+    ratio_r = torch.stack([a - torch.as_tensor(r) for a, r in zip(rejected, rejected_ref, strict=True)])
+    reward_c, reward_r = beta * ratio_c, beta * ratio_r
+    loss = torch.nn.functional.softplus(reward_r - reward_c).mean()  # −log σ(x) = softplus(−x)
+    metrics = {
+        "dpo_loss": float(loss.item()),
+        "accuracy": float((ratio_c > ratio_r).float().mean().item()),
+        "margin": float((reward_c - reward_r).mean().item()),
+        "chosen_reward": float(reward_c.mean().item()),
+        "rejected_reward": float(reward_r.mean().item()),
+    }
+    return loss, metrics
 
 
 def split_pairs(items: Sequence[Any]) -> tuple[list[Any], list[Any]]:

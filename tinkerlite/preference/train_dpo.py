@@ -15,6 +15,7 @@ evaluations reuse them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -24,19 +25,31 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
+from ..checkpoint_utils import _StepCheckpointer, check_renderer_name_for_checkpoint, get_last_checkpoint
 from ..errors import ValidationError
-from ..eval.evaluators import EvaluatorBuilder, SamplingClientEvaluator, resolve_metrics
-from ..supervised.types import SupervisedDatasetBuilder
+from ..eval.evaluators import Evaluator, EvaluatorBuilder, TrainingClientEvaluator
+from ..supervised.train import run_evals
+from ..supervised.types import SupervisedDataset, SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, ModelInput
 from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
+from ..utils.format_colorized import format_colorized
 from ..utils.lr_scheduling import LRSchedule, compute_schedule_lr_multiplier
-from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.ml_log import Logger, MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
-from .dpo_loss import dpo_loss_and_grads, make_dpo_loss_fn, sequence_logprob, split_pairs
+from .dpo_loss import compute_dpo_loss, dpo_loss_and_grads, make_dpo_loss_fn, sequence_logprob, split_pairs
 
-__all__ = ["Config", "ReferenceScorer", "evaluate_pairs", "main", "run"]
+__all__ = [
+    "Config",
+    "ReferenceScorer",
+    "compute_dpo_loss",
+    "create_dpo_clients",
+    "do_update",
+    "evaluate_pairs",
+    "main",
+    "print_example",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
 REFERENCE_FILE = "reference.json"
@@ -167,9 +180,169 @@ def evaluate_pairs(
     return {**res.metrics, "pref_accuracy": wins / len(chosen)}
 
 
-def _check_pairs(data: list[Datum], where: str) -> None:
-    if not data or len(data) % 2:
-        raise ValidationError(f"a DPO batch must hold (chosen, rejected) pairs; got {len(data)} datums", field=where)
+def _paired(data: list[Datum], where: str) -> list[Datum]:
+    """The batch as (chosen, rejected) pairs: an odd last datum (a row that built only one side) is dropped
+    with a warning, as in the cookbook; a batch with no pair is an error naming it."""
+    if len(data) % 2:
+        logger.warning(
+            "%s has an odd number of datums (%d); dropping the last, unpaired one to keep chosen/rejected "
+            "pairs aligned (some rows produced no datums)",
+            where,
+            len(data),
+        )
+        data = data[:-1]
+    if not data:
+        raise ValidationError("a DPO batch must hold at least one (chosen, rejected) pair; got none", field=where)
+    return data
+
+
+class _PairEvaluator(TrainingClientEvaluator):
+    """``test/...`` DPO metrics (:func:`evaluate_pairs`) on held-out pairs, as an evaluator for ``run_evals``."""
+
+    def __init__(self, data: list[Datum], scorer: ReferenceScorer, beta: float) -> None:
+        self.data, self.scorer, self.beta = data, scorer, beta
+
+    async def __call__(self, training_client: Any) -> dict[str, float]:
+        return await asyncio.to_thread(self._evaluate, training_client)
+
+    def _evaluate(self, training_client: Any) -> dict[str, float]:
+        ev = evaluate_pairs(training_client, self.data, self.scorer(self.data), self.beta)
+        return {f"test/{k}": v for k, v in ev.items()}
+
+
+def print_example(datum: Datum, tokenizer: Any, label: str = "") -> None:
+    """Log one datum decoded, its tokens coloured by loss weight (trained ones green), under ``label``."""
+    weights = [float(w) for w in datum.loss_fn_inputs["weights"].dense_flat()]
+    logger.info("\n%s Example:", label)
+    logger.info("%s", format_colorized(list(datum.model_input.to_ints()), weights, tokenizer))
+
+
+def _create_dpo_clients(
+    config: Config, service_client: Any, resume_info: Any, user_metadata: dict[str, str] | None
+) -> tuple[Any, Any, str]:
+    if resume_info:
+        check_renderer_name_for_checkpoint(service_client, resume_info.state_path, config.renderer_name)
+        training_client = _result(
+            service_client.create_training_client_from_state_with_optimizer(
+                resume_info.state_path, user_metadata=user_metadata
+            )
+        )
+        logger.info("resumed DPO training from %s", resume_info.state_path)
+    elif config.load_checkpoint_path:
+        check_renderer_name_for_checkpoint(service_client, config.load_checkpoint_path, config.renderer_name)
+        training_client = _result(
+            service_client.create_training_client_from_state(config.load_checkpoint_path, user_metadata=user_metadata)
+        )
+        logger.info("loaded weights from %s", config.load_checkpoint_path)
+    else:
+        training_client = _result(
+            service_client.create_lora_training_client(
+                base_model=config.model_name, rank=config.lora_rank, user_metadata=user_metadata
+            )
+        )
+    reference_client, reference_path = _reference_client(config, service_client, training_client, bool(resume_info))
+    return training_client, reference_client, reference_path
+
+
+def create_dpo_clients(
+    config: Config,
+    service_client: Any,
+    resume_info: Any | None = None,
+    user_metadata: dict[str, str] | None = None,
+) -> tuple[Any, Any]:
+    """``(training client, reference sampling client)`` for a DPO run, as the cookbook's.
+
+    The training client resumes from ``resume_info`` (weights and optimizer state), else loads
+    ``config.load_checkpoint_path`` (weights only), else is a fresh LoRA client. The reference is the
+    initial policy, saved once as a sampler checkpoint recorded in ``<log_path>/reference.json``, so a
+    resumed run scores against the same reference (the cookbook re-snapshots the resumed weights);
+    ``config.reference_model_path`` pins another sampler checkpoint.
+    """
+    training_client, reference_client, _ = _create_dpo_clients(config, service_client, resume_info, user_metadata)
+    return training_client, reference_client
+
+
+def _learning_rate(config: Config, step: int, total_steps: int) -> float:
+    mult = compute_schedule_lr_multiplier(config.lr_schedule, step, total_steps, config.warmup_steps)
+    return config.learning_rate * mult
+
+
+def _submit_update(training_client: Any, data: list[Datum], ref: list[list[float]], config: Config, lr: float) -> Any:
+    """Submit the step: ``forward_backward_custom`` with the DPO loss against ``ref``, then ``optim_step``."""
+    fwd = training_client.forward_backward_custom(data, make_dpo_loss_fn(ref, config.dpo_beta))
+    opt = training_client.optim_step(
+        AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
+    )
+    return fwd, opt
+
+
+def _update_metrics(fwd: Any, opt: Any, data: list[Datum], lr: float, progress: float) -> dict[str, Any]:
+    """Wait for a submitted step; its row's metrics (the optimizer's, the DPO ones, sizes, rate, progress)."""
+    out = _result(fwd)
+    opt_out = _result(opt)
+    metrics: dict[str, Any] = dict(getattr(opt_out, "metrics", None) or {})
+    metrics.update({key: float(out.metrics[key]) for key in DPO_METRICS})
+    metrics.update(
+        num_pairs=len(data) // 2,
+        num_tokens=sum(d.model_input.length for d in data),
+        learning_rate=lr,
+        progress=progress,
+    )
+    return metrics
+
+
+def do_update(
+    epoch_idx: int,
+    batch_idx: int,
+    n_batches: int,
+    total_steps: int,
+    config: Config,
+    training_client: Any,
+    reference_client: Any,
+    evaluators: list[Evaluator],
+    infrequent_evaluators: list[Evaluator],
+    dataset: SupervisedDataset,
+    ml_logger: Logger,
+    log_path: str,
+    tokenizer: Any,
+    checkpoint_mgr: Any | None = None,
+) -> None:
+    """One DPO step, as the cookbook's: save if due (``checkpoint_mgr.maybe_save``), evaluate (every
+    ``eval_every`` steps and on the last step; the infrequent ones every ``infrequent_eval_every``),
+    score the batch under the reference, ``forward_backward_custom`` + ``optim_step``, log the row.
+
+    ``main`` runs the same pieces pipelined (the next batch's reference requests overlap this step) with
+    exact-position checkpoints; this is the one-step form for code built on the cookbook's loop.
+    """
+    step = epoch_idx * n_batches + batch_idx
+    t_step = time.monotonic()
+    metrics: dict[str, Any] = {"epoch": epoch_idx}
+    if checkpoint_mgr is not None:
+        saved = checkpoint_mgr.maybe_save(step=step, loop_state={"epoch": epoch_idx, "batch": batch_idx})
+        if saved and "state_path" in saved:
+            metrics["state_path"] = saved["state_path"]
+    lr = _learning_rate(config, step, total_steps)
+    if config.eval_every > 0 and (step % config.eval_every == 0 or step == total_steps - 1):
+        metrics.update(asyncio.run(run_evals(evaluators, training_client, step)))
+    if config.infrequent_eval_every > 0 and step % config.infrequent_eval_every == 0:
+        metrics.update(asyncio.run(run_evals(infrequent_evaluators, training_client, step)))
+    data = _paired(dataset.get_batch(batch_idx), f"batch {batch_idx} of epoch {epoch_idx}")
+    if step == 0:
+        _print_pairs(data, tokenizer)
+    fwd, opt = _submit_update(training_client, data, ReferenceScorer(reference_client)(data), config, lr)
+    metrics.update(_update_metrics(fwd, opt, data, lr, step / total_steps))
+    metrics["time/total"] = metrics["batch_time"] = time.monotonic() - t_step
+    ml_logger.log_metrics(metrics, step=step)
+
+
+def _print_pairs(data: list[Datum], tokenizer: Any) -> None:
+    """The first ten pairs of the first batch, as the cookbook logs them."""
+    if tokenizer is None or not logger.isEnabledFor(logging.INFO):
+        return
+    chosen, rejected = split_pairs(data)
+    for c, r in list(zip(chosen, rejected, strict=True))[:10]:
+        print_example(c, tokenizer, "Chosen")
+        print_example(r, tokenizer, "Rejected")
 
 
 def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
@@ -224,18 +397,9 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
     user_metadata = {"recipe": config.recipe_name}
     if config.renderer_name:
         user_metadata["renderer_name"] = config.renderer_name
-    if resume is not None:
-        training_client = _result(service_client.create_training_client_from_state_with_optimizer(resume.state_path))
-        logger.info("resuming from %s", resume.state_path)
-    elif config.load_checkpoint_path:
-        training_client = _result(service_client.create_training_client_from_state(config.load_checkpoint_path))
-    else:
-        training_client = _result(
-            service_client.create_lora_training_client(
-                base_model=config.model_name, rank=config.lora_rank, user_metadata=user_metadata
-            )
-        )
-    reference_client, reference_path = _reference_client(config, service_client, training_client, resume is not None)
+    training_client, reference_client, reference_path = _create_dpo_clients(
+        config, service_client, resume, user_metadata
+    )
     scorer = ReferenceScorer(reference_client)
 
     n_batches = len(dataset)
@@ -249,32 +413,15 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
     if stats is not None and getattr(stats, "num_ties_skipped", None):
         static_metrics["num_ties_skipped"] = stats.num_ties_skipped
 
-    test_data: list[Datum] = []
+    evaluators: list[Evaluator] = []
     if test_dataset is not None and len(test_dataset):
         test_data = [d for i in range(len(test_dataset)) for d in test_dataset.get_batch(i)]
-        _check_pairs(test_data, "test_dataset")
-    evaluators = [b() for b in config.evaluator_builders]
+        evaluators.append(_PairEvaluator(_paired(test_data, "test_dataset"), scorer, config.dpo_beta))
+    evaluators += [b() for b in config.evaluator_builders]
     infrequent_evaluators = [b() for b in config.infrequent_evaluator_builders]
 
-    def run_evals(infrequent: bool = False) -> dict[str, float]:
-        metrics: dict[str, float] = {}
-        if infrequent:
-            return run_evaluators(infrequent_evaluators, metrics)
-        if test_data:
-            ev = evaluate_pairs(training_client, test_data, scorer(test_data), config.dpo_beta)
-            metrics.update({f"test/{k}": v for k, v in ev.items()})
-        return run_evaluators(evaluators, metrics)
-
-    def run_evaluators(which: list[Any], metrics: dict[str, float]) -> dict[str, float]:
-        sampling_client = None
-        for ev_fn in which:
-            if isinstance(ev_fn, SamplingClientEvaluator):
-                if sampling_client is None:
-                    sampling_client = _result(training_client.save_weights_and_get_sampling_client())
-                metrics.update(resolve_metrics(ev_fn(sampling_client)))
-            else:
-                metrics.update(resolve_metrics(ev_fn(training_client)))
-        return metrics
+    def evaluate(which: list[Evaluator], step: int) -> dict[str, float]:
+        return asyncio.run(run_evals(which, training_client, step))
 
     start_epoch, start_batch, resume_step = 0, 0, 0
     if resume is not None:
@@ -307,8 +454,9 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
         if epoch != epoch_seen:
             dataset.set_epoch(seed=epoch)
             epoch_seen = epoch
-        data = dataset.get_batch(batch)
-        _check_pairs(data, f"batch {batch} of epoch {epoch}")
+        data = _paired(dataset.get_batch(batch), f"batch {batch} of epoch {epoch}")
+        if epoch * n_batches + batch == 0 and logger.isEnabledFor(logging.INFO):
+            _print_pairs(data, training_client.get_tokenizer())
         return data, scorer.submit(data)
 
     upcoming = fetch(*positions[0]) if positions else None
@@ -317,14 +465,12 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
         t_step = time.monotonic()
         assert upcoming is not None
         data, handles = upcoming
-        lr = config.learning_rate * compute_schedule_lr_multiplier(
-            config.lr_schedule, step, total_steps, config.warmup_steps
-        )
-        metrics: dict[str, Any] = {"epoch": epoch, "learning_rate": lr, **static_metrics}
-        if config.eval_every > 0 and step % config.eval_every == 0:
-            metrics.update(run_evals())
+        lr = _learning_rate(config, step, total_steps)
+        metrics: dict[str, Any] = {"epoch": epoch, **static_metrics}
+        if evaluators and config.eval_every > 0 and step % config.eval_every == 0:
+            metrics.update(evaluate(evaluators, step))
         if infrequent_evaluators and config.infrequent_eval_every > 0 and step % config.infrequent_eval_every == 0:
-            metrics.update(run_evals(infrequent=True))
+            metrics.update(evaluate(infrequent_evaluators, step))
         ref = scorer.collect(data, handles)
         cost_metrics = cost_tracker.record_step(
             TokenUsage(
@@ -332,10 +478,7 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
                 trained=sum(d.model_input.length for d in data),
             )
         )
-        fwd = training_client.forward_backward_custom(data, make_dpo_loss_fn(ref, config.dpo_beta))
-        opt = training_client.optim_step(
-            AdamParams(learning_rate=lr, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps)
-        )
+        fwd, opt = _submit_update(training_client, data, ref, config, lr)
         applied = step + 1
         save = None
         if ckpt.should_save(applied) and applied < total_steps:
@@ -343,18 +486,9 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
             state = {"epoch": nxt[0], "batch": nxt[1], "step": applied}
             save = ckpt.submit_periodic(applied, {**state, "cumulative_tokens": asdict(cost_tracker.cumulative)})
         upcoming = fetch(*positions[k + 1]) if k + 1 < len(positions) else None  # overlaps with this step
-        out = _result(fwd)
-        opt_out = _result(opt)
-        if getattr(opt_out, "metrics", None):
-            metrics.update(opt_out.metrics)
-        dpo = {key: float(out.metrics[key]) for key in DPO_METRICS}
+        metrics.update(_update_metrics(fwd, opt, data, lr, applied / total_steps))
+        dpo = {key: metrics[key] for key in DPO_METRICS}
         history.append(dpo)
-        metrics.update(dpo)
-        metrics.update(
-            num_pairs=len(data) // 2,
-            num_tokens=sum(d.model_input.length for d in data),
-            progress=applied / total_steps,
-        )
         metrics.update(cost_metrics)
         metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
         ml.log_metrics(metrics, step=step)  # before the save's record: a crash between them re-runs, never skips
@@ -368,14 +502,18 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
 
     final: dict[str, Any] = {}
     if positions:
-        eval_final = run_evals() if (test_data or evaluators) else {}
+        eval_final = evaluate(evaluators, total_steps) if evaluators else {}
         if infrequent_evaluators:
-            eval_final.update(run_evals(infrequent=True))
+            eval_final.update(evaluate(infrequent_evaluators, total_steps))
         if eval_final:
             ml.log_metrics(eval_final, step=total_steps)
         rec = ckpt.save_final(
-            {"epoch": config.num_epochs, "batch": 0, "step": total_steps,
-             "cumulative_tokens": asdict(cost_tracker.cumulative)}
+            {
+                "epoch": config.num_epochs,
+                "batch": 0,
+                "step": total_steps,
+                "cumulative_tokens": asdict(cost_tracker.cumulative),
+            }
         )
         final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path, **eval_final}
     return {
