@@ -1,7 +1,8 @@
 """Run logs in the cookbook's formats: ``config.json`` once, ``metrics.jsonl`` one row per step.
 
 The cookbook's logger surface: :class:`Logger` (abstract), the JSON logger (:class:`MetricsLogger`, also
-``JsonLogger``), :class:`WandbLogger` and :class:`MultiplexLogger`, built by :func:`setup_logging`.
+``JsonLogger``), :class:`WandbLogger`, :class:`NeptuneLogger`, :class:`TrackioLogger` and
+:class:`MultiplexLogger`, built by :func:`setup_logging`. The dashboards' packages load when used.
 wandb is optional: asked for (``wandb_project`` set) and not installed is one clear error naming the
 ``wandb`` extra (the cookbook prints a warning and skips, which loses the run's dashboard silently).
 Plus what the cookbook leaves to rich/wandb: a one-line progress display with no third-party package.
@@ -20,7 +21,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from .._optional import require
+from .._optional import require, try_import
 from ..errors import ValidationError
 from .config import config_fields, is_config
 from .files import append_jsonl, atomic_write_json, read_jsonl
@@ -31,8 +32,10 @@ __all__ = [
     "Logger",
     "MetricsLogger",
     "MultiplexLogger",
+    "NeptuneLogger",
     "PrettyPrintLogger",
     "ProgressLine",
+    "TrackioLogger",
     "WandbLogger",
     "check_log_dir",
     "configure_logging_module",
@@ -290,8 +293,86 @@ class WandbLogger(Logger):
         return str(url) if url else None
 
 
+class NeptuneLogger(Logger):
+    """Streams config and metrics to Neptune (``neptune-scale``: the ``neptune`` extra), as the cookbook's.
+
+    Needs ``NEPTUNE_API_TOKEN``; ``project`` is ``workspace/project``. Every metrics row needs a ``step``.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        config: Any | None = None,
+        log_dir: str | Path | None = None,
+        neptune_name: str | None = None,
+    ) -> None:
+        neptune_scale = require("neptune_scale", "Neptune logging (NeptuneLogger)", "neptune")
+        if not os.environ.get("NEPTUNE_API_TOKEN"):
+            from ..exceptions import ConfigurationError
+
+            raise ConfigurationError("NEPTUNE_API_TOKEN environment variable not set")
+        self.run = neptune_scale.Run(
+            project=project, log_directory=str(log_dir) if log_dir else None, experiment_name=neptune_name
+        )
+        self.run.log_configs(dump_config(config) if config else None, flatten=True)
+
+    def log_hparams(self, config: Any) -> None:
+        if self.run is not None:
+            self.run.log_configs(dump_config(config) if config else None, flatten=True)
+
+    def log_metrics(self, metrics: dict[str, Any], step: float | int | None = None) -> None:
+        if self.run is not None:
+            if step is None:
+                raise ValidationError("Neptune logs every metrics row at a step; got None", field="step")
+            self.run.log_metrics(metrics, step=step)
+            logger.info("Logging to: %s", self.run.get_run_url())
+
+    def log_summary(self, metrics: dict[str, Any]) -> None:
+        """Run attributes, outside the step series."""
+        if self.run is not None:
+            self.run.log_configs(metrics)
+
+    def close(self) -> None:
+        if self.run is not None:
+            self.run.close()
+            self.run = None
+
+
+class TrackioLogger(Logger):
+    """Streams config and metrics to Trackio (the ``trackio`` extra), as the cookbook's.
+
+    Trackio takes the config at ``init`` only, so :meth:`log_hparams` adds nothing later; ``log_dir`` is
+    accepted for the common logger signature and unused, as there.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        config: Any | None = None,
+        log_dir: str | Path | None = None,
+        trackio_name: str | None = None,
+    ) -> None:
+        self._trackio = require("trackio", "Trackio logging (TrackioLogger)", "trackio")
+        self.run = self._trackio.init(
+            project=project or "default", name=trackio_name, config=dump_config(config) if config else None
+        )
+
+    def log_hparams(self, config: Any) -> None:
+        """Nothing to do: Trackio received the config at ``init``."""
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        if self.run is not None:
+            self._trackio.log(metrics, step=step)
+            logger.info("Logged metrics to Trackio project: %s", getattr(self.run, "project", None))
+
+    def close(self) -> None:
+        if self.run is not None:
+            self._trackio.finish()
+            self.run = None
+
+
 class MultiplexLogger(Logger):
-    """Fans every call out to several loggers (JSON always, wandb when asked for)."""
+    """Fans every call out to several loggers (JSON always, the dashboards when asked for)."""
 
     def __init__(self, loggers: list[Logger]) -> None:
         self.loggers = loggers
@@ -357,14 +438,18 @@ def setup_logging(
     config: Any | None = None,
     do_configure_logging_module: bool = True,
 ) -> MultiplexLogger:
-    """The cookbook's entry point: a JSON logger, plus wandb when ``wandb_project`` is set.
+    """The cookbook's entry point: a JSON logger, plus the dashboards when ``wandb_project`` is set.
 
-    ``config`` (when given) is written to ``config.json`` (and wandb); with
-    ``do_configure_logging_module`` the root logger also writes ``logs.log`` in ``log_dir``.
+    With ``wandb_project``: wandb (required: its absence is an error naming the extra), and, as in the
+    cookbook, Neptune under the same project and name when ``neptune-scale`` is installed (skipped with
+    a warning without ``NEPTUNE_API_TOKEN``) and Trackio when ``trackio`` is installed. ``config`` (when
+    given) is written to ``config.json`` (and the dashboards); with ``do_configure_logging_module`` the
+    root logger also writes ``logs.log`` in ``log_dir``.
     """
     loggers: list[Logger] = [MetricsLogger(log_dir)]
     if wandb_project:
         loggers.append(WandbLogger(project=wandb_project, config=config, log_dir=log_dir, wandb_name=wandb_name))
+        loggers += _optional_dashboards(wandb_project, wandb_name, config, log_dir)
     ml = MultiplexLogger(loggers)
     if config is not None:
         ml.log_hparams(config)
@@ -372,6 +457,20 @@ def setup_logging(
         configure_logging_module(str(Path(log_dir) / "logs.log"))
     logger.info("Logging to: %s", log_dir)
     return ml
+
+
+def _optional_dashboards(project: str, name: str | None, config: Any, log_dir: str) -> list[Logger]:
+    """Neptune and Trackio loggers for the packages that are installed (the cookbook adds them silently)."""
+    out: list[Logger] = []
+    if try_import("neptune_scale") is not None:
+        if os.environ.get("NEPTUNE_API_TOKEN"):
+            out.append(NeptuneLogger(project=project, config=config, log_dir=log_dir, neptune_name=name))
+        else:
+            logger.warning("neptune-scale is installed but NEPTUNE_API_TOKEN is not set; skipping Neptune logging")
+    if try_import("trackio") is not None:
+        out.append(TrackioLogger(project=project, config=config, log_dir=log_dir, trackio_name=name))
+        logger.info("Trackio logging enabled for project: %s", project)
+    return out
 
 
 def configure_logging_module(path: str, level: int = logging.INFO) -> logging.Logger:
