@@ -1,24 +1,26 @@
 """The gate in front of the cookbook's inspect_ai integration modules.
 
-``eval.inspect_evaluators``, ``eval.inspect_utils``, ``eval.run_inspect_evals`` and
-``eval.custom_inspect_task`` adapt Tinker sampling to inspect_ai's model API. tinkerlite does not ship that
-adapter: importing one of those modules raises an ImportError that says what to do — install the extra
-when inspect_ai is missing, or run the cookbook's own module (tinker_cookbook) when it is present.
+``eval.inspect_utils``, ``eval.inspect_evaluators``, ``eval.run_inspect_evals`` and
+``eval.custom_inspect_task`` are built on inspect_ai, an optional package (the ``inspect`` extra). Each
+module calls :func:`load` first, so importing one without inspect_ai raises a
+:class:`~tinkerlite.errors.MissingExtraError` naming the extra, instead of a bare ``ModuleNotFoundError``
+from deep inside; ``import tinkerlite`` itself never touches inspect_ai.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+from typing import Any
 
 from ..errors import MissingExtraError
 
+#: The inspect_ai release the integration is tested against (tests/eval/test_inspect_e2e.py).
+TESTED_INSPECT_AI = "0.3.285"
 
-def refuse(module: str) -> None:
-    """Raise the ImportError for ``module`` (never returns)."""
+
+def load(module: str, *names: str) -> tuple[Any, ...]:
+    """Import inspect_ai's modules ``names`` for ``module``, or raise the error naming the extra."""
     if importlib.util.find_spec("inspect_ai") is None:
         raise MissingExtraError("inspect_ai", "inspect", f"{module} (the inspect_ai evaluation integration)")
-    raise ImportError(
-        f"{module}: tinkerlite does not port the inspect_ai integration; inspect_ai is installed, so use "
-        f"tinker_cookbook.{module.removeprefix('tinkerlite.')} with the official SDK (or point it at "
-        "`tinkerlite serve` through TINKER_BASE_URL)"
-    )
+    return tuple(importlib.import_module(n) for n in names)
