@@ -39,6 +39,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FlatObElem: TypeAlias = "int | ModelInputChunk"
+FlatOb: TypeAlias = "list[FlatObElem]"
+"""A flattened observation: text tokens as ints, other chunks (images) whole."""
 ProvenanceSpan: TypeAlias = "PromptProvenanceSpan | SampledProvenanceSpan"
 
 
@@ -52,8 +54,8 @@ def compute_advantages(trajectory_groups_P: Sequence[TrajectoryGroup]) -> list[l
     return out
 
 
-def _flatten_chunks(chunks: Sequence[ModelInputChunk]) -> list[Any]:
-    out: list[Any] = []
+def _flatten_chunks(chunks: Sequence[ModelInputChunk]) -> FlatOb:
+    out: FlatOb = []
     for chunk in chunks:
         if isinstance(chunk, EncodedTextChunk):
             out.extend(chunk.tokens)

@@ -19,13 +19,17 @@ import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Sequence
+from concurrent.futures import Executor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ..completers import TokenCompleter, TokensWithLogprobs, fork_policy
 from ..errors import TinkerliteError, ValidationError
 from ..exceptions import AllTrajectoriesFailedError
 from ..types import ModelInput
+from ..utils import logtree
+from ._rollout_logtree import log_trajectory_details
 from .rollout_limits import TerminationRewardPolicy
 from .rollout_strategy import RolloutStrategy
 from .types import (
@@ -47,8 +51,11 @@ __all__ = [
     "ErrorPolicy",
     "RolloutErrorCounter",
     "do_group_rollout",
+    "do_group_rollout_and_filter_constant_reward",
     "do_single_rollout",
     "gather_group_rollouts",
+    "get_rollout_executor",
+    "set_rollout_executor",
 ]
 
 logger = logging.getLogger(__name__)
@@ -154,9 +161,7 @@ async def _gather_fail_fast(aws: Sequence[Awaitable[T]]) -> list[T]:
         raise
 
 
-def _should_skip_group_grading(
-    termination: TerminationRewardPolicy | None, trajectories: list[Trajectory]
-) -> bool:
+def _should_skip_group_grading(termination: TerminationRewardPolicy | None, trajectories: list[Trajectory]) -> bool:
     """Grading can be skipped only when every member stopped on rollout_timeout and would be clamped."""
     return (
         termination is not None
@@ -187,6 +192,7 @@ def _apply_zero_reward_on_limit(
             metrics_G[i] = {**metrics_G[i], "zero_reward_on_limit": 1.0}
 
 
+@logtree.scope_header_decorator("Group Rollout")
 async def do_group_rollout(
     env_group_builder: EnvGroupBuilder,
     policy: TokenCompleter,
@@ -200,7 +206,7 @@ async def do_group_rollout(
     ``min(reward, 0)`` after grading (marked ``zero_reward_on_limit``). ``cleanup()`` always runs.
     """
     if strategy is None:
-        return await _do_group_rollout(env_group_builder, policy, termination=termination)
+        return await _do_group_rollout_impl(env_group_builder, policy, termination=termination)
     try:
         result = await strategy.execute(env_group_builder, policy)
         if not result.trajectories:
@@ -212,7 +218,7 @@ async def do_group_rollout(
         await _cleanup(env_group_builder)
 
 
-async def _do_group_rollout(
+async def _do_group_rollout_impl(
     builder: EnvGroupBuilder,
     policy: TokenCompleter,
     *,
@@ -220,7 +226,8 @@ async def _do_group_rollout(
     max_turns: int | None = None,
     termination: TerminationRewardPolicy | None = None,
 ) -> TrajectoryGroup:
-    """tinkerlite's loops' group rollout: :func:`do_group_rollout` with ``error_policy`` and ``max_turns``.
+    """tinkerlite's loops' group rollout: :func:`do_group_rollout` with ``error_policy`` and ``max_turns``
+    (:func:`_do_group_rollout` is this inside its ``Group Rollout`` logtree section).
 
     Under ``drop`` the failed trajectories are left out and listed in ``rollout_errors``; raises
     :class:`AllRolloutsFailedError` if none survives. ``builder.cleanup()`` always runs.
@@ -275,7 +282,11 @@ async def _score_group(
     metrics = [dict(m) for _, m in rewards_and_metrics]
     if termination is not None:
         _apply_zero_reward_on_limit(termination, trajs, rewards, metrics)
+    log_trajectory_details(trajs, rewards)
     return TrajectoryGroup(trajs, rewards, metrics, rollout_errors=errors)
+
+
+_do_group_rollout = logtree.scope_header_decorator("Group Rollout")(_do_group_rollout_impl)
 
 
 async def _cleanup(builder: EnvGroupBuilder) -> None:
@@ -348,3 +359,110 @@ async def gather_group_rollouts(
         for r in results:
             counter.ingest(r)
     return results
+
+
+# ---- rollout executor: group rollouts in threads, processes or a cluster (the cookbook's) -------------
+
+_rollout_executor: ContextVar[Executor | None] = ContextVar("rollout_executor", default=None)
+
+
+def set_rollout_executor(executor: Executor | None) -> None:
+    """Run :func:`do_group_rollout_and_filter_constant_reward` through ``executor`` (None: in-process).
+
+    A process pool must not use the ``fork`` start method (the client's background threads do not
+    survive ``fork()``): it is refused here rather than hanging later.
+    """
+    _check_executor_start_method(executor)
+    _rollout_executor.set(executor)
+
+
+def _check_executor_start_method(executor: Executor | None) -> None:
+    get_start_method = getattr(getattr(executor, "_mp_context", None), "get_start_method", None)
+    if get_start_method is not None and get_start_method() == "fork":
+        raise ValueError(
+            "This ProcessPoolExecutor uses the 'fork' start method (the default on Linux). Worker processes "
+            "created via fork() hang when using the Tinker client, because its background threads do not "
+            "survive fork(). Create the pool with ProcessPoolExecutor(..., "
+            "mp_context=multiprocessing.get_context(\"spawn\")) (or 'forkserver') instead."
+        )
+
+
+def get_rollout_executor() -> Executor | None:
+    """The executor set by :func:`set_rollout_executor`, or None (rollouts run as asyncio tasks)."""
+    return _rollout_executor.get()
+
+
+@dataclass(frozen=True)
+class _RolloutTask:
+    """Everything one executor-dispatched group rollout needs (picklable for process pools)."""
+
+    sampling_client: Any
+    env_group_builder: EnvGroupBuilder
+    max_tokens: int
+    temperature: float
+    remove_constant_reward_groups: bool
+    enable_logging: bool
+    strategy: RolloutStrategy | None = None
+    termination: TerminationRewardPolicy | None = None
+
+
+def _run_rollout_sync(task: _RolloutTask) -> TrajectoryGroup | None:
+    """Executor entry point (module level, so it pickles): the rollout in a fresh event loop."""
+    return asyncio.run(_filtered_group_rollout(task))
+
+
+async def do_group_rollout_and_filter_constant_reward(
+    sampling_client: Any,
+    env_group_builder: EnvGroupBuilder,
+    max_tokens: int,
+    temperature: float,
+    do_remove_constant_reward_groups: bool,
+    enable_logging: bool = True,
+    strategy: RolloutStrategy | None = None,
+    termination: TerminationRewardPolicy | None = None,
+) -> TrajectoryGroup | None:
+    """One group rollout on ``sampling_client`` (through the rollout executor when one is set).
+
+    None when every trajectory failed, when a group error is caught by ``strategy``
+    (``catches_group_errors``), or, with ``do_remove_constant_reward_groups``, when all total rewards are
+    equal (no gradient). ``enable_logging`` False keeps the group out of the logtree transcript.
+    """
+    task = _RolloutTask(
+        sampling_client,
+        env_group_builder,
+        max_tokens,
+        temperature,
+        do_remove_constant_reward_groups,
+        enable_logging,
+        strategy,
+        termination,
+    )
+    executor = get_rollout_executor()
+    if executor is not None:
+        return await asyncio.get_running_loop().run_in_executor(executor, _run_rollout_sync, task)
+    return await _filtered_group_rollout(task)
+
+
+async def _filtered_group_rollout(task: _RolloutTask) -> TrajectoryGroup | None:
+    from ..completers import TinkerTokenCompleter
+    from .rollout_strategy import FailFast
+
+    strategy = task.strategy if task.strategy is not None else FailFast()
+    policy = TinkerTokenCompleter(task.sampling_client, max_tokens=task.max_tokens, temperature=task.temperature)
+    try:
+        with logtree.optional_enable_logging(task.enable_logging):
+            group = await do_group_rollout(
+                task.env_group_builder, policy, strategy=strategy, termination=task.termination
+            )
+    except (AllTrajectoriesFailedError, AllRolloutsFailedError) as e:
+        logger.warning("%s", e)
+        return None
+    except Exception as e:
+        if not strategy.catches_group_errors:
+            raise
+        logger.warning("Rollout error (%s), skipping group: %s", type(e).__name__, e)
+        return None
+    totals = group.get_total_rewards()
+    if task.remove_constant_reward_groups and all(x == totals[0] for x in totals):
+        return None
+    return group

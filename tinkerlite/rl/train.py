@@ -15,23 +15,22 @@ which rollouts land in which step depends on timing there, as in the cookbook.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
 from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
-from ..types import AdamParams, Datum
+from ..types import Datum
 from ..utils.config import configclass, field, refuse_unsupported, validate
-from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
+from ..utils.cost_estimation import CostTracker, fetch_model_pricing, usage_from_state
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
+from ._async_loop import do_async_training as do_async_training
 
 # Token accounting, re-exported at its cookbook path (``X as X``: an explicit re-export).
 from ._cost_accounting import DISCARDED_WORK_LOG_INTERVAL_SECONDS as DISCARDED_WORK_LOG_INTERVAL_SECONDS
@@ -40,19 +39,33 @@ from ._cost_accounting import count_discarded_rollout as count_discarded_rollout
 from ._cost_accounting import drop_constant_reward_group as drop_constant_reward_group
 from ._cost_accounting import rollout_usage as rollout_usage
 from ._cost_accounting import training_usage as training_usage
-from ._train_loops import _async_loop, _sync_loop
-from .data_processing import assemble_training_data, compute_advantages, remove_constant_reward_groups, remove_mask
-from .metric_util import compute_trajectory_metrics
-from .metrics import (
-    compute_kl_sample_train,
-    compute_post_kl,
-    incorporate_kl_penalty,
+from ._loop_checkpointer import LoopCheckpointer
+from ._train_loops import do_sync_training as do_sync_training
+from ._train_loops import do_sync_training_with_stream_minibatch as do_sync_training_with_stream_minibatch
+from ._train_reporting import _resolved
+from ._train_reporting import gather_with_progress as gather_with_progress
+from ._train_reporting import print_group as print_group
+from ._train_reporting import run_evaluations_parallel as run_evaluations_parallel
+from ._train_reporting import run_single_evaluation as run_single_evaluation
+from ._train_steps import _RUN_HOOKS, _loop_state
+from ._train_steps import SamplingClientReuse as SamplingClientReuse
+from ._train_steps import WrappedTrajectoryGroup as WrappedTrajectoryGroup
+from ._train_steps import (
+    compute_full_batch_metrics_and_get_sampling_client as compute_full_batch_metrics_and_get_sampling_client,
 )
+from ._train_steps import do_train_step_and_get_sampling_client as do_train_step_and_get_sampling_client
+from ._train_steps import (
+    do_train_step_streaming_and_get_sampling_client as do_train_step_streaming_and_get_sampling_client,
+)
+from ._train_steps import prepare_minibatch as prepare_minibatch
+from ._train_steps import save_checkpoint_and_get_sampling_client as save_checkpoint_and_get_sampling_client
+from ._train_steps import train_step as train_step
+from .metric_util import compute_trajectory_metrics
 from .rollout_limits import TerminationRewardPolicy
 from .rollout_logging import RolloutSummaryGroup, decoder_from_client, export_iteration_rollouts
 from .rollout_presets import default_rollout_config_for_model, default_rollout_strategy_for_model
 from .rollout_strategy import RolloutStrategy, rollout_strategy_from_config
-from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, gather_group_rollouts
+from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, _do_group_rollout, gather_group_rollouts
 from .stream_minibatch import StreamMinibatchConfig
 from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
 
@@ -166,7 +179,6 @@ class Config:
         refuse_unsupported(self, enable_trace=False, span_chart_every=0, rolling_save_every=0)
         if self.num_epochs < 1:
             raise ValidationError(f"must be >= 1, got {self.num_epochs}", field="Config.num_epochs")
-        refuse_unsupported(self, stream_minibatch_config=None)  # until the streaming loop exists
 
     def effective_termination(self) -> TerminationRewardPolicy | None:
         """The termination policy this run trains with: ``termination``, else the model's default
@@ -195,11 +207,6 @@ class Config:
         if self.kl_reference_config is not None:
             return self.kl_reference_config.base_model
         return self.kl_reference_model or self.model_name
-
-
-async def _resolved(x: Any) -> Any:
-    """Client calls may hand back a future of the client (tinkerlite) or the client itself (official SDK)."""
-    return await x if inspect.isawaitable(x) else x
 
 
 def _validate(config: Config) -> None:
@@ -236,39 +243,45 @@ class _EpochCycled(RLDataset):
         return len(self.inner) * self.num_epochs
 
 
-def _split(data: list[Datum], n: int) -> list[list[Datum]]:
-    n = max(1, min(n, len(data)))
-    k, r = divmod(len(data), n)
-    out, start = [], 0
-    for i in range(n):
-        end = start + k + (1 if i < r else 0)
-        out.append(data[start:end])
-        start = end
-    return out
+class _LazyTokenizer:
+    """The run's tokenizer, loaded from the training client on first use (only logging decodes)."""
+
+    def __init__(self, training_client: Any) -> None:
+        self._client = training_client
+        self._tok: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._tok is None:
+            self._tok = self._client.get_tokenizer()
+        return getattr(self._tok, name)
 
 
 class _Trainer:
-    """State shared by the sync and async loops: clients, logger, checkpoints, one training step."""
+    """One tinkerlite run: clients, dataset, checkpoints, and the hooks the cookbook's loops call
+    (``_train_steps._RUN_HOOKS``): seeded rollouts with ``error_policy``/``max_turns``, tinkerlite's
+    evaluation and rollout files, the progress line, checkpoint records after each step's row."""
 
     def __init__(self, config: Config, service_client: Any, ml: MultiplexLogger) -> None:
         self.config = config
         self.service_client = service_client
         self.ml = ml
         self.training_client: Any = None
-        self.sampling_client: Any = None
-        self.sampler_step = 0  # how many optimizer steps the current sampling client's weights contain
         self.kl_reference: Any = None
         self.dataset: RLDataset | None = None
         self.test_dataset: RLDataset | None = None
-        self.ckpt: _StepCheckpointer | None = None
+        self.ckpt: LoopCheckpointer | None = None
         self.errors = RolloutErrorCounter()
         self.t_start = time.monotonic()
         self.reward_history: list[float] = []
         self.test_reward_history: list[tuple[int, float]] = []
+        self.final_eval: dict[str, float] = {}
         self.cost_tracker: CostTracker | None = None
-        self.discarded_log: DiscardedWorkLog | None = None
-        self.step_usage = TokenUsage()  # the rollouts of the batch being trained
         self.decode: Any = False  # the transcripts' token decoder: False until first looked up, None if none
+        self.tokenizer: Any = None
+        self.last_loss: tuple[float, list[Datum]] | None = None
+        self.progress: ProgressLine | None = None
+        self.steps_run = 0
+        self.async_steps_done: int | None = None
 
     async def setup(self) -> tuple[int, int]:
         """Create or resume the training client; returns (first step to run, total steps)."""
@@ -292,6 +305,7 @@ class _Trainer:
                     base_model=c.model_name, rank=c.lora_rank, seed=c.seed, user_metadata=metadata
                 )
             )
+        self.tokenizer = _LazyTokenizer(self.training_client)
         self.dataset, self.test_dataset = await c.dataset_builder()
         if c.num_epochs > 1:
             self.dataset = _EpochCycled(self.dataset, c.num_epochs)
@@ -307,15 +321,14 @@ class _Trainer:
         dropped = self.ml.truncate_metrics(start)
         if dropped:
             logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, start)
-        self.ckpt = _StepCheckpointer(self.training_client, c.log_path, c.save_every, c.ttl_seconds)
+        self.ckpt = LoopCheckpointer(
+            _StepCheckpointer(self.training_client, c.log_path, c.save_every, c.ttl_seconds), total
+        )
         self.cost_tracker = CostTracker(
             fetch_model_pricing(c.model_name),
             cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
             discarded=usage_from_state(resume.get("discarded_tokens") if resume is not None else None),
         )
-        self.discarded_log = DiscardedWorkLog(self.cost_tracker, self.ml)
-        self.sampling_client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
-        self.sampler_step = start
         if c.kl_penalty_coef > 0:
             self.kl_reference = await _resolved(
                 self.service_client.create_sampling_client(
@@ -331,30 +344,78 @@ class _Trainer:
         base = None if c.seed is None else ((c.seed * 1_000_003 + step) * 1_000 + stream) * 100_000
         return TinkerTokenCompleter(sampling_client, c.max_tokens, c.temperature, seed=base)
 
-    async def evaluate(self, step: int) -> dict[str, float]:
-        """Roll out every test group with the current sampler (metrics prefixed ``test/``), then run the
-        configured evaluators on the sampler or the training client."""
-        from ..eval.evaluators import SamplingClientEvaluator
+    def evaluators(self) -> list[Any]:
+        """Non-empty when the run has something to evaluate (the loops check it before evaluating)."""
+        return [self] if self.config.evaluator_builders or self.test_dataset is not None else []
 
+    # ---- hooks called by the loops ----------------------------------------------------------------
+
+    async def rollout_batch(self, sampling_client: Any, step: int, builders: list[EnvGroupBuilder]) -> list[Any]:
+        c = self.config
+        return await gather_group_rollouts(
+            builders,
+            self.policy(sampling_client, step),
+            error_policy=c.error_policy,
+            max_turns=c.max_turns,
+            counter=self.errors,
+            termination=c.effective_termination(),
+        )
+
+    async def rollout_group(self, sampling_client: Any, step: int, builder: EnvGroupBuilder, index: int) -> Any:
+        """One group (streaming and async loops); a failure under ``drop`` is counted and gives None."""
+        c = self.config
+        try:
+            group = await _do_group_rollout(
+                builder,
+                self.policy(sampling_client, step, stream=1 + index % 997),
+                error_policy=c.error_policy,
+                max_turns=c.max_turns,
+                termination=c.effective_termination(),
+            )
+        except Exception as e:
+            if c.error_policy == "fail_fast":
+                raise
+            logger.warning("group rollout failed (%s): %s", type(e).__name__, e)
+            self.errors.record_exception(e)
+            group = None
+        self.errors.ingest(group)
+        return group
+
+    async def evaluate(self, step: int, sampling_client: Any, *, end_step: int | None) -> dict[str, float]:
+        """Every ``eval_every`` steps and at the end: the configured evaluators (on the sampler or the
+        training client) and the test set rolled out with the sampler (metrics prefixed ``test/``)."""
+        from ..eval.evaluators import SamplingClientEvaluator
+        from ._train_loops import _should_run_evals
+
+        if not _should_run_evals(self.evaluators(), self.config, step, end_step=end_step):
+            return {}
         extra: dict[str, float] = {}
         for build in self.config.evaluator_builders:
             ev = build()
-            arg = self.sampling_client if isinstance(ev, SamplingClientEvaluator) else self.training_client
+            arg = sampling_client if isinstance(ev, SamplingClientEvaluator) else self.training_client
             extra.update(await _resolved(ev(arg)))
-        if self.test_dataset is None:
-            return extra
+        out: dict[str, float] = {}
+        if self.test_dataset is not None:
+            out = await self._test_set(step, sampling_client)
+        out = {**out, **extra}
+        if step == end_step:
+            self.final_eval = dict(out)
+        return out
+
+    async def _test_set(self, step: int, sampling_client: Any) -> dict[str, float]:
+        assert self.test_dataset is not None
         builders = [b for i in range(len(self.test_dataset)) for b in self.test_dataset.get_batch(i)]
         counter = RolloutErrorCounter()
         results = await gather_group_rollouts(
             builders,
-            self.policy(self.sampling_client, step, stream=999),
+            self.policy(sampling_client, step, stream=999),
             error_policy=self.config.error_policy,
             max_turns=self.config.max_turns,
             counter=counter,
             termination=self.config.effective_termination(),
         )
         kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
-        await self.export_rollouts(step, [(b, g, step) for b, g in kept], split="eval/test")
+        self.export(step, [(b, g, step) for b, g in kept], split="eval/test")
         metrics: dict[str, float] = {}
         if kept:
             metrics.update(compute_trajectory_metrics([g for _, g in kept], [b.logging_tags() for b, _ in kept]))
@@ -362,9 +423,9 @@ class _Trainer:
         out = {f"test/{k}": v for k, v in metrics.items()}
         if "test/env/all/reward/total" in out:
             self.test_reward_history.append((step, out["test/env/all/reward/total"]))
-        return {**out, **extra}
+        return out
 
-    async def export_rollouts(
+    def export(
         self, step: int, sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]], split: str = "train"
     ) -> None:
         """The cookbook's ``iteration_NNNNNN/`` rollout files (+ tinkerlite's token sidecar), written whole;
@@ -375,8 +436,7 @@ class _Trainer:
         if self.decode is False:
             self.decode = decoder_from_client(self.training_client)
         groups = [RolloutSummaryGroup(g, b.logging_tags(), s) for b, g, s in sampled]
-        await asyncio.to_thread(
-            export_iteration_rollouts,
+        export_iteration_rollouts(
             c.log_path,
             iteration=step,
             groups_P=groups,
@@ -388,111 +448,44 @@ class _Trainer:
             decode=self.decode,
         )
 
-    async def prepare(
-        self, builders: Sequence[EnvGroupBuilder], groups: list[TrajectoryGroup]
-    ) -> tuple[list[Datum], dict[str, Any]]:
-        c = self.config
-        metrics: dict[str, Any] = {}
-        metrics.update(compute_trajectory_metrics(groups, [b.logging_tags() for b in builders]))
-        if c.remove_constant_reward_groups:
-            kept = remove_constant_reward_groups(groups)
-            for g in groups:
-                if not any(g is k for k in kept):
-                    count_discarded_rollout(self.cost_tracker, g)
-                    if self.discarded_log is not None:
-                        self.discarded_log.discarded(self.sampler_step)
-            groups = kept
-        self.step_usage = rollout_usage(groups)
-        advantages = compute_advantages(groups)
-        data, _meta = assemble_training_data(groups, advantages, include_provenance=c.include_provenance)
-        if c.kl_penalty_coef > 0 and self.kl_reference is not None and data:
-            metrics.update(
-                await incorporate_kl_penalty(data, self.kl_reference, c.kl_penalty_coef, c.kl_discount_factor)
-            )
-        return data, metrics
-
-    async def train_step(self, data: list[Datum], metrics: dict[str, Any]) -> list[list[float]]:
-        """``num_substeps`` × (forward_backward + optim_step), the next pair submitted before awaiting."""
-        c = self.config
-        batches = _split(data, c.num_substeps)
-        adam = AdamParams(learning_rate=c.learning_rate, beta1=0.9, beta2=0.95, eps=1e-8)
-        tc = self.training_client
-
-        def submit(batch: list[Datum]) -> tuple[Any, Any]:
-            fwd = tc.forward_backward(
-                [remove_mask(d) for d in batch], loss_fn=c.training_loss_fn(), loss_fn_config=c.loss_fn_config
-            )
-            return fwd, tc.optim_step(adam)
-
-        logprobs: list[list[float]] = []
-        loss_sum = 0.0
-        pending = submit(batches[0])
-        for i in range(len(batches)):
-            nxt = submit(batches[i + 1]) if i + 1 < len(batches) else None
-            out = await pending[0]
-            opt = await pending[1]
-            logprobs.extend([float(v) for v in o["logprobs"].dense_flat()] for o in out.loss_fn_outputs)
-            loss_sum += float(out.metrics.get("loss:sum", 0.0))
-            if getattr(opt, "metrics", None):
-                metrics.update(opt.metrics)
-            if nxt is not None:
-                pending = nxt
-        metrics["loss:sum"] = loss_sum
-        return logprobs
-
-    async def finish_step(
-        self, step: int, total: int, data: list[Datum], train_logprobs: list[list[float]], metrics: dict[str, Any]
-    ) -> None:
-        """KL metrics, the next sampler (a checkpoint when due), post-KL, then log the step."""
-        c = self.config
-        assert self.ckpt is not None
-        if data:
-            metrics.update(compute_kl_sample_train(data, train_logprobs))
-        applied = step + 1
-        pending = None
-        if self.ckpt.should_save(applied) and applied < total:
-            pending = self.ckpt.submit_periodic(applied, self.loop_state(applied))
-            saved = await asyncio.to_thread(pending.futures["sampler"].result)
-            client = await _resolved(self.training_client.create_sampling_client(saved.path))
-        else:
-            client = await _resolved(self.training_client.save_weights_and_get_sampling_client())
-        self.sampling_client, self.sampler_step = client, applied
-        if c.compute_post_kl and data:
-            metrics.update(await compute_post_kl(data, self.sampling_client))
+    def before_log(self, step: int, metrics: dict[str, Any]) -> None:
+        """tinkerlite's additions to the step's row: running totals, elapsed time, errors; the reward history."""
         metrics.update(self.errors.get_metrics())
         if self.cost_tracker is not None:
-            metrics.update(self.cost_tracker.record_step(self.step_usage + training_usage(data)))
             metrics.update(self.cost_tracker.cumulative_metrics())
-        self.step_usage = TokenUsage()
-        metrics.update(
-            {
-                "progress/batch": step,
-                "progress/done_frac": applied / total,
-                "optim/lr": c.learning_rate,
-                "time/total": time.monotonic() - self.t_start,
-            }
-        )
-        reward = metrics.get("env/all/reward/total", math.nan)
-        self.reward_history.append(float(reward))
-        self.ml.log_metrics(metrics, step=step)
-        if self.discarded_log is not None:
-            self.discarded_log.step_logged()
-        if pending is not None:  # the record after the step's row: a crash between them re-runs, never skips
-            await asyncio.to_thread(pending.finish)
+        metrics.setdefault("progress/batch", step)
+        metrics["time/total"] = time.monotonic() - self.t_start
+        if "env/all/reward/total" in metrics:
+            self.reward_history.append(float(metrics["env/all/reward/total"]))
+        elif "progress/batch" in metrics:
+            self.reward_history.append(math.nan)
+
+    async def after_log(self, step: int) -> None:
+        """The step's checkpoint record (after its row: a crash between them re-runs, never skips), progress."""
+        assert self.ckpt is not None
+        await self.ckpt.flush()
+        self.steps_run += 1
+        loss_sum, data = self.last_loss if self.last_loss is not None else (math.nan, [])
+        self.last_loss = None
+        if self.progress is not None:
+            n_tokens = sum(d.model_input.length for d in data)
+            n_loss = sum(sum(1 for m in d.loss_fn_inputs["mask"].dense_flat() if m > 0) for d in data)
+            reward = self.reward_history[-1] if self.reward_history else math.nan
+            extra = f"reward {reward:.3f}"
+            if self.cost_tracker is not None and self.cost_tracker.rates is not None:
+                extra += f"  ~${self.cost_tracker.cumulative_metrics()['cost/cumulative_usd']:.4f}"
+            if self.test_reward_history and self.test_reward_history[-1][0] == step:
+                extra += f"  test/reward {self.test_reward_history[-1][1]:.3f}"
+            self.progress.update(step, loss_sum / n_loss if n_loss else math.nan, n_tokens, extra)
 
     def loop_state(self, batch: int) -> dict[str, Any]:
         """Checkpoint ``loop_state``: the next batch plus the running token totals, for resume."""
-        state: dict[str, Any] = {"batch": batch, "step": batch}
-        if self.cost_tracker is not None:
-            state["cumulative_tokens"] = asdict(self.cost_tracker.cumulative)
-            state["discarded_tokens"] = asdict(self.cost_tracker.discarded)
-        return state
+        return {**_loop_state(batch, self.cost_tracker), "step": batch}
 
     async def finalize(self, total: int) -> dict[str, Any]:
         assert self.ckpt is not None
-        ckpt = self.ckpt
-        rec = await asyncio.to_thread(ckpt.save_final, self.loop_state(total))
-        return {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
+        paths = await self.ckpt.save_final_async(self.loop_state(total))
+        return {"state_path": paths.get("state_path"), "sampler_path": paths.get("sampler_path")}
 
 
 async def main(
@@ -523,21 +516,39 @@ async def main(
     try:
         tr = _Trainer(config, service_client, ml)
         start, total = await tr.setup()
-        progress = ProgressLine(total) if config.show_progress and total > start else None
-        if config.async_config is None:
-            steps = await _sync_loop(tr, start, total, progress)
+        tr.progress = ProgressLine(total) if config.show_progress and total > start else None
+        if config.async_config is not None:
+            loop = do_async_training
+        elif config.stream_minibatch_config is not None:
+            loop = do_sync_training_with_stream_minibatch
         else:
-            steps = await _async_loop(tr, start, total, progress)
-        final: dict[str, Any] = {}
-        if steps:
-            if config.eval_every > 0:
-                final_eval = await tr.evaluate(total)
-                if final_eval:
-                    ml.log_metrics(final_eval, step=total)
-                    final.update(final_eval)
+            loop = do_sync_training
+        assert tr.dataset is not None
+        token = _RUN_HOOKS.set(tr)
+        try:
+            await loop(
+                start_batch=start,
+                end_batch=total,
+                num_batches=total,
+                config=config,
+                training_client=tr.training_client,
+                kl_reference_client=tr.kl_reference,
+                evaluators=tr.evaluators(),
+                dataset=tr.dataset,
+                ml_logger=ml,
+                tokenizer=tr.tokenizer,
+                error_counter=tr.errors,
+                strategy=None,
+                checkpoint_mgr=tr.ckpt,
+                cost_tracker=tr.cost_tracker,
+            )
+        finally:
+            _RUN_HOOKS.reset(token)
+        final: dict[str, Any] = dict(tr.final_eval)
+        if tr.steps_run:
             final.update(await tr.finalize(total))
         return {
-            "steps_run": steps,
+            "steps_run": tr.steps_run,
             "total_steps": total,
             "start_step": start,
             "reward_history": tr.reward_history,
