@@ -3,7 +3,8 @@ through tinkerlite's inspect integration against an embedded ``tinkerlite.local.
 
 ``python -m tests.eval.inspect_e2e_child MODE LOG_DIR`` prints one JSON line (the last line of stdout)
 with what the parent asserts on. MODE is ``evaluator`` (InspectEvaluatorBuilder on a custom task),
-``run_main`` (run_inspect_evals.main on a checkpoint path) or ``judge`` (custom_inspect_task's LLM-judge
+``run_main`` (run_inspect_evals.main on a checkpoint path), ``cli`` (its key=value command line) or
+``judge`` (custom_inspect_task's LLM-judge
 task with a scripted judge).
 """
 
@@ -136,6 +137,40 @@ def mode_run_main(log_dir: str) -> dict[str, Any]:
     return {"path": path, "answers": answers, "samples": read_samples(log_dir), "mismatch": mismatch}
 
 
+TASK_FILE = """
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.scorer import includes
+from inspect_ai.solver import generate
+
+
+@task
+def tiny_cli():
+    samples = [Sample(input=q, target=t, id=i) for i, (q, t) in enumerate(zip({questions!r}, {targets!r}))]
+    return Task(dataset=MemoryDataset(samples, name="tiny_cli"), solver=generate(), scorer=includes())
+"""
+
+
+def mode_cli(log_dir: str) -> dict[str, Any]:
+    """``python -m tinkerlite.eval.run_inspect_evals key=value ...`` (its ``_cli``) on a task file."""
+    from tinkerlite.eval import run_inspect_evals
+
+    with serve(api_key=KEY) as url:
+        os.environ["TINKER_BASE_URL"], os.environ["TINKER_API_KEY"] = url, KEY
+        service = tinker.ServiceClient()
+        answers = greedy_answers(service.create_sampling_client(base_model=MODEL).result())
+        os.makedirs(log_dir, exist_ok=True)
+        task_file = os.path.join(log_dir, "tiny_cli_task.py")
+        with open(task_file, "w") as f:
+            f.write(TASK_FILE.format(questions=QUESTIONS, targets=targets_from(answers)))
+        words = [f"tasks={task_file}@tiny_cli", f"model_name={MODEL}", "temperature=0", f"max_tokens={MAX_TOKENS}",
+                 f"log_dir={log_dir}", "log_level=warning", "metadata=who:test"]
+        rc = run_inspect_evals._cli(words)
+        bad = run_inspect_evals._cli(["tasks=x", "max_tokenz=3"])
+        service.close()
+    return {"rc": rc, "bad_rc": bad, "answers": answers, "samples": read_samples(log_dir)}
+
+
 class ScriptedJudge:
     """A judge sampling client (only ``sample`` is needed): grades C when the criterion is Paris, else I.
 
@@ -201,5 +236,6 @@ def mode_judge(log_dir: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     mode, log_dir = sys.argv[1], sys.argv[2]
-    result = {"evaluator": mode_evaluator, "run_main": mode_run_main, "judge": mode_judge}[mode](log_dir)
+    modes = {"evaluator": mode_evaluator, "run_main": mode_run_main, "judge": mode_judge, "cli": mode_cli}
+    result = modes[mode](log_dir)
     print(json.dumps(result, default=str))

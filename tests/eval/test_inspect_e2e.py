@@ -67,6 +67,12 @@ def test_run_inspect_evals_main_on_a_checkpoint(tmp_path: Path) -> None:
     assert result["mismatch"].startswith("ConfigurationError: Model name x/y does not match training run base model")
 
 
+def test_run_inspect_evals_command_line(tmp_path: Path) -> None:
+    result = _child("cli", tmp_path)
+    assert (result["rc"], result["bad_rc"]) == (0, 2)  # a mistyped option is a one-line error, exit 2
+    _check_samples(result)
+
+
 def test_custom_inspect_task_llm_judge(tmp_path: Path) -> None:
     result = _child("judge", tmp_path)
     assert result["before"] == dict.fromkeys(("service_client", "sampling_client", "api", "GRADER_MODEL"), False)
