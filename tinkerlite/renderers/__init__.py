@@ -24,7 +24,9 @@ Differences from the cookbook, all deliberate:
 * weights are a float32 :class:`~tinkerlite.types.TensorData` (``.tolist()``, ``.to_torch()``), not a torch tensor;
 * image parts need Pillow (``pip install 'tinkerlite[vision]'``) and an image processor, as in the cookbook
   (any object with ``get_number_of_image_patches``/``merge_size`` or ``get_resize_config``); audio parts are
-  refused; kimi_k31_pro_* are not available (they need ``tml_renderers`` >= 0.4.1, not on the registry);
+  refused; kimi_k31_pro_* raise ``KimiK31ProUnavailableError`` (they need ``tml_renderers`` >= 0.4.1, not on
+  PyPI); ``tml_v0`` is tinkerlite's own TMLv0 port (``renderers.tml_v0``, goldens from tml-renderers 0.2.1) and
+  refuses image/audio parts;
 * where the cookbook fails with an ``AssertionError``/``AttributeError`` tinkerlite raises a ``RendererError``;
 * tool calls may be OpenAI-style dicts as well as :class:`ToolCall` objects;
 * ``get_renderer`` has the cookbook's exact signature; tinkerlite's options (``strict``, gpt-oss's

@@ -63,7 +63,9 @@ BUILTIN_RENDERER_NAMES = (
     "nemotron3_ultra_medium_thinking",
     "nemotron3_ultra_preserve_thinking",
 )
-"""Names ``get_renderer`` builds; it names the cookbook's others (kimi_k31_pro_*, tml_v0) in its error."""
+"""Names ``get_renderer`` builds from an ordinary tokenizer. It also knows the cookbook's tml_renderers
+adapters: ``tml_v0`` (needs the TML tokenizer adapter of ``tokenizer_utils.get_tokenizer("thinkingmachines/
+Inkling")``) and ``kimi_k31_pro_*`` (raise ``KimiK31ProUnavailableError``: tml-renderers>=0.4.1 is not on PyPI)."""
 
 
 def register_renderer(name: str, factory: RendererFactory) -> None:
@@ -182,30 +184,19 @@ def get_renderer(name: str, tokenizer: Any, image_processor: Any = None, model_n
             "gpt_oss_medium_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="medium"),
             "gpt_oss_high_reasoning": lambda: GptOssRenderer(tok, use_system_prompt=True, reasoning_effort="high"),
         }
-        # Cookbook names tinkerlite cannot build, with the reason.
-        k31 = (
-            "the cookbook's renderer adapts tml_renderers' KimiK31Pro renderer and KimiK3 tokenizer (it pins "
-            "tml-renderers>=0.4.1); no release on the package registry has them (0.2.1 is the newest)"
-        )
-        v0 = (
-            "the cookbook's renderer adapts the compiled tml_renderers.v0 renderer (Inkling models, the "
-            "o200k_base_chat tokenizer); tinkerlite has no port of that format yet"
-        )
-        not_ported = {
-            "kimi_k31_pro_max_reasoning": k31,
-            "kimi_k31_pro_high_reasoning": k31,
-            "kimi_k31_pro_low_reasoning": k31,
-            "kimi_k31_pro_disable_thinking": k31,
-            "kimi_k31_pro_no_reasoning_effort": k31,
-            "tml_v0": v0,
-        }
+        # Adapters over tml_renderers: tml_v0 is tinkerlite's own (it needs the TML tokenizer adapter,
+        # tokenizer_utils.get_tokenizer("thinkingmachines/Inkling")); Kimi K3.1-Pro raises, saying why.
+        from tinkerlite.renderers.kimi_k31_pro import KimiK31ProRenderer
+        from tinkerlite.renderers.tml_v0 import TmlV0Renderer
+
+        builders["tml_v0"] = lambda: TmlV0Renderer(tok)
+        builders["kimi_k31_pro_max_reasoning"] = lambda: KimiK31ProRenderer(tok, reasoning_effort="max")
+        builders["kimi_k31_pro_high_reasoning"] = lambda: KimiK31ProRenderer(tok, reasoning_effort="high")
+        builders["kimi_k31_pro_low_reasoning"] = lambda: KimiK31ProRenderer(tok, reasoning_effort="low")
+        builders["kimi_k31_pro_disable_thinking"] = lambda: KimiK31ProRenderer(tok, support_thinking=False)
+        builders["kimi_k31_pro_no_reasoning_effort"] = lambda: KimiK31ProRenderer(tok, reasoning_effort=None)
         build = builders.get(name)
         if build is None:
-            if name in not_ported:
-                raise RendererError(
-                    f"Renderer {name!r} exists in tinker-cookbook 0.6.1 but not in tinkerlite: {not_ported[name]}",
-                    field="renderer_name",
-                )
             raise RendererError(
                 f"Unknown renderer: {name!r}. Built-in: {', '.join(BUILTIN_RENDERER_NAMES)}. "
                 "Register custom renderers with register_renderer().",
