@@ -230,3 +230,29 @@ def test_renderer_pickles(renderer: TmlV0Renderer, tokenizer: TmlRenderersTokeni
     msgs = [{"role": "user", "content": "Hi"}]
     clone = pickle.loads(pickle.dumps(renderer))
     assert clone.build_generation_prompt(msgs).to_ints() == renderer.build_generation_prompt(msgs).to_ints()
+
+
+@pytest.mark.parametrize(
+    ("messages", "field"),
+    [
+        ([{"role": "user", "content": "a"}, {"role": "player", "content": "b"}], "messages[1].role"),
+        ([{"role": "user", "content": 5}], "messages[0].content"),
+        ([{"role": "user", "content": [{"type": "video", "video": "x"}]}], "messages[0].content[0].type"),
+        (
+            [
+                {"role": "user", "content": "a"},
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": '{"x": 1'}}],
+                },
+            ],
+            "messages[1].tool_calls[0].arguments",
+        ),
+        ([{"role": "tool_declare", "content": "not json"}], "messages[0].content"),
+    ],
+)
+def test_bad_input_names_the_field(renderer: TmlV0Renderer, messages: list[Any], field: str) -> None:
+    with pytest.raises(RendererError) as exc:
+        renderer.build_generation_prompt(messages)
+    assert exc.value.field == field

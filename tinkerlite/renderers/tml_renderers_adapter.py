@@ -134,7 +134,7 @@ def serde_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
 # ---- cookbook messages -> TML messages (tml_renderers_compat) ------------------------------------------
 
 
-def _declared_tools(message: Message) -> list[dict[str, Any]]:
+def _declared_tools(message: Message, where: str) -> list[dict[str, Any]]:
     content = message["content"]
     try:
         tools = json.loads(content) if isinstance(content, str) else None
@@ -143,23 +143,24 @@ def _declared_tools(message: Message) -> list[dict[str, Any]]:
     if not isinstance(tools, list) or not all(
         isinstance(t, dict) and isinstance(t.get("function"), dict) for t in tools
     ):
-        raise ValueError(
-            "a tool_declare message must hold a JSON list of OpenAI tools, as tool_specs_to_openai_tools returns"
+        raise RendererError(
+            "a tool_declare message must hold a JSON list of OpenAI tools, as tool_specs_to_openai_tools returns",
+            field=f"{where}.content",
         )
     for tool in tools:
         name = tool["function"].get("name")
         if not isinstance(name, str):
-            raise ValueError(f"a declared tool name must be a string; got {name!r}")
+            raise RendererError(f"a declared tool name must be a string; got {name!r}", field=f"{where}.content")
     return tools
 
 
-def _tool_declare(message: Message) -> TmlMessage:
+def _tool_declare(message: Message, where: str) -> TmlMessage:
     specs = []
-    for tool in _declared_tools(message):
+    for tool in _declared_tools(message, where):
         function = tool["function"]
         parameters = function.get("parameters", {})
         if not isinstance(parameters, dict):
-            raise ValueError("a declared tool's parameters must be a dict")
+            raise RendererError("a declared tool's parameters must be a dict", field=f"{where}.content")
         type_name, description = tool.get("type"), function.get("description")
         specs.append(
             {
@@ -172,7 +173,7 @@ def _tool_declare(message: Message) -> TmlMessage:
     return TmlMessage(SYSTEM, "tool_declare", specs, name="tool_declare")
 
 
-def _part(part: dict[str, Any]) -> tuple[str, str]:
+def _part(part: dict[str, Any], where: str) -> tuple[str, str]:
     kind = part.get("type")
     if kind == "text":
         return "text", part["text"]
@@ -184,12 +185,12 @@ def _part(part: dict[str, Any]) -> tuple[str, str]:
         raise RendererError(
             f"tinkerlite's tml_v0 renders text, thinking and tool parts; {kind!r} parts need tml-renderers' media "
             "code (the cookbook's image/audio path), which tinkerlite does not port",
-            field="content",
+            field=f"{where}.type",
         )
-    raise ValueError(f"unsupported content part type: {kind!r}")
+    raise RendererError(f"unsupported content part type: {kind!r}", field=f"{where}.type")
 
 
-def _invoke_tool(call: Any) -> tuple[str, list[tuple[str, str]], str | None]:
+def _invoke_tool(call: Any, where: str) -> tuple[str, list[tuple[str, str]], str | None]:
     arguments: Any
     if isinstance(call, ToolCall):
         name, arguments, call_id = call.function.name, call.function.arguments, call.id
@@ -200,25 +201,32 @@ def _invoke_tool(call: Any) -> tuple[str, list[tuple[str, str]], str | None]:
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments)
         name, call_id = function["name"], call.get("id")
-    decoded = json.loads(arguments)
+    try:
+        decoded = json.loads(arguments)
+    except json.JSONDecodeError as e:
+        raise RendererError(f"tool call {name!r} has malformed JSON arguments: {e}", field=f"{where}.arguments") from e
     if not isinstance(decoded, dict):
-        raise ValueError("tool call arguments must decode to a JSON object")
+        raise RendererError("tool call arguments must decode to a JSON object", field=f"{where}.arguments")
     # Each argument value is its own JSON text, in json.dumps's default spacing (as the cookbook passes it).
     return name, [(k, json.dumps(v)) for k, v in decoded.items()], call_id
 
 
-def _turn(message: Message) -> list[TmlMessage]:
+def _turn(message: Message, idx: int) -> list[TmlMessage]:
     """One cookbook message as the TML messages of its turn (``OpenAIMessage.to_messages``)."""
     role = message["role"]
     if role == "tool_declare":
-        return [_tool_declare(message)]
+        return [_tool_declare(message, f"messages[{idx}]")]
     if role not in _KINDS:
-        raise ValueError(f"unsupported role: {role!r}")
+        raise RendererError(f"unsupported role: {role!r}", field=f"messages[{idx}].role")
     kind = _KINDS[role]
     content = message.get("content")
-    parts = [("text", content)] if isinstance(content, str) else [_part(dict(p)) for p in content or []]
+    parts = (
+        [("text", content)]
+        if isinstance(content, str)
+        else [_part(dict(p), f"messages[{idx}].content[{j}]") for j, p in enumerate(content or [])]
+    )
     parts = parts or [("text", "")]
-    calls = [_invoke_tool(c) for c in message.get("tool_calls") or []]
+    calls = [_invoke_tool(c, f"messages[{idx}].tool_calls[{j}]") for j, c in enumerate(message.get("tool_calls") or [])]
     if calls:
         parts = [p for p in parts if not (p[0] == "text" and not p[1])]
     name = message.get("name") if role == "tool" else None
@@ -231,7 +239,7 @@ def _turn(message: Message) -> list[TmlMessage]:
 
 def messages_to_tml(messages: Sequence[Message]) -> list[TmlMessage]:
     """``tinker_messages_to_message_list``: every message's turn, in order."""
-    return [m for message in messages for m in _turn(message)]
+    return [m for i, message in enumerate(messages) for m in _turn(message, i)]
 
 
 def _trained_assistant_indices(messages: Sequence[Message], train_on_what: TrainOnWhat) -> set[int]:
@@ -257,7 +265,7 @@ def messages_to_sft_tml(messages: Sequence[Message], train_on_what: TrainOnWhat)
     trained = _trained_assistant_indices(messages, train_on_what)
     out: list[TmlMessage] = []
     for i, message in enumerate(messages):
-        turn = _turn(message)
+        turn = _turn(message, i)
         if message["role"] == "assistant" and i not in trained:
             turn = [replace(m, weight=0.0) if m.kind == MODEL else m for m in turn]
         out += turn
@@ -274,8 +282,19 @@ def _check_messages(messages: object) -> list[Message]:
                 f"native {type(message).__name__} inputs are not supported by tinkerlite: pass message dicts",
                 field=f"messages[{i}]",
             )
-        if not isinstance(message, dict) or "role" not in message:
-            raise RendererError("each message must be a dict with a 'role'", field=f"messages[{i}].role")
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise RendererError("each message must be a dict with a string 'role'", field=f"messages[{i}].role")
+        content = message.get("content")
+        if not (content is None or isinstance(content, (str, list))):
+            raise RendererError(
+                f"content must be a string or a list of parts, got {type(content).__name__}",
+                field=f"messages[{i}].content",
+            )
+        for j, part in enumerate(content if isinstance(content, list) else []):
+            if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+                raise RendererError(
+                    "each content part must be a dict with a 'type'", field=f"messages[{i}].content[{j}]"
+                )
         out.append(message)  # type: ignore[arg-type]
     return out
 
