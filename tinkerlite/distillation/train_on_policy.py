@@ -1,14 +1,19 @@
 """On-policy distillation (the cookbook's ``distillation.train_on_policy``), synchronous.
 
-Per batch: snapshot the student for sampling; roll out every prompt group with it
-(:func:`tinkerlite.rl.rollouts.gather_group_rollouts`); turn trajectories into datums with the RL
-layer's ``compute_advantages``/``assemble_training_data`` (env reward is 0, so advantages start at 0);
-score each datum's tokens under its dataset's teacher and add ``−coef·reverse_kl`` to the advantages
-(:mod:`.kl`); then one ``importance_sampling`` ``forward_backward`` + ``optim_step`` per substep.
-Teacher and student must share a tokenizer: the teacher scores the student's token ids.
+The cookbook's pieces, and the loop built from them: :func:`do_sync_training` evaluates the student, rolls
+out every prompt group on its current sampler (:func:`tinkerlite.rl.rollouts.gather_group_rollouts`),
+and calls :func:`do_train_step_and_get_sampling_client`: :func:`prepare_minibatch` turns trajectories
+into datums (env reward is 0, so advantages start at 0) and :func:`incorporate_kl_penalty` adds
+``−coef·reverse_kl`` against each dataset's teacher (:mod:`.kl`); then the RL layer's ``train_step``
+(``num_substeps`` × ``forward_backward`` + ``optim_step``) and its full-batch metrics and next sampler
+(a checkpoint when due). Teacher and student must share a tokenizer: the teacher scores the student's ids.
 
-Checkpoints record the next batch and the number of applied steps, so a resumed run continues with
-the batch after the last saved one.
+:func:`main` runs that loop with tinkerlite's extras (rollout ``error_policy``, ``cost/...`` metrics, a
+progress line) and its exact-resume checkpoints: records hold the next batch and the applied steps, and
+each is written after its step's metrics row, so a resumed run continues with the batch after the last
+saved one. Differences, each deliberate: a dropped rollout group leaves with its builder and dataset
+index (the cookbook filters the groups alone, misaligning the two); with ``kl_discount_factor > 0`` the
+discounted KL is masked again (:mod:`.kl`).
 """
 
 from __future__ import annotations
@@ -16,28 +21,48 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import time
-from dataclasses import asdict
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
 from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
 from ..completers import TinkerTokenCompleter
+from ..display import colorize_example
 from ..errors import ValidationError
-from ..rl.data_processing import assemble_training_data, compute_advantages, remove_mask
-from ..rl.metric_util import compute_trajectory_metrics
-from ..rl.metrics import compute_kl_sample_train
+from ..rl._loop_checkpointer import LoopCheckpointer
+from ..rl.data_processing import assemble_training_data, compute_advantages
+from ..rl.metric_util import RLTestSetEvaluator, compute_trajectory_metrics
 from ..rl.rollouts import RolloutErrorCounter, gather_group_rollouts
-from ..rl.train import rollout_usage, training_usage
+from ..rl.train import (
+    LOSS_FNS,
+    compute_full_batch_metrics_and_get_sampling_client,
+    rollout_usage,
+    save_checkpoint_and_get_sampling_client,
+    train_step,
+)
+from ..rl.types import EnvGroupBuilder, TrajectoryGroup
 from ..types import AdamParams, Datum
-from ..utils.config import configclass, field, refuse_unsupported, validate
+from ..utils import trace
+from ..utils.config import configclass, field
 from ..utils.cost_estimation import CostTracker, TokenUsage, fetch_model_pricing, usage_from_state
-from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.misc_utils import iteration_dir
+from ..utils.ml_log import Logger, MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from .datasets import CompositeDataset, DistillationDatasetConfig, TeacherConfig
 from .kl import incorporate_teacher_kl
 
-__all__ = ["Config", "main", "run"]
+__all__ = [
+    "Config",
+    "do_sync_training",
+    "do_train_step_and_get_sampling_client",
+    "incorporate_kl_penalty",
+    "main",
+    "prepare_minibatch",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +72,7 @@ class Config:
     """The cookbook's ``distillation.train_on_policy.Config``: same fields, order and defaults (chz with chz).
 
     tinkerlite additions at the end (``api_key``, ``error_policy``, Adam settings, ``show_progress``,
-    ``extra``). Cookbook fields whose feature tinkerlite lacks are accepted at their defaults; any other
-    value is refused up front, naming the field.
+    ``extra``).
     """
 
     learning_rate: float
@@ -88,10 +112,6 @@ class Config:
     show_progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @validate
-    def _check_supported(self) -> None:
-        refuse_unsupported(self, compute_post_kl=False, enable_trace=False, span_chart_every=0)
-
 
 async def _teacher_client(service_client: Any, tc: TeacherConfig) -> Any:
     if tc.load_checkpoint_path:
@@ -99,17 +119,296 @@ async def _teacher_client(service_client: Any, tc: TeacherConfig) -> Any:
     return await service_client.create_sampling_client(base_model=tc.base_model)
 
 
-def _split(data: list[Datum], n: int) -> list[list[Datum]]:
-    size = -(-len(data) // n)
-    return [data[i : i + size] for i in range(0, len(data), size)]
+@trace.scope
+async def incorporate_kl_penalty(
+    data_D: list[Datum],
+    teacher_clients_D: list[Any],
+    dataset_indices_D: list[int],
+    kl_penalty_coef: float,
+    kl_discount_factor: float,
+) -> dict[str, float]:
+    """Score each datum's tokens under its teacher and add ``−coef·(log p_student − log p_teacher)`` (masked;
+    discounted-summed when ``kl_discount_factor > 0``) to its ``advantages`` in place; returns ``teacher_kl``
+    and ``teacher_kl/dataset_{i}``. The formulas are in :mod:`.kl`."""
+    return await incorporate_teacher_kl(
+        data_D, teacher_clients_D, dataset_indices_D, kl_penalty_coef, kl_discount_factor
+    )
+
+
+@trace.scope
+async def prepare_minibatch(
+    env_group_builders_P: Sequence[EnvGroupBuilder],
+    trajectory_groups_P: list[TrajectoryGroup],
+    tokenizer: Any,
+    dataset_indices_P: list[int],
+    teacher_clients: list[Any],
+    kl_penalty_coef: float,
+    kl_discount_factor: float,
+) -> tuple[list[Datum], dict[str, Any]]:
+    """Trajectory groups to datums (advantages start at the env reward, 0 here), with the groups' metrics,
+    one datum per dataset logged, and the teacher KL folded in (each datum scored by its dataset's
+    teacher, ``teacher_clients[dataset_indices_P[group]]``) when ``kl_penalty_coef > 0``."""
+    metrics: dict[str, Any] = {}
+    metrics.update(compute_trajectory_metrics(trajectory_groups_P, [b.logging_tags() for b in env_group_builders_P]))
+    async with trace.scope_span("assemble_training_data"):
+        data_D, metadata_D = assemble_training_data(trajectory_groups_P, compute_advantages(trajectory_groups_P))
+    ds_D = [dataset_indices_P[m["group_idx"]] for m in metadata_D]
+    if tokenizer is not None and logger.isEnabledFor(logging.INFO):
+        printed: set[int] = set()
+        for datum, ds in zip(data_D, ds_D, strict=True):
+            if ds not in printed:
+                logger.info(colorize_example(datum, tokenizer, key="mask"))
+                printed.add(ds)
+    if kl_penalty_coef > 0:
+        async with trace.scope_span("compute_kl_penalty"):
+            metrics.update(
+                await incorporate_kl_penalty(
+                    data_D, [teacher_clients[i] for i in ds_D], ds_D, kl_penalty_coef, kl_discount_factor
+                )
+            )
+    return data_D, metrics
+
+
+@dataclass
+class _LoopExtras:
+    """What tinkerlite's own loop adds to the cookbook's step: token costs, the rollout error counter, the
+    progress line, and the checkpoint records written after each metrics row."""
+
+    cost_tracker: CostTracker | None = None
+    counter: RolloutErrorCounter = dc_field(default_factory=RolloutErrorCounter)
+    progress: ProgressLine | None = None
+    history: list[float] = dc_field(default_factory=list)
+    on_logged: Callable[[], Awaitable[None]] | None = None
+
+
+class _AdamSettings:
+    """The training client as ``train_step`` sees it, its ``optim_step`` given this config's Adam betas and
+    eps (``train_step`` uses the cookbook's fixed 0.9 / 0.95 / 1e-8)."""
+
+    def __init__(self, inner: Any, config: Config) -> None:
+        self._inner, self._config = inner, config
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def optim_step(self, params: AdamParams) -> Any:
+        c = self._config
+        return self._inner.optim_step(
+            AdamParams(learning_rate=params.learning_rate, beta1=c.adam_beta1, beta2=c.adam_beta2, eps=c.adam_eps)
+        )
+
+
+def _with_adam_settings(training_client: Any, config: Config) -> Any:
+    if (config.adam_beta1, config.adam_beta2, config.adam_eps) == (0.9, 0.95, 1e-8):
+        return training_client
+    return _AdamSettings(training_client, config)
+
+
+async def _train_step(
+    config: Config,
+    i_batch: int,
+    training_client: Any,
+    checkpoint_mgr: Any,
+    tokenizer: Any,
+    env_group_builders_P: Sequence[EnvGroupBuilder],
+    trajectory_groups_P: list[TrajectoryGroup],
+    dataset_indices_P: list[int],
+    teacher_clients: list[Any],
+    cost_tracker: CostTracker | None,
+) -> tuple[Any, dict[str, Any], list[Datum]]:
+    trace.update_scope_context({"step": i_batch})
+    metrics: dict[str, Any] = {}
+    data_D, prep = await prepare_minibatch(
+        env_group_builders_P,
+        trajectory_groups_P,
+        tokenizer,
+        dataset_indices_P,
+        teacher_clients,
+        kl_penalty_coef=config.kl_penalty_coef,
+        kl_discount_factor=config.kl_discount_factor,
+    )
+    metrics.update(prep)
+    async with trace.scope_span("train"):
+        training_logprobs_D = await train_step(
+            data_D=data_D,
+            training_client=_with_adam_settings(training_client, config),
+            learning_rate=config.learning_rate,
+            num_substeps=config.num_substeps,
+            loss_fn=config.loss_fn,
+            loss_fn_config=config.loss_fn_config,
+            metrics=metrics,
+        )
+    # The rollouts' sampling and prefill, and the teacher's scoring of each full sequence (a prefill);
+    # the trained tokens are added by the full-batch step.
+    teacher = sum(d.model_input.length + 1 for d in data_D) if config.kl_penalty_coef > 0 else 0
+    usage = rollout_usage(trajectory_groups_P) + TokenUsage(prefill_uncached=teacher)
+    sampling_client, full = await compute_full_batch_metrics_and_get_sampling_client(
+        training_client,
+        checkpoint_mgr,
+        i_batch + 1,  # the checkpoint after this step holds i_batch + 1 steps
+        data_D,
+        training_logprobs_D,
+        config.compute_post_kl,
+        usage=usage,
+        cost_tracker=cost_tracker,
+    )
+    metrics.update(full)
+    return sampling_client, metrics, data_D
+
+
+@trace.scope
+async def do_train_step_and_get_sampling_client(
+    config: Config,
+    i_batch: int,
+    training_client: Any,
+    checkpoint_mgr: Any,
+    service_client: Any,
+    tokenizer: Any,
+    env_group_builders_P: Sequence[EnvGroupBuilder],
+    trajectory_groups_P: list[TrajectoryGroup],
+    dataset_indices_P: list[int],
+    teacher_clients: list[Any],
+    store: Any | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """One step: :func:`prepare_minibatch`, ``num_substeps`` × (``forward_backward`` + ``optim_step``)
+    (:func:`tinkerlite.rl.train.train_step`), then the sample-vs-train KL and a sampler on the new weights,
+    from a checkpoint named ``i_batch + 1`` when ``checkpoint_mgr`` has one due."""
+    sampling_client, metrics, _ = await _train_step(
+        config,
+        i_batch,
+        training_client,
+        checkpoint_mgr,
+        tokenizer,
+        env_group_builders_P,
+        trajectory_groups_P,
+        dataset_indices_P,
+        teacher_clients,
+        None,
+    )
+    return sampling_client, metrics
+
+
+@trace.scope
+async def do_sync_training(
+    start_batch: int,
+    end_batch: int,
+    num_batches: int,
+    config: Config,
+    training_client: Any,
+    checkpoint_mgr: Any,
+    service_client: Any,
+    evaluators: list[Any],
+    dataset: CompositeDataset,
+    teacher_clients: list[Any],
+    ml_logger: Logger,
+    tokenizer: Any,
+) -> None:
+    """Fully synchronous on-policy distillation over batches ``start_batch .. end_batch - 1``: per batch,
+    evaluate the current student (every ``eval_every``, as ``test/...``), roll out every prompt group on
+    it, train one step (:func:`do_train_step_and_get_sampling_client`) and log the row."""
+    await _sync_training(
+        start_batch,
+        end_batch,
+        num_batches,
+        config,
+        training_client,
+        checkpoint_mgr,
+        evaluators,
+        dataset,
+        teacher_clients,
+        ml_logger,
+        tokenizer,
+        _LoopExtras(),
+    )
+
+
+async def _run_evals(evaluators: list[Any], sampling_client: Any) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for evaluator in evaluators:
+        value = evaluator(sampling_client)
+        result = await value if inspect.isawaitable(value) else value
+        metrics.update({f"test/{k}": v for k, v in result.items()})
+    return metrics
+
+
+async def _sync_training(
+    start_batch: int,
+    end_batch: int,
+    num_batches: int,
+    config: Config,
+    training_client: Any,
+    checkpoint_mgr: Any,
+    evaluators: list[Any],
+    dataset: CompositeDataset,
+    teacher_clients: list[Any],
+    ml_logger: Logger,
+    tokenizer: Any,
+    extras: _LoopExtras,
+) -> Any:
+    """:func:`do_sync_training` with tinkerlite's extras; returns the last sampling client."""
+    sampling_client, _ = await save_checkpoint_and_get_sampling_client(
+        training_client, checkpoint_mgr, start_batch, start_batch
+    )
+    for i_batch in range(start_batch, end_batch):
+        metrics: dict[str, Any] = {
+            "progress/batch": i_batch,
+            "optim/lr": config.learning_rate,
+            "progress/done_frac": (i_batch + 1) / num_batches,
+        }
+        with trace.trace_iteration(step=i_batch) as window:
+            if evaluators and config.eval_every > 0 and i_batch % config.eval_every == 0:
+                async with trace.scope_span("run_evals"):
+                    metrics.update(await _run_evals(evaluators, sampling_client))
+            builders_P, indices_P = dataset.get_batch(i_batch)
+            policy = TinkerTokenCompleter(sampling_client, config.max_tokens, config.temperature)
+            async with trace.scope_span("sample"):
+                groups = await gather_group_rollouts(
+                    builders_P,
+                    policy,
+                    error_policy=config.error_policy,  # type: ignore[arg-type]
+                    counter=extras.counter,
+                )
+            # A failed group (error_policy="drop") leaves with its builder and dataset index, so the three
+            # stay aligned (the cookbook filters the groups alone).
+            kept = [(b, i, g) for b, i, g in zip(builders_P, indices_P, groups, strict=True) if g is not None]
+            if not kept:
+                raise ValidationError(f"batch {i_batch}: every rollout group failed", field="rollouts")
+            sampling_client, step_metrics, data_D = await _train_step(
+                config,
+                i_batch,
+                training_client,
+                checkpoint_mgr,
+                tokenizer,
+                [b for b, _, _ in kept],
+                [g for _, _, g in kept],
+                [i for _, i, _ in kept],
+                teacher_clients,
+                extras.cost_tracker,
+            )
+            metrics.update(step_metrics)
+            metrics.update(extras.counter.get_metrics())
+        metrics.update(window.get_timing_metrics())
+        window.save_timing(i_batch, store=ml_logger.store)
+        if config.span_chart_every > 0 and i_batch % config.span_chart_every == 0:
+            iter_dir = iteration_dir(config.log_path, i_batch)
+            if iter_dir is not None:
+                iter_dir.mkdir(parents=True, exist_ok=True)
+                trace.save_gantt_chart_html(window, i_batch, iter_dir / "timing_gantt.html")
+        ml_logger.log_metrics(metrics, step=i_batch)
+        if extras.on_logged is not None:  # the step's checkpoint record after its row: a crash re-runs it
+            await extras.on_logged()
+        kl = float(metrics.get("teacher_kl", math.nan))
+        extras.history.append(kl)
+        if extras.progress is not None:
+            n_tok = sum(d.model_input.length for d in data_D)
+            extras.progress.update(i_batch - start_batch, kl, n_tok, f"teacher_kl {kl:.4f}")
+    return sampling_client
 
 
 async def main(config: Config, *, service_client: Any | None = None) -> dict[str, Any]:
-    """Train; returns a summary with the first and last ``teacher_kl`` and the final checkpoint."""
+    """Train; returns a summary with the ``teacher_kl`` of every step and the final checkpoint."""
     if config.num_substeps < 1:
         raise ValidationError(f"must be >= 1, got {config.num_substeps}", field="num_substeps")
-    from ..rl.train import LOSS_FNS
-
     if config.loss_fn not in LOSS_FNS:
         raise ValidationError(f"must be one of {', '.join(LOSS_FNS)}; got {config.loss_fn!r}", field="loss_fn")
     if not config.dataset_configs:
@@ -122,6 +421,8 @@ async def main(config: Config, *, service_client: Any | None = None) -> dict[str
     ml = setup_logging(
         config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
     )
+    if config.enable_trace:
+        trace.trace_init(output_file=str(Path(config.log_path) / "trace_events.jsonl"))
     owns = service_client is None
     if service_client is None:
         from ..client.service_client import ServiceClient
@@ -132,7 +433,7 @@ async def main(config: Config, *, service_client: Any | None = None) -> dict[str
             display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
         )
     try:
-        return await _train(config, service_client, dataset, resume, ml)
+        return await _train(config, service_client, dataset, [t for _, t in built], resume, ml)
     finally:
         ml.close()
         if owns:
@@ -140,7 +441,12 @@ async def main(config: Config, *, service_client: Any | None = None) -> dict[str
 
 
 async def _train(
-    config: Config, service_client: Any, dataset: CompositeDataset, resume: Any, ml: MultiplexLogger
+    config: Config,
+    service_client: Any,
+    dataset: CompositeDataset,
+    test_datasets: list[Any],
+    resume: Any,
+    ml: MultiplexLogger,
 ) -> dict[str, Any]:
     if resume is not None:
         training_client = await service_client.create_training_client_from_state_with_optimizer(resume.state_path)
@@ -154,111 +460,45 @@ async def _train(
             base_model=config.model_name, rank=config.lora_rank, user_metadata=metadata
         )
     teachers = [await _teacher_client(service_client, dc.teacher_config) for dc in config.dataset_configs]
+    evaluators = [b() for b in config.evaluator_builders]
+    evaluators += [RLTestSetEvaluator(t, max_tokens=config.max_tokens) for t in test_datasets if t is not None]
 
     num_batches = len(dataset)
     end = num_batches if config.max_steps is None else min(num_batches, config.max_steps)
-    start = 0
-    if resume is not None:
-        start = int(resume.batch or 0)
+    start = int(resume.batch or 0) if resume is not None else 0
     # Rows from the restart point on are re-run, so they go (all of them when no checkpoint exists yet).
     dropped = ml.truncate_metrics(start)
     if dropped:
         logger.info("dropped %d metrics rows of batches that will be re-run from batch %d", dropped, start)
-    ckpt = _StepCheckpointer(training_client, config.log_path, config.save_every, None)
-    progress = ProgressLine(end - start) if config.show_progress else None
-    counter = RolloutErrorCounter()
-    history: list[float] = []
-    adam = AdamParams(
-        learning_rate=config.learning_rate, beta1=config.adam_beta1, beta2=config.adam_beta2, eps=config.adam_eps
+    ckpt = LoopCheckpointer(_StepCheckpointer(training_client, config.log_path, config.save_every, None), end)
+    extras = _LoopExtras(
+        cost_tracker=CostTracker(
+            fetch_model_pricing(config.model_name),
+            cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
+        ),
+        progress=ProgressLine(end - start) if config.show_progress else None,
+        on_logged=ckpt.flush,
     )
-    evaluators = [b() for b in config.evaluator_builders]
-    cost_tracker = CostTracker(
-        fetch_model_pricing(config.model_name),
-        cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
+    tokenizer = training_client.get_tokenizer() if logger.isEnabledFor(logging.INFO) else None
+    await _sync_training(
+        start, end, num_batches, config, training_client, ckpt, evaluators, dataset, teachers, ml, tokenizer, extras
     )
-
-    async def run_evals(sampling_client: Any) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for ev in evaluators:
-            value = ev(sampling_client)
-            out.update(await value if inspect.isawaitable(value) else value)
-        return out
-
-    for i_batch in range(start, end):
-        t_step = time.monotonic()
-        metrics: dict[str, Any] = {
-            "progress/batch": i_batch,
-            "optim/lr": config.learning_rate,
-            "progress/done_frac": (i_batch + 1) / num_batches,
-        }
-        sampling_client = await training_client.save_weights_and_get_sampling_client()
-        if evaluators and config.eval_every > 0 and i_batch % config.eval_every == 0:
-            metrics.update(await run_evals(sampling_client))
-        policy = TinkerTokenCompleter(sampling_client, config.max_tokens, config.temperature)
-        builders, ds_idx = dataset.get_batch(i_batch)
-        results = await gather_group_rollouts(
-            builders,
-            policy,
-            error_policy=config.error_policy,  # type: ignore[arg-type]
-            counter=counter,
-        )
-        kept = [(b, i, g) for b, i, g in zip(builders, ds_idx, results, strict=True) if g is not None]
-        if not kept:
-            raise ValidationError(f"batch {i_batch}: every rollout group failed", field="rollouts")
-        groups = [g for _, _, g in kept]
-        metrics.update(compute_trajectory_metrics(groups, [b.logging_tags() for b, _, _ in kept]))
-        data_D, meta_D = assemble_training_data(groups, compute_advantages(groups))
-        if config.kl_penalty_coef > 0:
-            group_ds = [i for _, i, _ in kept]
-            ds_D = [group_ds[m["group_idx"]] for m in meta_D]
-            metrics.update(
-                await incorporate_teacher_kl(
-                    data_D, [teachers[i] for i in ds_D], ds_D, config.kl_penalty_coef, config.kl_discount_factor
-                )
-            )
-        training_logprobs: list[Any] = []
-        for sub in _split(data_D, config.num_substeps):
-            fwd = training_client.forward_backward([remove_mask(d) for d in sub], config.loss_fn, config.loss_fn_config)
-            opt = training_client.optim_step(adam)
-            out = await fwd
-            opt_out = await opt
-            training_logprobs += [o["logprobs"] for o in out.loss_fn_outputs]
-            if getattr(opt_out, "metrics", None):
-                metrics.update(opt_out.metrics)
-        metrics.update(compute_kl_sample_train(data_D, training_logprobs))
-        metrics.update(counter.get_metrics())
-        # The rollouts' sampling and prefill, the trained datums, and the teacher's scoring of each full
-        # sequence (a prefill) when the KL penalty is on.
-        teacher = sum(d.model_input.length + 1 for d in data_D) if config.kl_penalty_coef > 0 else 0
-        usage = rollout_usage(groups) + training_usage(data_D) + TokenUsage(prefill_uncached=teacher)
-        metrics.update(cost_tracker.record_step(usage))
-        applied = i_batch + 1
-        save = None
-        if ckpt.should_save(applied) and applied < end:
-            state = {"batch": applied, "step": applied, "cumulative_tokens": asdict(cost_tracker.cumulative)}
-            save = ckpt.submit_periodic(applied, state)
-        metrics["time/total"] = time.monotonic() - t_step  # this step's wall time, as the cookbook logs it
-        ml.log_metrics(metrics, step=i_batch)
-        if save is not None:  # the record after the step's row: a crash between them re-runs, never skips
-            await asyncio.to_thread(save.finish_or_warn)
-        kl = float(metrics.get("teacher_kl", float("nan")))
-        history.append(kl)
-        if progress is not None:
-            n_tok = sum(d.model_input.length for d in data_D)
-            progress.update(i_batch - start, kl, n_tok, f"teacher_kl {kl:.4f}")
 
     final: dict[str, Any] = {}
     if end > start:
-        final_state = {"batch": end, "step": end, "cumulative_tokens": asdict(cost_tracker.cumulative)}
-        rec = await asyncio.to_thread(ckpt.save_final, final_state)
-        final = {"state_path": rec.state_path, "sampler_path": rec.sampler_path}
+        assert extras.cost_tracker is not None
+        final_state = {"batch": end, "step": end, "cumulative_tokens": asdict(extras.cost_tracker.cumulative)}
+        final.update(await ckpt.save_final_async(final_state))
         if evaluators and config.eval_every > 0:
-            eval_final = await run_evals(await training_client.save_weights_and_get_sampling_client())
+            eval_final = await _run_evals(evaluators, await training_client.save_weights_and_get_sampling_client())
             ml.log_metrics(eval_final, step=end)
             final.update(eval_final)
+    else:
+        logger.info("training was already complete; nothing to do")
+        await ckpt.finalize_async()
     return {
         "steps_run": max(0, end - start),
-        "teacher_kl_history": history,
+        "teacher_kl_history": extras.history,
         "training_client": training_client,
         **final,
     }
