@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .errors import ValidationError
 from .types import ModelInput, SamplingParams
+from .types._lazy import dataclass
 
 if TYPE_CHECKING:  # pragma: no cover
     from .renderers import Message, Renderer

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from ..types._lazy import dataclass
 
 
 @dataclass

@@ -11,11 +11,11 @@ import json
 import os
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import TinkerError
+from ..types._lazy import dataclass
 from ..types.records import ClientConfigResponse
 
 DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod"

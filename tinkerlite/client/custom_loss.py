@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..errors import ValidationError
+from ..types._lazy import dataclass
 from ..types.custom_loss_input import CustomLossInput
 
 CustomLossResult = tuple[float, dict[str, float], Sequence[Any]]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .._exceptions import (
@@ -28,6 +28,7 @@ from .._exceptions import (
     make_status_error,
 )
 from ..errors import ProtocolError
+from ..types._lazy import dataclass
 from .headers import retrieve_future_headers
 from .retry import (
     BILLING_SLEEP_S,

@@ -10,9 +10,9 @@ import email.utils
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from .._exceptions import APIConnectionError, APIStatusError, APITimeoutError, RequestInfo
+from ..types._lazy import dataclass
 
 HTTP_MAX_RETRIES = 10
 HTTP_INITIAL_DELAY = 0.5

@@ -11,11 +11,11 @@ import random
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import APIStatusError, TinkerError
 from ..errors import ProtocolError
+from ..types._lazy import dataclass
 from . import results
 from .api_future import APIFuture
 from .holder import Holder

@@ -14,10 +14,11 @@ import ssl
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol, TypeVar
 
 from .._exceptions import APIConnectionError, APITimeoutError, RequestInfo, ResponseInfo
+from ..types._lazy import dataclass
 
 T = TypeVar("T")
 _sent_hook = threading.local()

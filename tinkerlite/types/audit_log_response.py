@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 from .audit_log_entry import AuditLogEntry
 

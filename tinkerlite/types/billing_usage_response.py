@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Literal, TypeAlias
 
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 
 __all__ = [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 
 __all__ = ["CustomLossGraph", "CustomLossNode", "CustomLossNodeOp"]

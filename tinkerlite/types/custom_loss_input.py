@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 
 __all__ = ["CustomLossInput", "CustomLossInputRank"]
@@ -16,4 +16,3 @@ CustomLossInputRank: TypeAlias = Literal[0, 1, 2]
 class CustomLossInput(WireRecord):
     name: str
     rank: CustomLossInputRank
-

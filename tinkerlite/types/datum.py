@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeAlias
 
 from ..errors import ValidationError
 from ._frozen import set_frozen
+from ._lazy import dataclass
 from ._record import PydanticCompat
 from .model_input import ModelInput
 from .provenance import PromptProvenanceSpan, ProvenanceSpans, SampledProvenanceSpan

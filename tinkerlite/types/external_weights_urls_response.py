@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 
 __all__ = ["ExternalWeightsUrlsResponse"]

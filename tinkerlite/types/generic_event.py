@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 from .event_type import EventType
 from .severity import Severity

@@ -7,10 +7,10 @@ validation aliases do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import ProtocolError
+from ._lazy import dataclass
 from ._record import JsonRecord
 from .model_id import ModelID
 from .optimizer import AdamParams as AdamParams

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from ..errors import ProtocolError, ValidationError
+from ._lazy import dataclass
 from ._record import JsonRecord
 from .params import _finite
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .._optional import require
 from ..errors import ValidationError
+from ._lazy import dataclass
 from ._record import PydanticCompat
 from .tensor_data import TensorData
 

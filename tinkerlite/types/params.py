@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from ..errors import ValidationError
+from ._lazy import dataclass
 from ._record import JsonRecord
 
 __all__ = [

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from ..errors import ValidationError
+from ._lazy import dataclass
 
 __all__ = ["PromptProvenanceSpan", "ProvenanceSpans", "SampledProvenanceSpan"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from ..errors import ValidationError
 from . import _console
+from ._lazy import dataclass
 from ._record import JsonRecord
 from .optimizer import AdamOptimizerConfig, OptimizerConfig
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 from .search_owner import OwnSearchOwner, SearchOwner
 from .session_search_cursor import SessionSearchCursor

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ._lazy import dataclass
 from ._wire_record import WireRecord
 from .session_search_cursor import SessionSearchCursor
 from .session_summary import SessionSummary
