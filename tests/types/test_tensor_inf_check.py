@@ -1,4 +1,4 @@
-"""C-level input checks: TensorData's float32 overflow search and the token-id sign check."""
+"""C-level input checks: TensorData's struct packing (int64 range, float32 overflow) and the token-id checks."""
 
 from __future__ import annotations
 
@@ -9,23 +9,31 @@ import pytest
 
 from tinkerlite.errors import ValidationError
 from tinkerlite.types import TensorData
-from tinkerlite.types.tensor_data import _may_hold_inf
 
 
-def test_byte_search_finds_both_infinities() -> None:
-    assert _may_hold_inf(array("f", [1.0, math.inf, 2.0]))
-    assert _may_hold_inf(array("f", [-math.inf]))
-    assert not _may_hold_inf(array("f", [0.0, 1.5, -3.25, 3.4e38, math.nan]))
+def test_float32_packing_accepts_what_array_f_would_and_names_overflow() -> None:
+    edge = [0.0, -0.0, 1.5, -3.25, 3.4e38, -3.4028234663852886e38, math.nan, math.inf, -math.inf, True, 7, 2**100]
+    got = TensorData(edge, "float32", [len(edge)]).tolist()
+    want = array("f", edge).tolist()  # the float32 rounding numpy and array('f') apply
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+    for bad, index in (([1.0, 3.5e38], 1), ([-1e300, 0.0], 0), ([0.0, 2**200], 1)):
+        with pytest.raises(ValidationError, match=f"at index {index} overflows float32"):
+            TensorData(bad, "float32", [2])
 
 
-def test_a_misaligned_match_is_only_a_false_alarm() -> None:
-    raw = array("f")
-    raw.frombytes(bytes([1, 2, 0, 0, 0x80, 0x7F, 0x40, 0x40]))
-    if raw.itemsize == 4 and array("f", [math.inf]).tobytes() == bytes([0, 0, 0x80, 0x7F]):  # little-endian
-        assert _may_hold_inf(raw)  # the pattern straddles two elements
-    values = raw.tolist()
-    assert all(math.isfinite(v) for v in values)
-    assert TensorData(values, "float32", [2]).tolist() == values  # accepted: the exact check finds nothing
+def test_int64_packing_checks_range_and_type_in_c() -> None:
+    ok = [0, -1, 2**63 - 1, -(2**63), True, 3.0]
+    assert TensorData(ok, "int64", [6]).tolist() == [0, -1, 2**63 - 1, -(2**63), 1, 3]
+    for bad, msg in (
+        ([1, 2**63], "index 1 is out of int64 range"),
+        ([-(2**63) - 1], "index 0 is out of int64 range"),
+        ([1, 1e39], "index 1 is out of int64 range"),
+        ([0.5], "non-integer 0.5 at index 0"),
+        ([1, "2"], "non-numeric str at index 1"),
+        ([1, math.nan], "nan at index 1"),
+    ):
+        with pytest.raises(ValidationError, match=msg):
+            TensorData(bad, "int64", [len(bad)])
 
 
 def test_overflow_is_still_named_and_real_infinities_pass() -> None:
@@ -45,6 +53,16 @@ def test_token_sign_check_in_c() -> None:
             check_token_ids(bad, "tokens")
         with pytest.raises(ValidationError, match="is negative"):
             check_token_ids(array("i", bad), "tokens")
+    for bad, msg in (
+        ([1, 2**31], "token 1 = 2147483648 is outside"),
+        ([-(2**31) - 1], "outside"),
+        ([1, 2.0], "not an int"),
+    ):
+        with pytest.raises(ValidationError, match=msg):
+            check_token_ids(bad, "tokens")
+    toks, packed = check_token_ids((0, 5, 2**31 - 1), "tokens")
+    assert toks == [0, 5, 2**31 - 1] and packed.typecode in "iI" and packed.tolist() == toks
+    assert packed.tobytes() == array("i", toks).tobytes()  # the int32 wire bytes
 
 
 def test_to_numpy_is_one_owned_copy() -> None:

@@ -42,3 +42,11 @@ def array_to_le(a: array) -> bytes:  # type: ignore[type-arg]
 
 def make_array(dtype: str, values: Iterable[float] | Iterable[int]) -> array:  # type: ignore[type-arg]
     return array(typecode(dtype), values)
+
+
+def le_view(a: array) -> bytes | memoryview:  # type: ignore[type-arg]
+    """The array's little-endian bytes without a copy where the host is little-endian (a byte view that
+    keeps ``a`` alive; ``b"".join`` and ``Writer.bytes_field`` take it as they take bytes)."""
+    if BIG_ENDIAN:
+        return array_to_le(a)
+    return memoryview(a).cast("B")

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..backend._bytes import array_from_le
+from ..backend._bytes import array_from_le, le_view
 from ..errors import ProtocolError, ValidationError
 from ..types import (
     Datum,
@@ -50,7 +50,7 @@ from .protobuf import (
     to_int64,
     utf8,
 )
-from .tensor_proto import build, decode_tensor, encode_tensor, int32_bytes
+from .tensor_proto import build, decode_tensor, encode_tensor
 
 __all__ = [
     "ForwardBackwardRequestMsg",
@@ -165,8 +165,8 @@ def _encode_chunk(chunk: ModelInputChunk, where: str) -> Writer:
     w = Writer()
     inner = Writer()
     if isinstance(chunk, EncodedTextChunk):
-        toks = int32_bytes(chunk.packed, f"{where}.tokens")
-        if toks:
+        toks = le_view(chunk.packed)  # the chunk's int32 array, checked when it was made
+        if len(toks):
             inner.bytes_field(1, toks)
         w.message(1, inner)
     elif isinstance(chunk, ImageChunk):

@@ -14,10 +14,10 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ..backend._bytes import array_from_le, array_to_le
+from ..backend._bytes import array_from_le, array_to_le, le_view
 from ..errors import ProtocolError, ValidationError
 from ..types import TensorData, TensorDtype
-from .protobuf import WT_LEN, WT_VARINT, Writer, expect_wire_type, extend_repeated_int64, iter_fields
+from .protobuf import WT_LEN, WT_VARINT, Writer, encode_varint, expect_wire_type, extend_repeated_int64, iter_fields
 
 __all__ = [
     "DTYPE_BFLOAT16",
@@ -108,6 +108,15 @@ def encode_tensor(td: TensorData, field: str) -> Writer:
     """Bytes as the official writer makes them: shape only when the TensorData has one."""
     w = Writer()
     code = tensor_dtype_code(td.dtype, f"{field}.dtype")
+    if td.sparse_crow_indices is None and td.shape is not None and len(td.shape) == 1:
+        # The common case, a dense 1-D tensor, in three pieces; the values are not copied here.
+        values = le_view(td.flat)
+        dim = encode_varint(td.shape[0])
+        head = b"\x0a" + encode_varint(len(values))  # 1: dense bytes
+        tail = b"\x18" + encode_varint(code) + b"\x22" + encode_varint(len(dim)) + dim  # 3: dtype, 4: shape
+        w.parts += (head, values, tail)
+        w.size = len(head) + len(values) + len(tail)
+        return w
     if td.sparse_crow_indices is not None:
         csr = Writer()
         values = td.to_bytes()

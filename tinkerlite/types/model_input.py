@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
+import operator
 import sys
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, NoReturn, TypeAlias
 
 from ..errors import ValidationError
 from ._frozen import set_frozen
+from ._lazy import dataclass
 from ._record import PydanticCompat
 
 __all__ = [
@@ -27,7 +28,8 @@ _INT32_MAX = 2**31 - 1
 _REPR_TOKENS = 8
 
 
-_SIGN_BYTE = 0 if sys.byteorder == "big" else 3  # the byte of an int32 that holds its sign bit
+_SIGN_BYTE = 0 if sys.byteorder == "big" else 3  # the byte of a native int32 that holds its sign bit
+assert array("I").itemsize == 4, "tinkerlite needs a 4-byte C unsigned int"
 
 
 def _any_negative(packed: array) -> bool:  # type: ignore[type-arg]
@@ -41,8 +43,9 @@ def _any_negative(packed: array) -> bool:  # type: ignore[type-arg]
 def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array]:  # type: ignore[type-arg]
     """Token ids are int32 on the wire; reject anything that would not survive that.
 
-    Returns the list users see and the packed int32 array the protobuf codec sends (kept, so encoding
-    a chunk is one memory copy).
+    Returns the list users see and the packed 32-bit array the protobuf codec sends (kept, so encoding
+    a chunk is one memory copy): ``array('i')`` when given one, else ``array('I')``, whose values (all
+    below 2**31) and bytes are those of the int32 wire field.
     """
     if isinstance(tokens, (str, bytes)):
         raise ValidationError(f"expected a list of token ids, got {type(tokens).__name__}", field=field)
@@ -55,18 +58,28 @@ def check_token_ids(tokens: Sequence[int], field: str) -> tuple[list[int], array
         return packed.tolist(), packed
     toks = tokens if isinstance(tokens, list) else list(tokens)
     try:
-        packed = array("i", toks)  # C-level type and int32 range check
+        # C-level: anything but an int in [0, 2**32) raises here (a negative one too); array('I') converts
+        # about 2.5x faster than array('i') and 1.3x faster than struct.
+        unsigned = array("I", toks)
     except (TypeError, OverflowError):
-        for i, t in enumerate(toks):
-            if isinstance(t, bool) or not isinstance(t, int):
-                raise ValidationError(f"token {i} is {t!r}, not an int", field=field) from None
-            if not 0 <= t <= _INT32_MAX:
-                raise ValidationError(f"token {i} = {t} is outside the int32 range", field=field) from None
-        raise
-    if _any_negative(packed):
-        i = next(i for i, t in enumerate(toks) if t < 0)
-        raise ValidationError(f"token {i} = {toks[i]} is negative", field=field)
-    return toks, packed
+        unsigned = None
+    if unsigned is None or not unsigned.tobytes()[_SIGN_BYTE::4].isascii():  # a top bit set: >= 2**31
+        _explain_bad_token(toks, field)
+    return toks, unsigned  # every value < 2**31: the same values and bytes as an int32 array
+
+
+def _explain_bad_token(toks: list[Any], field: str) -> NoReturn:
+    """The first token that fails ``check_token_ids``'s C-level check, named (the rare, slow path)."""
+    for i, tok in enumerate(toks):
+        try:
+            t = operator.index(tok)  # what array('I') accepts: ints, bools, numpy integers
+        except TypeError:
+            raise ValidationError(f"token {i} is {tok!r}, not an int", field=field) from None
+        if -_INT32_MAX - 1 <= t < 0:
+            raise ValidationError(f"token {i} = {t} is negative", field=field)
+        if not 0 <= t <= _INT32_MAX:
+            raise ValidationError(f"token {i} = {t} is outside the int32 range", field=field)
+    raise AssertionError("unreachable: a token failed the int32 check but none is out of range")
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,8 @@ class EncodedTextChunk(PydanticCompat):
 
     @property
     def packed(self) -> array:  # type: ignore[type-arg]
-        """The tokens as a native int32 ``array`` (what the wire carries). Do not mutate."""
+        """The tokens as a native 32-bit ``array`` (typecode ``i`` or ``I``; its bytes are the int32 wire
+        field's). Do not mutate."""
         packed: array = self.__dict__["_packed"]  # type: ignore[type-arg]
         return packed
 
