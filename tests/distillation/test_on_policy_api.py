@@ -139,7 +139,8 @@ def test_do_sync_training_as_cookbook_code_calls_it(service: ServiceClient, tmp_
     for key in ("teacher_kl", "teacher_kl/dataset_0", "optim/kl_sample_train_v1", "progress/done_frac", "time/total"):
         assert all(key in r for r in rows), key
     assert rows[0]["teacher_kl"] == pytest.approx(0.0, abs=0.05)  # student == base teacher before an update
-    assert rows[2]["teacher_kl"] > rows[0]["teacher_kl"]  # the student moved away from the base teacher
+    # The student moved away from the base teacher (the sampled estimate can have either sign).
+    assert max(abs(rows[1]["teacher_kl"]), abs(rows[2]["teacher_kl"])) > 1e-5
     assert probe.calls == 2 and rows[0]["test/probe"] == 2.0 and "test/probe" not in rows[1]  # steps 0 and 2
     # The cookbook's manager saved after each step, named by the steps applied.
     assert [r.batch for r in load_checkpoints_file(tmp_path)] == [1, 2, 3]
