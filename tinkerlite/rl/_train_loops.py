@@ -87,7 +87,7 @@ def _transcript_scope(hooks: Any, config: Any, step: int, ml_logger: Any) -> Any
         "train",
         f"RL Iteration {step}",
         iteration=step,
-        store=None if hooks is not None else ml_logger.store,
+        store=ml_logger.store,
     )
 
 

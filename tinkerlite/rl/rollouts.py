@@ -338,14 +338,23 @@ async def gather_group_rollouts(
     max_turns: int | None = None,
     counter: RolloutErrorCounter | None = None,
     termination: TerminationRewardPolicy | None = None,
+    log_groups: int | None = None,
 ) -> list[TrajectoryGroup | None]:
-    """All groups concurrently; under ``drop`` a failed group is ``None`` (and counted), else errors propagate."""
+    """All groups concurrently; under ``drop`` a failed group is ``None`` (and counted), else errors propagate.
+
+    ``log_groups``: only the first that many groups write into the open logtree transcript (None: all).
+    """
 
     async def one(index: int, b: EnvGroupBuilder) -> TrajectoryGroup | None:
         try:
-            return await _do_group_rollout(
-                b, fork_policy(policy, index), error_policy=error_policy, max_turns=max_turns, termination=termination
-            )
+            with logtree.optional_enable_logging(log_groups is None or index < log_groups):
+                return await _do_group_rollout(
+                    b,
+                    fork_policy(policy, index),
+                    error_policy=error_policy,
+                    max_turns=max_turns,
+                    termination=termination,
+                )
         except Exception as e:
             if error_policy == "fail_fast":
                 raise

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,10 @@ from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
 from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
 from ..types import Datum
+from ..utils import logtree
 from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.cost_estimation import CostTracker, fetch_model_pricing, usage_from_state
+from ..utils.misc_utils import iteration_dir
 from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from ._async_loop import do_async_training as do_async_training
@@ -39,7 +40,9 @@ from ._cost_accounting import count_discarded_rollout as count_discarded_rollout
 from ._cost_accounting import drop_constant_reward_group as drop_constant_reward_group
 from ._cost_accounting import rollout_usage as rollout_usage
 from ._cost_accounting import training_usage as training_usage
+from ._logtree_scope import logtree_scope
 from ._loop_checkpointer import LoopCheckpointer
+from ._rollout_logtree import TRANSCRIPT_DECODER
 from ._train_loops import do_sync_training as do_sync_training
 from ._train_loops import do_sync_training_with_stream_minibatch as do_sync_training_with_stream_minibatch
 from ._train_reporting import _resolved
@@ -65,7 +68,16 @@ from .rollout_limits import TerminationRewardPolicy
 from .rollout_logging import RolloutSummaryGroup, decoder_from_client, export_iteration_rollouts
 from .rollout_presets import default_rollout_config_for_model, default_rollout_strategy_for_model
 from .rollout_strategy import RolloutStrategy, rollout_strategy_from_config
-from .rollouts import ERROR_POLICIES, ErrorPolicy, RolloutErrorCounter, _do_group_rollout, gather_group_rollouts
+from .rollouts import (
+    ERROR_POLICIES,
+    ErrorPolicy,
+    RolloutErrorCounter,
+    _do_group_rollout,
+    do_group_rollout_and_filter_constant_reward,
+    gather_group_rollouts,
+    get_rollout_executor,
+    set_rollout_executor,
+)
 from .stream_minibatch import StreamMinibatchConfig
 from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
 
@@ -271,17 +283,17 @@ class _Trainer:
         self.test_dataset: RLDataset | None = None
         self.ckpt: LoopCheckpointer | None = None
         self.errors = RolloutErrorCounter()
-        self.t_start = time.monotonic()
         self.reward_history: list[float] = []
         self.test_reward_history: list[tuple[int, float]] = []
         self.final_eval: dict[str, float] = {}
         self.cost_tracker: CostTracker | None = None
-        self.decode: Any = False  # the transcripts' token decoder: False until first looked up, None if none
+        self.decode: Any = None  # the transcripts' token decoder (None: token ids only)
         self.tokenizer: Any = None
         self.last_loss: tuple[float, list[Datum]] | None = None
         self.progress: ProgressLine | None = None
         self.steps_run = 0
         self.async_steps_done: int | None = None
+        self.live_transcripts: set[int] = set()  # steps whose transcript the rollouts wrote while sampling
 
     async def setup(self) -> tuple[int, int]:
         """Create or resume the training client; returns (first step to run, total steps)."""
@@ -351,7 +363,12 @@ class _Trainer:
     # ---- hooks called by the loops ----------------------------------------------------------------
 
     async def rollout_batch(self, sampling_client: Any, step: int, builders: list[EnvGroupBuilder]) -> list[Any]:
+        """A sync step's groups, seeded by (seed, step, group), the first ``num_groups_to_log`` of them into
+        the open transcript; with a rollout executor, the cookbook's executor path (unseeded)."""
         c = self.config
+        self._note_live_transcript(step)
+        if get_rollout_executor() is not None:
+            return [await self.rollout_group(sampling_client, step, b, i) for i, b in enumerate(builders)]
         return await gather_group_rollouts(
             builders,
             self.policy(sampling_client, step),
@@ -359,19 +376,35 @@ class _Trainer:
             max_turns=c.max_turns,
             counter=self.errors,
             termination=c.effective_termination(),
+            log_groups=c.num_groups_to_log,
         )
 
     async def rollout_group(self, sampling_client: Any, step: int, builder: EnvGroupBuilder, index: int) -> Any:
         """One group (streaming and async loops); a failure under ``drop`` is counted and gives None."""
         c = self.config
-        try:
-            group = await _do_group_rollout(
+        self._note_live_transcript(step)
+        if get_rollout_executor() is not None:
+            group = await do_group_rollout_and_filter_constant_reward(
+                sampling_client,
                 builder,
-                self.policy(sampling_client, step, stream=1 + index % 997),
-                error_policy=c.error_policy,
-                max_turns=c.max_turns,
+                c.max_tokens,
+                c.temperature,
+                False,
+                enable_logging=index < c.num_groups_to_log,
+                strategy=c.effective_rollout_strategy(),
                 termination=c.effective_termination(),
             )
+            self.errors.ingest(group)
+            return group
+        try:
+            with logtree.optional_enable_logging(index < c.num_groups_to_log):
+                group = await _do_group_rollout(
+                    builder,
+                    self.policy(sampling_client, step, stream=1 + index % 997),
+                    error_policy=c.error_policy,
+                    max_turns=c.max_turns,
+                    termination=c.effective_termination(),
+                )
         except Exception as e:
             if c.error_policy == "fail_fast":
                 raise
@@ -380,6 +413,11 @@ class _Trainer:
             group = None
         self.errors.ingest(group)
         return group
+
+    def _note_live_transcript(self, step: int) -> None:
+        """The loop opened this step's logtree transcript: the export then writes no HTML of its own."""
+        if logtree._enabled():
+            self.live_transcripts.add(step)
 
     async def evaluate(self, step: int, sampling_client: Any, *, end_step: int | None) -> dict[str, float]:
         """Every ``eval_every`` steps and at the end: the configured evaluators (on the sampler or the
@@ -406,16 +444,27 @@ class _Trainer:
         assert self.test_dataset is not None
         builders = [b for i in range(len(self.test_dataset)) for b in self.test_dataset.get_batch(i)]
         counter = RolloutErrorCounter()
-        results = await gather_group_rollouts(
-            builders,
-            self.policy(sampling_client, step, stream=999),
-            error_policy=self.config.error_policy,
-            max_turns=self.config.max_turns,
-            counter=counter,
-            termination=self.config.effective_termination(),
-        )
+        c = self.config
+        # As the cookbook's run_single_evaluation: the rollouts write into the eval_test transcript.
+        with logtree_scope(
+            iteration_dir(c.log_path, step),
+            c.num_groups_to_log,
+            "eval_test",
+            f"Running evaluation test {step}",
+            iteration=step,
+            store=self.ml.store,
+        ):
+            results = await gather_group_rollouts(
+                builders,
+                self.policy(sampling_client, step, stream=999),
+                error_policy=c.error_policy,
+                max_turns=c.max_turns,
+                counter=counter,
+                termination=c.effective_termination(),
+                log_groups=c.num_groups_to_log,
+            )
         kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
-        self.export(step, [(b, g, step) for b, g in kept], split="eval/test")
+        self.export(step, [(b, g, step) for b, g in kept], split="eval/test", live_transcript=True)
         metrics: dict[str, float] = {}
         if kept:
             metrics.update(compute_trajectory_metrics([g for _, g in kept], [b.logging_tags() for b, _ in kept]))
@@ -426,15 +475,22 @@ class _Trainer:
         return out
 
     def export(
-        self, step: int, sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]], split: str = "train"
+        self,
+        step: int,
+        sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]],
+        split: str = "train",
+        live_transcript: bool | None = None,
     ) -> None:
         """The cookbook's ``iteration_NNNNNN/`` rollout files (+ tinkerlite's token sidecar), written whole;
-        ``split`` ``eval/test`` is the test set's (files ``eval_test_*``, as the cookbook's evaluator)."""
+        ``split`` ``eval/test`` is the test set's (files ``eval_test_*``, as the cookbook's evaluator). The
+        HTML transcript is the one the rollouts wrote while sampling; a step sampled outside one (the async
+        loop) gets one built from the trajectories."""
         c = self.config
-        if not c.rollout_json_export and c.num_groups_to_log <= 0:
+        if live_transcript is None:
+            live_transcript = step in self.live_transcripts
+        n_logged = 0 if live_transcript else c.num_groups_to_log
+        if not c.rollout_json_export and n_logged <= 0:
             return
-        if self.decode is False:
-            self.decode = decoder_from_client(self.training_client)
         groups = [RolloutSummaryGroup(g, b.logging_tags(), s) for b, g, s in sampled]
         export_iteration_rollouts(
             c.log_path,
@@ -444,17 +500,16 @@ class _Trainer:
             base_name="train" if split == "train" else "eval_test",
             title=None if split == "train" else f"Running evaluation test {step}",
             json_export=c.rollout_json_export,
-            num_groups_to_log=c.num_groups_to_log,
+            num_groups_to_log=n_logged,
             decode=self.decode,
         )
 
     def before_log(self, step: int, metrics: dict[str, Any]) -> None:
-        """tinkerlite's additions to the step's row: running totals, elapsed time, errors; the reward history."""
+        """tinkerlite's additions to the step's row: running token totals and errors; the reward history."""
         metrics.update(self.errors.get_metrics())
         if self.cost_tracker is not None:
             metrics.update(self.cost_tracker.cumulative_metrics())
         metrics.setdefault("progress/batch", step)
-        metrics["time/total"] = time.monotonic() - self.t_start
         if "env/all/reward/total" in metrics:
             self.reward_history.append(float(metrics["env/all/reward/total"]))
         elif "progress/batch" in metrics:
@@ -493,14 +548,13 @@ async def main(
 ) -> dict[str, Any]:
     """Train; returns a summary (steps run, reward per step, final checkpoint paths).
 
-    ``rollout_executor`` is the cookbook's (rollouts in threads or processes); tinkerlite runs rollouts as
-    asyncio tasks and refuses one. ``service_client`` (tinkerlite) reuses an open client.
+    ``rollout_executor`` is the cookbook's: each group rollout runs through it (threads, a ``spawn`` process
+    pool, a cluster), unseeded, and it is shut down at the end. ``service_client`` (tinkerlite) reuses an
+    open client.
     """
-    if rollout_executor is not None:
-        raise ValidationError(
-            "rollout executors are not implemented; rollouts run as asyncio tasks", field="rollout_executor"
-        )
     _validate(config)
+    if rollout_executor is not None:
+        set_rollout_executor(rollout_executor)
     ml = setup_logging(
         config.log_path, config.wandb_project, config.wandb_name, config=config, do_configure_logging_module=False
     )
@@ -524,7 +578,13 @@ async def main(
         else:
             loop = do_sync_training
         assert tr.dataset is not None
+        tr.decode = (
+            decoder_from_client(tr.training_client)
+            if config.num_groups_to_log > 0 or config.rollout_json_export
+            else None
+        )
         token = _RUN_HOOKS.set(tr)
+        decoder_token = TRANSCRIPT_DECODER.set(tr.decode)
         try:
             await loop(
                 start_batch=start,
@@ -543,6 +603,7 @@ async def main(
                 cost_tracker=tr.cost_tracker,
             )
         finally:
+            TRANSCRIPT_DECODER.reset(decoder_token)
             _RUN_HOOKS.reset(token)
         final: dict[str, Any] = dict(tr.final_eval)
         if tr.steps_run:
@@ -560,6 +621,9 @@ async def main(
         ml.close()
         if owns:
             service_client.close()
+        if rollout_executor is not None:
+            rollout_executor.shutdown(wait=True)
+            set_rollout_executor(None)
 
 
 def run(config: Config, service_client: Any | None = None) -> dict[str, Any]:
