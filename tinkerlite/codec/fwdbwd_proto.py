@@ -44,6 +44,7 @@ from .protobuf import (
     Writer,
     decode_double,
     decode_string_double_entry,
+    encode_varint,
     expect_wire_type,
     iter_fields,
     to_int32,
@@ -148,13 +149,30 @@ def _encode_datum(datum: Datum, where: str) -> Writer:
     if not isinstance(datum, Datum):
         raise ValidationError(f"expected a Datum, got {type(datum).__name__}", field=where)
     w = Writer()
+    parts = w.parts
     for j, chunk in enumerate(datum.model_input.chunks):
-        w.message(1, _encode_chunk(chunk, f"{where}.model_input.chunks[{j}]"))
+        if type(chunk) is EncodedTextChunk:
+            # Datum.1 { Chunk.1 encoded_text { 1 tokens } } framed in one piece; the tokens are not copied.
+            toks = le_view(chunk.packed)
+            n = len(toks)
+            text = b"\x0a" + encode_varint(n) if n else b""
+            arm = b"\x0a" + encode_varint(len(text) + n) + text
+            head = b"\x0a" + encode_varint(len(arm) + n) + arm
+            parts.append(head)
+            if n:
+                parts.append(toks)
+            w.size += len(head) + n
+        else:
+            w.message(1, _encode_chunk(chunk, f"{where}.model_input.chunks[{j}]"))
     for name, td in datum.loss_fn_inputs.items():
-        entry = Writer()
-        entry.string(1, name)
-        entry.message(2, encode_tensor(td, f"{where}.loss_fn_inputs[{name!r}]"))
-        w.message(2, entry)
+        # Datum.2 map entry { 1 key; 2 Tensor }, its framing in one piece.
+        tensor = encode_tensor(td, f"{where}.loss_fn_inputs[{name!r}]")
+        key = name.encode("utf-8")
+        entry = b"\x0a" + encode_varint(len(key)) + key + b"\x12" + encode_varint(tensor.size)
+        head = b"\x12" + encode_varint(len(entry) + tensor.size) + entry
+        parts.append(head)
+        parts += tensor.parts
+        w.size += len(head) + tensor.size
     for fn, spans in ((3, datum.model_input_spans), (4, datum.loss_fn_input_spans)):
         for span in spans or ():
             w.message(fn, _encode_span(span))
