@@ -4,6 +4,7 @@ torch function, under each backend and on torch tensors), ``create_dpo_clients``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -242,3 +243,21 @@ def test_print_example_logs_the_decoded_datum(service: ServiceClient, tmp_path: 
     decoded = tokenizer.decode(list(datum.model_input.to_ints()))
     plain = text.replace("\033[32m", "").replace("\033[33m", "").replace("\033[31m", "").replace("\033[0m", "")
     assert decoded.strip()[:20] in plain
+
+
+def test_the_loop_reports_the_cookbooks_test_nll(service: ServiceClient, tmp_path: Path) -> None:
+    from tinkerlite.preference.train_dpo import run
+    from tinkerlite.supervised.nll_evaluator import SamplerNLLEvaluator
+
+    config = _config(tmp_path, max_steps=2, eval_every=1)
+    summary = run(config, service_client=service)
+    rows = read_jsonl(tmp_path / "metrics.jsonl")
+    steps = [r for r in rows if "dpo_loss" in r]
+    assert len(steps) == 2
+    for key in ("test/nll", "test/dpo_loss", "test/pref_accuracy"):
+        assert all(key in r for r in steps), key
+    _, test = config.dataset_builder()
+    assert test is not None
+    final = summary["training_client"].save_weights_and_get_sampling_client().result()
+    want = asyncio.run(SamplerNLLEvaluator.from_dataset(test)(final))
+    assert summary["test/nll"] == pytest.approx(want["test/nll"], rel=1e-9)

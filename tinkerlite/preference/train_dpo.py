@@ -11,6 +11,12 @@ snapshot. (The cookbook re-snapshots on resume, so its resumed runs silently cha
 the partially trained policy.) ``reference_model_path`` pins any other sampler checkpoint instead.
 Reference log-probs are cached per token sequence: the reference never changes, so later epochs and
 evaluations reuse them.
+
+The cookbook's step functions are here too (:func:`create_dpo_clients`, :func:`compute_dpo_loss`,
+:func:`do_update`, :func:`print_example`), and the loop is made of the same pieces; evaluations go
+through :func:`tinkerlite.supervised.train.run_evals`. A test split is evaluated as in the cookbook
+(``test/nll`` of its datums on a sampling snapshot, :class:`~tinkerlite.supervised.nll_evaluator.SamplerNLLEvaluator`)
+and with the DPO metrics on its pairs (``test/dpo_loss``, ``test/accuracy``, ..., ``test/pref_accuracy``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 from ..checkpoint_utils import _StepCheckpointer, check_renderer_name_for_checkpoint, get_last_checkpoint
 from ..errors import ValidationError
 from ..eval.evaluators import Evaluator, EvaluatorBuilder, TrainingClientEvaluator
+from ..supervised.nll_evaluator import SamplerNLLEvaluator
 from ..supervised.train import run_evals
 from ..supervised.types import SupervisedDataset, SupervisedDatasetBuilder
 from ..types import AdamParams, Datum, ModelInput
@@ -416,7 +423,8 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
     evaluators: list[Evaluator] = []
     if test_dataset is not None and len(test_dataset):
         test_data = [d for i in range(len(test_dataset)) for d in test_dataset.get_batch(i)]
-        evaluators.append(_PairEvaluator(_paired(test_data, "test_dataset"), scorer, config.dpo_beta))
+        test_pairs = _paired(test_data, "test_dataset")
+        evaluators += [_PairEvaluator(test_pairs, scorer, config.dpo_beta), SamplerNLLEvaluator(test_pairs)]
     evaluators += [b() for b in config.evaluator_builders]
     infrequent_evaluators = [b() for b in config.infrequent_evaluator_builders]
 
