@@ -1,13 +1,18 @@
 """Supervised-example throughput: tinkerlite's renderers vs tinker-cookbook 0.6.1's, in one run.
 
-For 10,000 deterministic two-turn conversations (user then assistant, no system message, lengths from one
-word to a few hundred, ASCII/accented/decomposed/CJK/emoji/code/whitespace text) this builds
-``build_supervised_example(messages)`` (the default ``LAST_ASSISTANT_MESSAGE``) for each case of CASES: the
-``qwen3`` and ``llama3`` renderers on their real tokenizers, and one renderer per newer family (Qwen3.5,
-Qwen3.8, Kimi K2.5, Nemotron 3, DeepSeek V4.1, GLM-5.3) on the stand-in tokenizers its goldens use:
+For 10,000 deterministic chats of 4 messages (user, assistant, user, assistant; no system message; each
+message from one word to a few hundred, ASCII/accented/decomposed/CJK/emoji/code/whitespace text;
+``--messages 2`` gives the older one-turn workload) this builds ``build_supervised_example(messages)`` (the
+default ``LAST_ASSISTANT_MESSAGE``) for each case of CASES: one renderer per family the cookbook builds
+from text -- role_colon, Llama 3, Qwen3, Qwen3-VL, Qwen3.5, Qwen3.8, DeepSeek V3 and V4.1, gpt-oss, Kimi
+K2/K2.5/K2.6, Nemotron 3 and 3 Ultra, GLM-5.3 -- on the real tokenizers of tests/testdata, or the stand-in
+its goldens use (GLM-5.3). Not covered: ``tml_v0`` and ``kimi_k31_pro_*``, whose cookbook renderers need
+the compiled ``tml_renderers`` package, which no registry release provides (so there is nothing to time
+against). Sides:
 
-* tinkerlite, HF ``tokenizers`` backend (the ``hf`` extra);
-* tinkerlite, pure-Python backend (``TINKERLITE_TOKENIZER_BACKEND=pure``);
+* tinkerlite with the default ``auto`` tokenizer backend (the figure the target is about);
+* tinkerlite, HF ``tokenizers`` backend only (``hf``);
+* tinkerlite, pure-Python backend only (``TINKERLITE_TOKENIZER_BACKEND=pure``);
 * the official cookbook renderers, in a throwaway venv
   (``~/.cache/tinkerlite/official-venvs/cookbook-0.6.1-renderers``: torch 2.13.0 CPU, tinker 0.38.0,
   transformers, pillow -- which the cookbook's renderers import -- the *same*
@@ -22,12 +27,11 @@ backend's word cache, for one, would otherwise make a second pass over the same 
 CPU seconds of the worker process (``time.process_time``; the machine is shared, so wall time mostly measures
 other people), tokenizers single-threaded on both sides. The sides live in worker processes that take turns:
 each round, every side does one pass per family, in a rotating order, so they all meet the same load; the
-median of each side's rounds is reported. The sides: the cookbook, tinkerlite with the default ``auto``
-backend, with ``hf`` only, and with ``pure`` only. Run::
+median of each side's rounds is reported. Run::
 
     python -m tests.testdata                 # once: the pinned tokenizer data
-    python bench/bench_renderers.py [--n 10000] [--repeats 3] [--no-pure] [--cases qwen3,glm5_3]
-                                    [--cookbook-python PY] [--json OUT]
+    python bench/bench_renderers.py [--n 10000] [--messages 4] [--repeats 3] [--no-pure]
+                                    [--cases qwen3,glm5_3] [--cookbook-python PY] [--json OUT]
 
 ``--cookbook-python`` (or ``$TINKERLITE_COOKBOOK_PYTHON``) reuses an existing venv instead of creating one;
 its ``tokenizers`` version is checked against this environment's either way.
@@ -57,16 +61,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # (case, tokenizer family in tests/testdata or a renderer stand-in, renderer name, bos, eos) -- bos/eos as
 # the golden generator passes them. Families without a pinned real tokenizer use the goldens' stand-ins.
+# One case per renderer family the cookbook 0.6.1 builds from text (the variants of a family share its code).
+_DS = ("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>")
 CASES: list[tuple[str, str, str, str | None, str]] = [
-    ("qwen3", "qwen3", "qwen3", None, "<|im_end|>"),
+    ("role_colon", "llama3", "role_colon", "<|begin_of_text|>", "<|eot_id|>"),
     ("llama3", "llama3", "llama3", "<|begin_of_text|>", "<|eot_id|>"),
+    ("qwen3", "qwen3", "qwen3", None, "<|im_end|>"),
+    ("qwen3_vl", "qwen3", "qwen3_vl", None, "<|im_end|>"),
     ("qwen3_5", "qwen3", "qwen3_5", None, "<|im_end|>"),
     ("qwen3_8", "qwen3", "qwen3_8_xhigh_reasoning", None, "<|im_end|>"),
+    ("deepseekv3", "deepseek_v3_1", "deepseekv3", *_DS),
+    ("deepseekv4_1", "deepseek_v3_1", "deepseekv4_1", *_DS),
+    ("gpt_oss", "gpt_oss", "gpt_oss_medium_reasoning", "<|startoftext|>", "<|return|>"),
+    ("kimi_k2", "kimi_k2", "kimi_k2", "[BOS]", "[EOS]"),
     ("kimi_k25", "kimi_k2", "kimi_k25", "[BOS]", "[EOS]"),
+    ("kimi_k26", "kimi_k2", "kimi_k26_preserve_thinking", "[BOS]", "[EOS]"),
     ("nemotron3", "qwen3", "nemotron3", None, "<|im_end|>"),
-    ("deepseekv4_1", "deepseek_v3_1", "deepseekv4_1", "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
+    ("nemotron3_ultra", "qwen3", "nemotron3_ultra", None, "<|im_end|>"),
     ("glm5_3", "glm5_3_standin", "glm5_3_max_reasoning", None, "<|endoftext|>"),
 ]
+GPT_OSS_DATE = "2026-01-15"  # gpt-oss's system prompt carries a date: the same fixed one on both sides
 COOKBOOK_REQUIREMENTS = ["torch==2.13.0", "tinker==0.38.0", "transformers", "pillow"]
 COOKBOOK_SPEC = "tinker-cookbook==0.6.1"
 SEED = 20251125
@@ -147,11 +161,21 @@ def _text(rng: random.Random, max_words: int) -> str:
     return text.strip() if rng.random() < 0.9 else text  # keep edge whitespace sometimes
 
 
-def make_conversations(n: int, seed: int = SEED) -> list[list[dict[str, str]]]:
-    """``n`` system-less user/assistant pairs; the same list on every machine and Python version."""
+def make_conversations(n: int, seed: int = SEED, messages: int = 4) -> list[list[dict[str, str]]]:
+    """``n`` system-less chats of ``messages`` alternating user/assistant messages (the last an assistant's);
+    the same list on every machine and Python version."""
+    if messages < 2 or messages % 2:
+        raise ValueError(f"messages must be an even number >= 2, got {messages}")
     rng = random.Random(seed)
     return [
-        [{"role": "user", "content": _text(rng, 256)}, {"role": "assistant", "content": _text(rng, 512)}]
+        [
+            m
+            for _ in range(messages // 2)
+            for m in (
+                {"role": "user", "content": _text(rng, 256)},
+                {"role": "assistant", "content": _text(rng, 512)},
+            )
+        ]
         for _ in range(n)
     ]
 
@@ -218,6 +242,8 @@ def _tinkerlite_makers(backend: str) -> dict[str, Any]:
         def make(directory: Path = family_dir, name: str = renderer_name) -> Any:
             clear_cache()  # a fresh tokenizer: no warm caches carried over from an earlier pass
             renderer = get_renderer(name, load_tokenizer(directory, backend=backend))
+            if name.startswith("gpt_oss"):
+                renderer.current_date = GPT_OSS_DATE  # type: ignore[attr-defined]
             return lambda conv: renderer.build_supervised_example(conv, mode)
 
         makers[case] = make
@@ -245,6 +271,8 @@ def _cookbook_makers(spec: dict[str, Any]) -> dict[str, Any]:
             tok = PreTrainedTokenizerFast(tokenizer_file=path, bos_token=bos, eos_token=eos)
             tok.name_or_path = fam
             renderer = get_renderer(name, tok, model_name=fam)
+            if name.startswith("gpt_oss"):
+                renderer.current_date = GPT_OSS_DATE
             return lambda conv: renderer.build_supervised_example(conv, train_on_what=mode)
 
         makers[case] = make
@@ -267,7 +295,7 @@ def worker(kind: str) -> None:
 
     spec = json.loads(sys.stdin.readline())
     makers = _cookbook_makers(spec) if kind == "cookbook" else _tinkerlite_makers(kind)
-    convs = make_conversations(spec["n"], spec["seed"])
+    convs = make_conversations(spec["n"], spec["seed"], spec["messages"])
     keep = set(_keep_indices(spec["n"]))
     first: dict[str, list[str]] = {}
     hello = {"tokenizers": tokenizers.__version__, "conversations_sha256": conversations_digest(convs)}
@@ -358,13 +386,14 @@ def _first_diff(a: Sequence[Any], b: Sequence[Any]) -> int:
     return min(len(a), len(b))
 
 
-def check_same(name: str, ref: dict[str, Any], other: dict[str, Any]) -> None:
+def check_same(name: str, ref: dict[str, Any], other: dict[str, Any], seed: int, messages: int) -> None:
     bad = [i for i, (x, y) in enumerate(zip(ref["digests"], other["digests"], strict=True)) if x != y]
     if not bad:
         return
     lines = [f"{name}: {len(bad)} of {len(ref['digests'])} conversations differ (first: {bad[:10]})"]
     for k in bad[:3]:
-        lines.append(f"  conversation {k}: {json.dumps(make_conversations(k + 1)[k], ensure_ascii=False)[:300]}")
+        conv = make_conversations(k + 1, seed, messages)[k]
+        lines.append(f"  conversation {k}: {json.dumps(conv, ensure_ascii=False)[:300]}")
     for key in sorted(set(ref["kept"]) & set(other["kept"]), key=int):
         ra, rb = ref["kept"][key]["tokens"], other["kept"][key]["tokens"]
         if ra != rb:
@@ -379,6 +408,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000, help="conversations (default 10,000)")
     ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds; each side's best is reported")
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--messages", type=int, default=4, help="messages per chat, user/assistant alternating (default 4)")
     ap.add_argument("--pure-repeats", type=int, default=None, help="rounds the pure backend joins (default all)")
     ap.add_argument("--no-pure", action="store_true", help="skip the pure-Python backend")
     ap.add_argument("--cookbook-python", default=os.environ.get("TINKERLITE_COOKBOOK_PYTHON"))
@@ -406,10 +436,12 @@ def main() -> None:
     spec = {
         "n": args.n,
         "seed": args.seed,
+        "messages": args.messages,
         "tokenizer_files": {f: str(family_dir(f) / "tokenizer.json") for _, f, _, _, _ in CASES},
     }
     me = str(Path(__file__).resolve())
-    print(f"{args.n} conversations; tokenizers {here_version} on both sides; cookbook venv {py}", flush=True)
+    print(f"{args.n} chats of {args.messages} messages; tokenizers {here_version} on both sides", flush=True)
+    print(f"cookbook venv {py}", flush=True)
     t_start = time.perf_counter()
     workers = [Worker("cookbook 0.6.1", [str(py), me, "--worker", "cookbook"], spec)]
     # The default backend (``auto``: HF, with single short encodes on the pure backend where it agrees).
@@ -452,7 +484,7 @@ def main() -> None:
         for w in workers:
             passes = results[(w.name, family)]
             if w is not workers[0]:
-                check_same(f"{family}: {w.name} vs cookbook", ref, passes[0])
+                check_same(f"{family}: {w.name} vs cookbook", ref, passes[0], args.seed, args.messages)
             best = statistics.median(r["cpu_s"] for r in passes)
             rows.append(
                 {
@@ -468,22 +500,27 @@ def main() -> None:
                     "tokens_per_s": passes[0]["tokens"] / best,
                 }
             )
-    print(f"\nall outputs identical to the cookbook's ({args.n} conversations per family, every token and weight)\n")
+    print(f"\nall outputs identical to the cookbook's ({args.n} chats per family, every token and weight)\n")
     header = (
-        f"{'case':12} {'side':16} {'tokens':>9} {'median CPU':>10} {'conv/s':>8} {'tokens/s':>10} {'vs cookbook':>11}"
+        f"{'case':15} {'side':16} {'tokens':>9} {'median CPU':>10} {'ms/chat':>8} {'tokens/s':>10} "
+        f"{'vs cookbook':>11}  per round"
     )
     print(header)
     for row in rows:
         base = next(r for r in rows if r["family"] == row["family"] and r["side"] == workers[0].name)
+        row["ms_per_chat"] = 1e3 * row["cpu_s"] / args.n
         row["ratio_vs_cookbook"] = row["conv_per_s"] / base["conv_per_s"]
+        # Round k of every side ran back to back, so the per-round ratios pair like with like.
+        row["ratio_per_round"] = [round(b / x, 2) for b, x in zip(base["cpu_s_all"], row["cpu_s_all"], strict=False)]
         print(
-            f"{row['family']:12} {row['side']:16} {row['tokens']:>9} {row['cpu_s']:>10.2f} {row['conv_per_s']:>8.0f} "
-            f"{row['tokens_per_s']:>10.0f} {row['ratio_vs_cookbook']:>10.2f}x"
+            f"{row['family']:15} {row['side']:16} {row['tokens']:>9} {row['cpu_s']:>10.2f} {row['ms_per_chat']:>8.3f} "
+            f"{row['tokens_per_s']:>10.0f} {row['ratio_vs_cookbook']:>10.2f}x  "
+            + " ".join(f"{r:.2f}" for r in row["ratio_per_round"])
         )
     print(f"\n(median of {args.repeats} interleaved rounds; bench wall time {elapsed:.0f} s; target: default >= 2x)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"tokenizers": here_version, "n": args.n, "seed": args.seed, "rows": rows}
+        doc = {"tokenizers": here_version, "n": args.n, "messages": args.messages, "seed": args.seed, "rows": rows}
         args.json.write_text(json.dumps(doc, indent=1) + "\n")
 
 
