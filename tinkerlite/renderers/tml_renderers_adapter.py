@@ -86,7 +86,7 @@ class _Engine(Protocol):
 # ---- JSON as tml-renderers (serde_json) writes it ------------------------------------------------------
 
 
-def _serde_float(x: float) -> str:
+def _serde_float(x: float, plus_exponent: bool = False) -> str:
     """A float as serde_json/ryu prints it: shortest digits, ``1e20``/``1e-7`` style exponents, ``1.0``."""
     if x != x or x in (float("inf"), float("-inf")):
         return "null"
@@ -105,30 +105,103 @@ def _serde_float(x: float) -> str:
     if -5 < kk <= 0:
         return sign + "0." + "0" * (-kk) + digits
     head = digits[0] + ("." + digits[1:] if n > 1 else "")
-    return f"{sign}{head}e{kk - 1}"
+    exp = kk - 1
+    return f"{sign}{head}e{'+' if plus_exponent and exp > 0 else ''}{exp}"
 
 
-def serde_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """Compact JSON as serde_json writes it (non-ASCII raw, ryu floats); ``sort_keys`` sorts every object."""
+_POW10 = [float(f"1e{i}") for i in range(309)]
+
+
+def serde_number(text: str) -> int | float:
+    """A JSON number literal as serde_json (without ``float_roundtrip``) reads it, for ``json.loads`` hooks.
+
+    Integers that fit u64/i64 stay integers; otherwise the first digits that fit a u64 are the significand,
+    further integer digits only scale it, further fraction digits are dropped, and the result is
+    ``significand as f64`` times or divided by a power of ten -- which can differ from Python's correctly
+    rounded ``float(text)`` in the last bit, as the wheel does. ``-0`` is ``-0.0``. Too large: ValueError.
+    """
+    positive = not text.startswith("-")
+    s = text if positive else text[1:]
+    i, n = 0, len(s)
+    significand, exponent, overflowed = 0, 0, False
+    while i < n and s[i].isdigit():
+        if not overflowed and significand * 10 + int(s[i]) > 2**64 - 1:
+            overflowed = True
+        if overflowed:
+            exponent += 1
+        else:
+            significand = significand * 10 + int(s[i])
+        i += 1
+    if i == n and not overflowed:
+        if positive:
+            return significand
+        return -significand if 0 < significand <= 2**63 else -float(significand)
+    if i < n and s[i] == ".":
+        i += 1
+        while i < n and s[i].isdigit():
+            if not overflowed and significand * 10 + int(s[i]) > 2**64 - 1:
+                overflowed = True
+            if not overflowed:
+                significand = significand * 10 + int(s[i])
+                exponent -= 1
+            i += 1
+    if i < n and s[i] in "eE":
+        exp_text = s[i + 1 :]
+        exponent += (
+            int(exp_text) if len(exp_text.lstrip("+-")) < 10 else (10**9 if not exp_text.startswith("-") else -(10**9))
+        )
+    f = float(significand)
+    while True:
+        if abs(exponent) < len(_POW10):
+            if exponent >= 0:
+                f *= _POW10[exponent]
+                if math.isinf(f):
+                    raise ValueError(f"number out of range: {text}")
+            else:
+                f /= _POW10[-exponent]
+            break
+        if f == 0.0:
+            break
+        if exponent >= 0:
+            raise ValueError(f"number out of range: {text}")
+        f /= 1e308
+        exponent += 308
+    return f if positive else -f
+
+
+def serde_roundtrip(json_text: str) -> str:
+    """``json_text`` read and written back as serde_json does (order kept, numbers as the wheel reads them)."""
+    return serde_json_dumps(json.loads(json_text, parse_float=serde_number, parse_int=serde_number))
+
+
+def serde_json_dumps(value: Any, *, sort_keys: bool = False, plus_exponent: bool = False) -> str:
+    """Compact JSON as the wheel writes it: non-ASCII raw, floats as ryu (``1e16``, ``1e-7``) -- in tool
+    declarations with a signed exponent (``plus_exponent``: ``1e+16``); ``sort_keys`` sorts every object."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int):
         if -(2**63) <= value < 2**64:
             return str(value)
-        return _serde_float(float(value))
+        value = float(value)
     if isinstance(value, float):
-        return _serde_float(value)
+        return _serde_float(value, plus_exponent)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+
+    def dump(v: Any) -> str:
+        return serde_json_dumps(v, sort_keys=sort_keys, plus_exponent=plus_exponent)
+
     if isinstance(value, dict):
         items = sorted(value.items()) if sort_keys else list(value.items())
-        inner = ",".join(
-            f"{json.dumps(str(k), ensure_ascii=False)}:{serde_json_dumps(v, sort_keys=sort_keys)}" for k, v in items
-        )
-        return "{" + inner + "}"
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dump(v)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(serde_json_dumps(v, sort_keys=sort_keys) for v in value) + "]"
+        return "[" + ",".join(dump(v) for v in value) + "]"
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def serde_value(value: Any) -> Any:
+    """``value`` after a trip through serde_json (numbers read as the wheel reads them)."""
+    return json.loads(json.dumps(value), parse_float=serde_number, parse_int=serde_number)
 
 
 # ---- cookbook messages -> TML messages (tml_renderers_compat) ------------------------------------------
@@ -166,7 +239,7 @@ def _tool_declare(message: Message, where: str) -> TmlMessage:
             {
                 "description": description if isinstance(description, str) else "",
                 "name": function["name"],
-                "parameters": parameters,
+                "parameters": serde_value(parameters),
                 "type": type_name if isinstance(type_name, str) else "function",
             }
         )

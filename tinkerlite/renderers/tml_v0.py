@@ -19,6 +19,7 @@ Inkling-2-Small's h200k tokenizer exists only in tml-renderers>=0.4.1.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from collections.abc import Sequence
@@ -37,6 +38,8 @@ from tinkerlite.renderers.tml_renderers_adapter import (
     messages_to_sft_tml,
     messages_to_tml,
     serde_json_dumps,
+    serde_number,
+    serde_roundtrip,
 )
 from tinkerlite.tokenizer_utils import TmlTokenizer
 from tinkerlite.types import ModelInput, TensorData
@@ -114,9 +117,7 @@ class V0Renderer:
 
     def _tool_call_body(self, body: Any) -> str:
         name, args, _call_id = body
-        rendered = ",".join(
-            f"{json.dumps(k, ensure_ascii=False)}:{serde_json_dumps(json.loads(v))}" for k, v in sorted(args)
-        )
+        rendered = ",".join(f"{json.dumps(k, ensure_ascii=False)}:{serde_roundtrip(v)}" for k, v in sorted(args))
         return '{"name":' + json.dumps(name, ensure_ascii=False) + ',"args":{' + rendered + "}}"
 
     def render_message(self, m: TmlMessage) -> list[int]:
@@ -128,7 +129,7 @@ class V0Renderer:
         if m.content == "effort":
             return [*tokens, CONTENT_TEXT, *self._encode(_effort_text(m.body)), END_MESSAGE]
         if m.content == "tool_declare":
-            body = serde_json_dumps(m.body, sort_keys=True)
+            body = serde_json_dumps(m.body, sort_keys=True, plus_exponent=True)
             return [*tokens, CONTENT_XML, *self._encode(body), END_MESSAGE]
         text = self._tool_call_body(m.body) if m.content == "tool_json" else m.body
         return [*tokens, _CONTENT_TOKENS[m.content], *self._encode(text), END_MESSAGE]
@@ -157,73 +158,94 @@ class V0Renderer:
 
     # ---- parsing ---------------------------------------------------------------------------------
 
-    def _finish(self, kind: str, name_toks: list[int], content: str, body_toks: list[int]) -> TmlMessage:
-        name = self.tokenizer.decode(name_toks) if name_toks else None
-        text = self.tokenizer.decode(body_toks) if body_toks else ""
-        if content != "tool_json":
-            return TmlMessage(kind, content, text, name=name)
-        return TmlMessage(kind, content, _parse_tool_json(text, name), name=name)
-
     def parse_tokens(self, tokens: Sequence[int]) -> list[TmlMessage]:
-        """Messages in ``tokens``; ``end`` items mark ``ModelEndSampling``. Raises :class:`ParseError`."""
+        """Messages in ``tokens``; ``end`` items mark ``ModelEndSampling``. Raises :class:`ParseError`.
+
+        As the wheel's parser: outside a message only headers, content tokens (an implicit model header) and
+        ``ModelEndSampling`` count; a header's name runs to the first special token, which is the content
+        kind; the body runs to ``<|end_message|>`` (other special tokens in it are text). A stream cut inside a
+        body drops that message, unless it is the only one; a stream cut inside a header is an error.
+        """
         out: list[TmlMessage] = []
-        state, kind, content = "idle", MODEL, "text"
+        state, kind, ckind = "idle", MODEL, CONTENT_TEXT
         name_toks: list[int] = []
         body: list[int] = []
         for tok in tokens:
-            if state == "idle":
-                if tok in _KIND_OF_HEADER:
-                    state, kind, name_toks = "header", _KIND_OF_HEADER[tok], []
-                elif tok in _CONTENT_OF_TOKEN or tok in _UNKNOWN_CONTENT:
-                    state, kind, name_toks = "header", MODEL, []
-                    state, content, body = self._open_content(tok), _CONTENT_OF_TOKEN.get(tok, ""), []
-                elif tok == END_SAMPLING:
-                    if not any(m.content != "end" for m in out):
-                        raise ParseError("no_content", "Sampling completed without message content")
-                    out.append(TmlMessage(MODEL, "end"))
+            if state == "content":
+                if tok == END_MESSAGE:
+                    out.append(self._finish(kind, name_toks, ckind, body))
+                    state = "idle"
+                else:
+                    body.append(tok)
             elif state == "header":
-                if tok in (END_SAMPLING, END_MESSAGE):
-                    raise ParseError("unterminated_content", "stream ended before the message content was complete")
-                if tok in _CONTENT_OF_TOKEN or tok in _UNKNOWN_CONTENT or tok in _SPECIAL_RANGE:
-                    state, content, body = self._open_content(tok), _CONTENT_OF_TOKEN.get(tok, ""), []
+                if tok in _SPECIAL_RANGE:
+                    state, ckind, body = "content", tok, []
                 else:
                     name_toks.append(tok)
-            elif tok == END_MESSAGE:
-                out.append(self._finish(kind, name_toks, content, body))
-                state = "idle"
+            elif tok in _KIND_OF_HEADER:
+                state, kind, name_toks = "header", _KIND_OF_HEADER[tok], []
+            elif tok in _CONTENT_OF_TOKEN or tok in _UNKNOWN_CONTENT:
+                state, kind, name_toks, ckind, body = "content", MODEL, [], tok, []
             elif tok == END_SAMPLING:
-                raise ParseError("unterminated_content", "stream ended before the message content was complete")
-            else:
-                body.append(tok)
+                if not any(m.content != "end" for m in out):
+                    raise ParseError("no_content", "Sampling completed without message content")
+                out.append(TmlMessage(MODEL, "end"))
         if state == "header":
             raise ParseError("unterminated_structure", "stream ended before the message structure was complete")
-        if state == "content" and not any(m.content != "end" for m in out):
-            raise ParseError("unterminated_content", "stream ended before the message content was complete")
+        if state == "content":
+            if not any(m.content != "end" for m in out):
+                raise ParseError("unterminated_content", "stream ended before the message content was complete")
+            self._check_partial_utf8(name_toks, body)
         return out
 
-    @staticmethod
-    def _open_content(tok: int) -> str:
-        if tok in _CONTENT_OF_TOKEN:
-            return "content"
-        what = _UNKNOWN_CONTENT.get(tok, f"token {tok}")
-        raise ParseError("unknown_content_type", f"unknown content type: {what}")
+    def _check_partial_utf8(self, name_toks: list[int], body: list[int]) -> None:
+        """A cut-off message is dropped, but bytes that can never become UTF-8 already failed the parse."""
+        to_bytes = getattr(self.tokenizer, "decode_bytes", None)
+        if to_bytes is None:
+            return
+        try:
+            bytes(to_bytes(name_toks)).decode("utf-8")
+            codecs.getincrementaldecoder("utf-8")().decode(bytes(to_bytes(body)), final=False)
+        except UnicodeDecodeError:
+            raise ParseError("utf8_content", "message content is not valid UTF-8") from None
+
+    def _text(self, token_ids: list[int]) -> str:
+        """Strict UTF-8, as the wheel's parser (a character cut between tokens fails the parse)."""
+        strict = getattr(self.tokenizer, "decode_strict", None)
+        if strict is None:
+            return self.tokenizer.decode(token_ids)
+        try:
+            return str(strict(token_ids))
+        except UnicodeDecodeError:
+            raise ParseError("utf8_content", "message content is not valid UTF-8") from None
+
+    def _finish(self, kind: str, name_toks: list[int], ckind: int, body_toks: list[int]) -> TmlMessage:
+        content = _CONTENT_OF_TOKEN.get(ckind)
+        if content is None:
+            what = _UNKNOWN_CONTENT.get(ckind) or self.tokenizer.decode([ckind])
+            raise ParseError("unknown_content_type", f"unknown content type: {what}")
+        name = self._text(name_toks) if name_toks else None
+        text = self._text(body_toks) if body_toks else ""
+        if content != "tool_json":
+            return TmlMessage(kind, content, text, name=name)
+        return TmlMessage(kind, content, _parse_tool_json(text, name), name=name)
 
 
 def _reject_constant(name: str) -> Any:
     raise ParseError("json_syntax", f"{name} is not JSON")
 
 
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ParseError("json_syntax", f"number out of range: {text}")
-    return value
+def _parse_number(text: str) -> int | float:
+    try:
+        return serde_number(text)
+    except ValueError as e:
+        raise ParseError("json_syntax", str(e)) from None
 
 
 def _parse_tool_json(text: str, header_name: str | None) -> tuple[str, list[tuple[str, str]], None]:
     """``{"name": str, "args": {...}}`` and nothing else; each argument value kept as serde_json writes it."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_number, parse_int=_parse_number)
     except json.JSONDecodeError as e:
         raise ParseError("json_syntax", str(e)) from None
     if not isinstance(doc, dict):

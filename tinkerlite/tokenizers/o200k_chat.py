@@ -14,6 +14,7 @@ Same surface as tml-renderers' tokenizer: ``encode_ordinary`` never reads specia
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -29,7 +30,7 @@ from ..utils.files import atomic_write_bytes
 from .base import Tokenizer
 from .families import O200K_PATTERN
 from .tiktoken_cache import cache_dir
-from .tiktoken_convert import AddedTokenSpec, build_tokenizer_json, parse_tiktoken_ranks
+from .tiktoken_convert import AddedTokenSpec, build_tokenizer_json, byte_to_unicode, parse_tiktoken_ranks
 
 __all__ = ["O200K_BASE_SHA256", "TML_V0_SPECIAL_TOKENS", "O200kBaseChatTokenizer", "find_o200k_base"]
 
@@ -62,6 +63,11 @@ TML_V0_SPECIAL_TOKENS: dict[int, str] = {i: _NAMED.get(i, f"unused_{i}") for i i
 
 _lock = threading.Lock()
 _inner_cache: dict[tuple[str, str | None], Tokenizer] = {}
+
+
+@functools.cache
+def _byte_decoder() -> dict[str, int]:
+    return {ch: b for b, ch in enumerate(byte_to_unicode())}
 
 
 def _tiktoken_cache_file() -> Path:
@@ -158,6 +164,25 @@ class O200kBaseChatTokenizer:
 
     def decode(self, token_ids: Sequence[int]) -> str:
         return self._inner.decode(list(token_ids), skip_special_tokens=False)
+
+    def decode_bytes(self, token_ids: Sequence[int]) -> bytes:
+        """The bytes of ``token_ids`` (special tokens spelled ``<|name|>``), not decoded."""
+        inverse = _byte_decoder()
+        out = bytearray()
+        for tid in token_ids:
+            name = TML_V0_SPECIAL_TOKENS.get(tid)
+            if name is not None:
+                out += f"<|{name}|>".encode()
+                continue
+            piece = self._inner.id_to_token(tid)
+            if piece is None:
+                raise ValueError(f"unknown token id {tid}")
+            out += bytes(inverse[c] for c in piece)
+        return bytes(out)
+
+    def decode_strict(self, token_ids: Sequence[int]) -> str:
+        """Like :meth:`decode`, but invalid UTF-8 (a character cut between tokens) is a ValueError."""
+        return self.decode_bytes(token_ids).decode("utf-8")
 
     def encode_special(self, name: str) -> int:
         bare = name[2:-2] if name.startswith("<|") and name.endswith("|>") else name
