@@ -1,35 +1,34 @@
-"""RL training loops: synchronous (sample → train → new sampler, every step) and asynchronous off-policy.
+"""RL training (the cookbook's ``rl/train.py``): ``Config``, ``main`` and the library it is built from.
 
-The step is the cookbook's (``rl/train.py``): roll out a batch of env groups with the current sampler,
-centre rewards within groups, assemble datums, optionally fold in a KL penalty against a reference
-model, then ``num_substeps`` × (``forward_backward`` + ``optim_step``) — the next substep submitted
-before the previous one is awaited — and a fresh sampler from the new weights.
+The loops are the cookbook's three, ``do_sync_training`` (sample a batch, train, a new sampler every
+step), ``do_sync_training_with_stream_minibatch`` (train minibatches as their groups finish) and
+``do_async_training`` (off-policy, bounded by rollout slots), built from the cookbook's step functions
+(``prepare_minibatch``, ``train_step``, ``compute_full_batch_metrics_and_get_sampling_client``, ...; in
+:mod:`._train_steps`, :mod:`._train_loops`, :mod:`._async_loop`). :func:`main` runs them with
+:class:`_Trainer` as hooks for what tinkerlite adds: seeds fixed by (seed, step, group), ``error_policy``
+and ``max_turns``, the token sidecar of the rollout files, the progress line.
 
 Checkpoints follow :mod:`tinkerlite.checkpoint_utils`: a record says how many steps its weights contain
-(``step``) and which batch comes next (``batch``); a resumed run truncates ``metrics.jsonl`` to that
-step and continues. In the sync loop batches and sampling seeds depend only on the step, so a resumed
-run repeats what the uninterrupted one would have done. The async loop resumes at the recorded batch;
-which rollouts land in which step depends on timing there, as in the cookbook.
+(``step``) and which batch comes next (``batch``), and is written after that step's metrics row; a resumed
+run truncates ``metrics.jsonl`` to that step and continues. In the sync loops batches and sampling seeds
+depend only on the step, so a resumed run repeats what the uninterrupted one would have done. The async
+loop resumes at the recorded batch; which rollouts land in which step depends on timing there, as in
+the cookbook.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
-from ..completers import TinkerTokenCompleter
 from ..errors import ValidationError
-from ..types import Datum
-from ..utils import logtree
 from ..utils.config import configclass, field, refuse_unsupported, validate
-from ..utils.cost_estimation import CostTracker, fetch_model_pricing, usage_from_state
-from ..utils.misc_utils import iteration_dir
-from ..utils.ml_log import MultiplexLogger, ProgressLine, setup_logging
+from ..utils.cost_estimation import CostTracker as CostTracker
+from ..utils.cost_estimation import TokenUsage as TokenUsage
+from ..utils.cost_estimation import fetch_model_pricing
+from ..utils.ml_log import ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from ._async_loop import do_async_training as do_async_training
 
@@ -40,17 +39,14 @@ from ._cost_accounting import count_discarded_rollout as count_discarded_rollout
 from ._cost_accounting import drop_constant_reward_group as drop_constant_reward_group
 from ._cost_accounting import rollout_usage as rollout_usage
 from ._cost_accounting import training_usage as training_usage
-from ._logtree_scope import logtree_scope
-from ._loop_checkpointer import LoopCheckpointer
 from ._rollout_logtree import TRANSCRIPT_DECODER
 from ._train_loops import do_sync_training as do_sync_training
 from ._train_loops import do_sync_training_with_stream_minibatch as do_sync_training_with_stream_minibatch
-from ._train_reporting import _resolved
 from ._train_reporting import gather_with_progress as gather_with_progress
 from ._train_reporting import print_group as print_group
 from ._train_reporting import run_evaluations_parallel as run_evaluations_parallel
 from ._train_reporting import run_single_evaluation as run_single_evaluation
-from ._train_steps import _RUN_HOOKS, _loop_state
+from ._train_steps import _RUN_HOOKS
 from ._train_steps import SamplingClientReuse as SamplingClientReuse
 from ._train_steps import WrappedTrajectoryGroup as WrappedTrajectoryGroup
 from ._train_steps import (
@@ -63,23 +59,35 @@ from ._train_steps import (
 from ._train_steps import prepare_minibatch as prepare_minibatch
 from ._train_steps import save_checkpoint_and_get_sampling_client as save_checkpoint_and_get_sampling_client
 from ._train_steps import train_step as train_step
-from .metric_util import compute_trajectory_metrics
+from ._trainer import _Trainer
+
+# What the cookbook's rl.train imports, importable from here as there (``X as X``: explicit re-exports).
+from .data_processing import assemble_training_data as assemble_training_data
+from .data_processing import compute_advantages as compute_advantages
+from .data_processing import remove_constant_reward_groups as remove_constant_reward_groups
+from .metric_util import RLTestSetEvaluator as RLTestSetEvaluator
+from .metric_util import compute_trajectory_metrics as compute_trajectory_metrics
+from .metrics import compute_kl_sample_train as compute_kl_sample_train
+from .metrics import compute_post_kl as compute_post_kl
+from .metrics import compute_sampling_client_metrics as compute_sampling_client_metrics
+from .metrics import incorporate_kl_penalty as incorporate_kl_penalty
 from .rollout_limits import TerminationRewardPolicy
-from .rollout_logging import RolloutSummaryGroup, decoder_from_client, export_iteration_rollouts
+from .rollout_logging import decoder_from_client
 from .rollout_presets import default_rollout_config_for_model, default_rollout_strategy_for_model
 from .rollout_strategy import RolloutStrategy, rollout_strategy_from_config
 from .rollouts import (
     ERROR_POLICIES,
     ErrorPolicy,
-    RolloutErrorCounter,
-    _do_group_rollout,
-    do_group_rollout_and_filter_constant_reward,
-    gather_group_rollouts,
-    get_rollout_executor,
     set_rollout_executor,
 )
+from .rollouts import RolloutErrorCounter as RolloutErrorCounter
+from .rollouts import do_group_rollout as do_group_rollout
+from .rollouts import do_group_rollout_and_filter_constant_reward as do_group_rollout_and_filter_constant_reward
 from .stream_minibatch import StreamMinibatchConfig
-from .types import EnvGroupBuilder, RLDataset, RLDatasetBuilder, TrajectoryGroup
+from .types import EnvGroupBuilder as EnvGroupBuilder
+from .types import RLDataset as RLDataset
+from .types import RLDatasetBuilder
+from .types import TrajectoryGroup as TrajectoryGroup
 
 __all__ = ["AsyncConfig", "Config", "KLReferenceConfig", "StreamMinibatchConfig", "main", "run"]
 
@@ -99,9 +107,10 @@ class KLReferenceConfig:
 class AsyncConfig:
     """Off-policy training: rollouts keep running on the newest sampler while the trainer trains.
 
-    A group sampled more than ``max_steps_off_policy`` steps before the step that would train on it is
-    discarded and its env group re-queued; a step trains once ``groups_per_batch`` fresh groups are in.
-    Async runs train with ``loss_fn`` (the cookbook's default, ``stable_reinforce``), not ``Config.loss_fn``.
+    At most ``groups_per_batch * (max_steps_off_policy + 1)`` groups are started but not yet trained; each
+    step trains the ``groups_per_batch`` completed groups sampled from the oldest weights (none is
+    discarded for staleness). Async runs train with ``loss_fn`` (the cookbook's default,
+    ``stable_reinforce``), not ``Config.loss_fn``.
     """
 
     max_steps_off_policy: int
@@ -238,311 +247,6 @@ def _validate(config: Config) -> None:
             raise ValidationError("max_steps_off_policy must be >= 0 and groups_per_batch >= 1", field="async_config")
 
 
-class _EpochCycled(RLDataset):
-    """``num_epochs`` passes over ``inner``: batch ``i`` is ``inner``'s batch ``i % len(inner)`` (the cookbook's
-    ``EpochCycledRLDataset`` without a shuffle seed)."""
-
-    def __init__(self, inner: RLDataset, num_epochs: int) -> None:
-        self.inner = inner
-        self.num_epochs = num_epochs
-
-    def get_batch(self, index: int) -> Sequence[EnvGroupBuilder]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} out of range (dataset has {len(self)} batches)")
-        return self.inner.get_batch(index % len(self.inner))
-
-    def __len__(self) -> int:
-        return len(self.inner) * self.num_epochs
-
-
-class _LazyTokenizer:
-    """The run's tokenizer, loaded from the training client on first use (only logging decodes)."""
-
-    def __init__(self, training_client: Any) -> None:
-        self._client = training_client
-        self._tok: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._tok is None:
-            self._tok = self._client.get_tokenizer()
-        return getattr(self._tok, name)
-
-
-class _Trainer:
-    """One tinkerlite run: clients, dataset, checkpoints, and the hooks the cookbook's loops call
-    (``_train_steps._RUN_HOOKS``): seeded rollouts with ``error_policy``/``max_turns``, tinkerlite's
-    evaluation and rollout files, the progress line, checkpoint records after each step's row."""
-
-    def __init__(self, config: Config, service_client: Any, ml: MultiplexLogger) -> None:
-        self.config = config
-        self.service_client = service_client
-        self.ml = ml
-        self.training_client: Any = None
-        self.kl_reference: Any = None
-        self.dataset: RLDataset | None = None
-        self.test_dataset: RLDataset | None = None
-        self.ckpt: LoopCheckpointer | None = None
-        self.errors = RolloutErrorCounter()
-        self.reward_history: list[float] = []
-        self.test_reward_history: list[tuple[int, float]] = []
-        self.final_eval: dict[str, float] = {}
-        self.cost_tracker: CostTracker | None = None
-        self.decode: Any = None  # the transcripts' token decoder (None: token ids only)
-        self.tokenizer: Any = None
-        self.last_loss: tuple[float, list[Datum]] | None = None
-        self.progress: ProgressLine | None = None
-        self.steps_run = 0
-        self.async_steps_done: int | None = None
-        self.live_transcripts: set[int] = set()  # steps whose transcript the rollouts wrote while sampling
-
-    async def setup(self) -> tuple[int, int]:
-        """Create or resume the training client; returns (first step to run, total steps)."""
-        c = self.config
-        resume = get_last_checkpoint(c.log_path)
-        metadata = {"recipe": c.recipe_name}
-        if c.renderer_name:
-            metadata["renderer_name"] = c.renderer_name
-        if resume is not None and resume.state_path:
-            logger.info("resuming from %s", resume.state_path)
-            self.training_client = await _resolved(
-                self.service_client.create_training_client_from_state_with_optimizer(resume.state_path)
-            )
-        elif c.load_checkpoint_path:
-            self.training_client = await _resolved(
-                self.service_client.create_training_client_from_state(c.load_checkpoint_path)
-            )
-        else:
-            self.training_client = await _resolved(
-                self.service_client.create_lora_training_client(
-                    base_model=c.model_name, rank=c.lora_rank, seed=c.seed, user_metadata=metadata
-                )
-            )
-        self.tokenizer = _LazyTokenizer(self.training_client)
-        self.dataset, self.test_dataset = await c.dataset_builder()
-        if c.num_epochs > 1:
-            self.dataset = _EpochCycled(self.dataset, c.num_epochs)
-        total = len(self.dataset)
-        if c.max_steps is not None:
-            total = min(total, c.max_steps)
-        if total < 1:
-            raise ValidationError("the dataset has no batches", field="dataset_builder")
-        start = 0
-        if resume is not None:
-            start = int(resume.get("step", resume.batch or 0))
-        # Rows from the restart point on are re-run, so they go (all of them when no checkpoint exists yet).
-        dropped = self.ml.truncate_metrics(start)
-        if dropped:
-            logger.info("dropped %d metrics rows of steps that will be re-run from step %d", dropped, start)
-        self.ckpt = LoopCheckpointer(
-            _StepCheckpointer(self.training_client, c.log_path, c.save_every, c.ttl_seconds), total
-        )
-        self.cost_tracker = CostTracker(
-            fetch_model_pricing(c.model_name),
-            cumulative=usage_from_state(resume.get("cumulative_tokens") if resume is not None else None),
-            discarded=usage_from_state(resume.get("discarded_tokens") if resume is not None else None),
-        )
-        if c.kl_penalty_coef > 0:
-            self.kl_reference = await _resolved(
-                self.service_client.create_sampling_client(
-                    base_model=c.kl_reference_base_model(),
-                    model_path=c.kl_reference_config.load_checkpoint_path if c.kl_reference_config else None,
-                )
-            )
-        return start, total
-
-    def policy(self, sampling_client: Any, step: int, stream: int = 0) -> TinkerTokenCompleter:
-        """A completer on ``sampling_client`` whose seeds are fixed by (seed, step, stream, call number)."""
-        c = self.config
-        base = None if c.seed is None else ((c.seed * 1_000_003 + step) * 1_000 + stream) * 100_000
-        return TinkerTokenCompleter(sampling_client, c.max_tokens, c.temperature, seed=base)
-
-    def evaluators(self) -> list[Any]:
-        """Non-empty when the run has something to evaluate (the loops check it before evaluating)."""
-        return [self] if self.config.evaluator_builders or self.test_dataset is not None else []
-
-    # ---- hooks called by the loops ----------------------------------------------------------------
-
-    async def rollout_batch(self, sampling_client: Any, step: int, builders: list[EnvGroupBuilder]) -> list[Any]:
-        """A sync step's groups, seeded by (seed, step, group), the first ``num_groups_to_log`` of them into
-        the open transcript; with a rollout executor, the cookbook's executor path (unseeded)."""
-        c = self.config
-        self._note_live_transcript(step)
-        if get_rollout_executor() is not None:
-            return [await self.rollout_group(sampling_client, step, b, i) for i, b in enumerate(builders)]
-        return await gather_group_rollouts(
-            builders,
-            self.policy(sampling_client, step),
-            error_policy=c.error_policy,
-            max_turns=c.max_turns,
-            counter=self.errors,
-            termination=c.effective_termination(),
-            log_groups=c.num_groups_to_log,
-        )
-
-    async def rollout_group(self, sampling_client: Any, step: int, builder: EnvGroupBuilder, index: int) -> Any:
-        """One group (streaming and async loops); a failure under ``drop`` is counted and gives None."""
-        c = self.config
-        self._note_live_transcript(step)
-        if get_rollout_executor() is not None:
-            group = await do_group_rollout_and_filter_constant_reward(
-                sampling_client,
-                builder,
-                c.max_tokens,
-                c.temperature,
-                False,
-                enable_logging=index < c.num_groups_to_log,
-                strategy=c.effective_rollout_strategy(),
-                termination=c.effective_termination(),
-            )
-            self.errors.ingest(group)
-            return group
-        try:
-            with logtree.optional_enable_logging(index < c.num_groups_to_log):
-                group = await _do_group_rollout(
-                    builder,
-                    self.policy(sampling_client, step, stream=1 + index % 997),
-                    error_policy=c.error_policy,
-                    max_turns=c.max_turns,
-                    termination=c.effective_termination(),
-                )
-        except Exception as e:
-            if c.error_policy == "fail_fast":
-                raise
-            logger.warning("group rollout failed (%s): %s", type(e).__name__, e)
-            self.errors.record_exception(e)
-            group = None
-        self.errors.ingest(group)
-        return group
-
-    def _note_live_transcript(self, step: int) -> None:
-        """The loop opened this step's logtree transcript: the export then writes no HTML of its own."""
-        if logtree._enabled():
-            self.live_transcripts.add(step)
-
-    async def evaluate(self, step: int, sampling_client: Any, *, end_step: int | None) -> dict[str, float]:
-        """Every ``eval_every`` steps and at the end: the configured evaluators (on the sampler or the
-        training client) and the test set rolled out with the sampler (metrics prefixed ``test/``)."""
-        from ..eval.evaluators import SamplingClientEvaluator
-        from ._train_loops import _should_run_evals
-
-        if not _should_run_evals(self.evaluators(), self.config, step, end_step=end_step):
-            return {}
-        extra: dict[str, float] = {}
-        for build in self.config.evaluator_builders:
-            ev = build()
-            arg = sampling_client if isinstance(ev, SamplingClientEvaluator) else self.training_client
-            extra.update(await _resolved(ev(arg)))
-        out: dict[str, float] = {}
-        if self.test_dataset is not None:
-            out = await self._test_set(step, sampling_client)
-        out = {**out, **extra}
-        if step == end_step:
-            self.final_eval = dict(out)
-        return out
-
-    async def _test_set(self, step: int, sampling_client: Any) -> dict[str, float]:
-        assert self.test_dataset is not None
-        builders = [b for i in range(len(self.test_dataset)) for b in self.test_dataset.get_batch(i)]
-        counter = RolloutErrorCounter()
-        c = self.config
-        # As the cookbook's run_single_evaluation: the rollouts write into the eval_test transcript.
-        with logtree_scope(
-            iteration_dir(c.log_path, step),
-            c.num_groups_to_log,
-            "eval_test",
-            f"Running evaluation test {step}",
-            iteration=step,
-            store=self.ml.store,
-        ):
-            results = await gather_group_rollouts(
-                builders,
-                self.policy(sampling_client, step, stream=999),
-                error_policy=c.error_policy,
-                max_turns=c.max_turns,
-                counter=counter,
-                termination=c.effective_termination(),
-                log_groups=c.num_groups_to_log,
-            )
-        kept = [(b, g) for b, g in zip(builders, results, strict=True) if g is not None]
-        self.export(step, [(b, g, step) for b, g in kept], split="eval/test", live_transcript=True)
-        metrics: dict[str, float] = {}
-        if kept:
-            metrics.update(compute_trajectory_metrics([g for _, g in kept], [b.logging_tags() for b, _ in kept]))
-        metrics.update(counter.get_metrics())
-        out = {f"test/{k}": v for k, v in metrics.items()}
-        if "test/env/all/reward/total" in out:
-            self.test_reward_history.append((step, out["test/env/all/reward/total"]))
-        return out
-
-    def export(
-        self,
-        step: int,
-        sampled: list[tuple[EnvGroupBuilder, TrajectoryGroup, int]],
-        split: str = "train",
-        live_transcript: bool | None = None,
-    ) -> None:
-        """The cookbook's ``iteration_NNNNNN/`` rollout files (+ tinkerlite's token sidecar), written whole;
-        ``split`` ``eval/test`` is the test set's (files ``eval_test_*``, as the cookbook's evaluator). The
-        HTML transcript is the one the rollouts wrote while sampling; a step sampled outside one (the async
-        loop) gets one built from the trajectories."""
-        c = self.config
-        if live_transcript is None:
-            live_transcript = step in self.live_transcripts
-        n_logged = 0 if live_transcript else c.num_groups_to_log
-        if not c.rollout_json_export and n_logged <= 0:
-            return
-        groups = [RolloutSummaryGroup(g, b.logging_tags(), s) for b, g, s in sampled]
-        export_iteration_rollouts(
-            c.log_path,
-            iteration=step,
-            groups_P=groups,
-            split=split,
-            base_name="train" if split == "train" else "eval_test",
-            title=None if split == "train" else f"Running evaluation test {step}",
-            json_export=c.rollout_json_export,
-            num_groups_to_log=n_logged,
-            decode=self.decode,
-        )
-
-    def before_log(self, step: int, metrics: dict[str, Any]) -> None:
-        """tinkerlite's additions to the step's row: running token totals and errors; the reward history."""
-        metrics.update(self.errors.get_metrics())
-        if self.cost_tracker is not None:
-            metrics.update(self.cost_tracker.cumulative_metrics())
-        metrics.setdefault("progress/batch", step)
-        if "env/all/reward/total" in metrics:
-            self.reward_history.append(float(metrics["env/all/reward/total"]))
-        elif "progress/batch" in metrics:
-            self.reward_history.append(math.nan)
-
-    async def after_log(self, step: int) -> None:
-        """The step's checkpoint record (after its row: a crash between them re-runs, never skips), progress."""
-        assert self.ckpt is not None
-        await self.ckpt.flush()
-        self.steps_run += 1
-        loss_sum, data = self.last_loss if self.last_loss is not None else (math.nan, [])
-        self.last_loss = None
-        if self.progress is not None:
-            n_tokens = sum(d.model_input.length for d in data)
-            n_loss = sum(sum(1 for m in d.loss_fn_inputs["mask"].dense_flat() if m > 0) for d in data)
-            reward = self.reward_history[-1] if self.reward_history else math.nan
-            extra = f"reward {reward:.3f}"
-            if self.cost_tracker is not None and self.cost_tracker.rates is not None:
-                extra += f"  ~${self.cost_tracker.cumulative_metrics()['cost/cumulative_usd']:.4f}"
-            if self.test_reward_history and self.test_reward_history[-1][0] == step:
-                extra += f"  test/reward {self.test_reward_history[-1][1]:.3f}"
-            self.progress.update(step, loss_sum / n_loss if n_loss else math.nan, n_tokens, extra)
-
-    def loop_state(self, batch: int) -> dict[str, Any]:
-        """Checkpoint ``loop_state``: the next batch plus the running token totals, for resume."""
-        return {**_loop_state(batch, self.cost_tracker), "step": batch}
-
-    async def finalize(self, total: int) -> dict[str, Any]:
-        assert self.ckpt is not None
-        paths = await self.ckpt.save_final_async(self.loop_state(total))
-        return {"state_path": paths.get("state_path"), "sampler_path": paths.get("sampler_path")}
-
-
 async def main(
     config: Config, rollout_executor: Any | None = None, *, service_client: Any | None = None
 ) -> dict[str, Any]:
@@ -568,7 +272,7 @@ async def main(
             display_name=resolve_session_display_name(session_name=config.session_name, wandb_name=config.wandb_name),
         )
     try:
-        tr = _Trainer(config, service_client, ml)
+        tr = _Trainer(config, service_client, ml, pricing=fetch_model_pricing)
         start, total = await tr.setup()
         tr.progress = ProgressLine(total) if config.show_progress and total > start else None
         if config.async_config is not None:
