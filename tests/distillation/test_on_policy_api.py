@@ -14,6 +14,7 @@ import pytest
 
 pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
 
+from tests.utils.local_service import service
 from tinkerlite.checkpoint_utils import CheckpointManager, load_checkpoints_file
 from tinkerlite.client.service_client import ServiceClient
 from tinkerlite.completers import TinkerTokenCompleter
@@ -40,7 +41,7 @@ from tinkerlite.utils.ml_log import JsonLogger
 
 from .test_kl import DISTILL, StoredTeacher
 from .test_kl import datum as make_datum
-from .test_train_on_policy import MODEL, _builder, _config, _prompts, service
+from .test_train_on_policy import MODEL, _builder, _config, _prompts
 
 __all__ = ["service"]  # the fixture, imported
 

@@ -4,7 +4,6 @@ and a resumed run continues from the next batch."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
 
-import tinkerlite.local
+from tests.utils.local_service import service
 from tinkerlite.client.service_client import ServiceClient
 from tinkerlite.distillation.cli import main as distill_main
 from tinkerlite.distillation.datasets import (
@@ -24,16 +23,8 @@ from tinkerlite.distillation.demo import load_demo_conversations, train_teacher
 from tinkerlite.distillation.train_on_policy import Config, run
 from tinkerlite.utils.files import read_jsonl
 
-KEY = "tml-local-test"
+__all__ = ["service"]  # the fixture, imported
 MODEL = "tinkerlite/tiny-chat"
-
-
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceClient]:
-    with tinkerlite.local.serve(api_key=KEY) as url:
-        sc = ServiceClient(base_url=url, api_key=KEY)
-        yield sc
-        sc.close()
 
 
 @pytest.fixture(scope="module")

@@ -136,6 +136,7 @@ def test_compute_dpo_loss_is_the_cookbooks_on_torch_tensors() -> None:
 
 pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
 
+from tests.utils.local_service import service  # noqa: E402
 from tinkerlite.checkpoint_utils import CheckpointManager, get_last_checkpoint  # noqa: E402
 from tinkerlite.client.service_client import ServiceClient  # noqa: E402
 from tinkerlite.preference.synthetic import make_case_preference_set  # noqa: E402
@@ -146,7 +147,6 @@ from tinkerlite.utils.files import read_jsonl  # noqa: E402
 from tinkerlite.utils.ml_log import JsonLogger  # noqa: E402
 
 from .test_train_dpo import _config as dpo_config  # noqa: E402
-from .test_train_dpo import service  # noqa: E402
 
 __all__ = ["service"]  # the fixture, imported
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 pytest.importorskip("numpy", reason="the local server needs the 'local' extra (numpy)")
 
-import tinkerlite.local
+from tests.utils.local_service import service
 from tinkerlite.client.service_client import ServiceClient
 from tinkerlite.preference.cli import main as dpo_main
 from tinkerlite.preference.dpo_datasets import DPODatasetBuilderFromComparisons
@@ -20,15 +19,7 @@ from tinkerlite.preference.train_dpo import Config, run
 from tinkerlite.supervised.types import ChatDatasetBuilderCommonConfig
 from tinkerlite.utils.files import read_jsonl
 
-KEY = "tml-local-test"
-
-
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceClient]:
-    with tinkerlite.local.serve(api_key=KEY) as url:
-        sc = ServiceClient(base_url=url, api_key=KEY)
-        yield sc
-        sc.close()
+__all__ = ["service"]  # the fixture, imported
 
 
 def _config(log_path: Path, train: list[Any], test: list[Any] | None, batch_size: int, **kw: Any) -> Config:
