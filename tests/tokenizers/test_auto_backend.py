@@ -29,6 +29,8 @@ def test_auto_pairs_the_pure_backend_and_keeps_hf_ids(qwen3_dir: Path, monkeypat
     hf = load_tokenizer(qwen3_dir, backend="hf")
     assert auto.backend == "hf" and auto.short_encode_backend == "pure"  # type: ignore[attr-defined]
     assert hf.short_encode_backend is None  # type: ignore[attr-defined]
+    # Its new pieces go to HF's compiled BPE model (the pure pipeline splits and caches around it).
+    assert auto._short._model.word_encoder is not None  # type: ignore[attr-defined]
     for text in TEXTS:
         for split in (False, True):
             assert auto.encode(text, split_special_tokens=split) == hf.encode(text, split_special_tokens=split)

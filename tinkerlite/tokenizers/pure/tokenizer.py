@@ -108,6 +108,8 @@ class PureTokenizer(NamedSpecialTokens):
             and not steps[0].invert
             else None
         )
+        # A chain of Isolated splits (DeepSeek's digits / CJK / words): one C-level ``re.split`` per piece.
+        self._isolated_splits = _isolated_splitters(steps) if self._fast_regex is None else None
         self._raw_cache: dict[str, list[int]] = {}
         self._bos_token = bos_token
         self._eos_token = eos_token
@@ -377,6 +379,10 @@ class PureTokenizer(NamedSpecialTokens):
             pieces: list[str] = fast.findall(text)
             if sum(map(len, pieces)) != len(text):
                 pieces = _split(text, self._steps[0])  # type: ignore[arg-type]
+        elif self._isolated_splits is not None:
+            pieces = [text]
+            for split in self._isolated_splits:
+                pieces = list(filter(None, chain.from_iterable(map(split, pieces))))
         else:
             pieces = [text]
             for step in self._steps:
@@ -403,6 +409,28 @@ class PureTokenizer(NamedSpecialTokens):
         else:
             for p in pieces:
                 ids.extend(self._model.encode_word(p))
+
+
+def _isolated_splitters(steps: Sequence[_Step]) -> list[Callable[[str], list[str]]] | None:
+    """``re.split`` with the whole pattern captured, per step, when every step is an Isolated split.
+
+    ``re.split`` walks the matches exactly as ``finditer`` does (empty ones included) and returns gaps and
+    matches alternately, so dropping its empty strings gives :func:`_split`'s Isolated result. Patterns
+    with groups of their own (which ``re.split`` would also return) or that do not compile wrapped fall
+    back to :func:`_split`.
+    """
+    out: list[Callable[[str], list[str]]] = []
+    for step in steps:
+        if not isinstance(step, _Split) or step.behavior != "Isolated" or step.invert or step.regex.groups:
+            return None
+        try:
+            wrapped = re.compile(f"({step.regex.pattern})", step.regex.flags)
+        except re.error:
+            return None
+        if wrapped.groups != 1:
+            return None
+        out.append(wrapped.split)
+    return out or None
 
 
 def _split(text: str, step: _Split) -> list[str]:
