@@ -22,6 +22,7 @@ from tinkerlite.eval.benchmarks import _hmmt as hmmt
 from tinkerlite.eval.benchmarks import _longbench as longbench
 
 DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.network_registry  # the cookbook sdist, fetched once (sha256-pinned)
 
 PAIRS = [
     ("\\frac{1}{2}", "\\frac{1}{2}"),
@@ -200,7 +201,6 @@ _SYMPY_CHECK = textwrap.dedent(
 )
 
 
-@pytest.mark.network_registry
 @pytest.mark.slow
 def test_hmmt_grader_matches_with_sympy_latex_parsing() -> None:
     import os
