@@ -45,3 +45,27 @@ def test_stdlib_and_orjson_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_codec, "_orjson", None)
     monkeypatch.setattr(json_codec, "_checked", True)
     assert json_codec.dumps(value) == fast
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_nonfinite_found_without_a_pre_walk(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not fast:
+        monkeypatch.setattr(json_codec, "_orjson", None)
+        monkeypatch.setattr(json_codec, "_checked", True)
+    elif json_codec._fast() is None:
+        pytest.skip("orjson is not installed")
+    for bad, where in (
+        ({"w": [0.5] * 100 + [float("nan")]}, r"w\[100\]"),
+        ({"a": {"b": [1, 2, {"c": float("inf")}]}}, r"a\.b\[2\]\.c"),
+        ({"s": "a null in text", "x": [1e308, 1e308, float("-inf")]}, r"x\[2\]"),
+    ):
+        with pytest.raises(ValidationError, match=where):
+            json_codec.dumps(bad)
+    assert json_codec.dumps({"s": "null", "l": [None, 1]}) == b'{"s":"null","l":[null,1]}'
+
+
+def test_numeric_lists_are_not_copied_and_other_lists_still_lose_none_keys() -> None:
+    nums = [1, 2.5, True] * 10
+    out = json_codec.drop_none({"n": nums, "m": [1, {"k": None, "j": 2}], "big": [1e308, 1e308, {"z": None}]})
+    assert out["n"] is nums
+    assert out["m"] == [1, {"j": 2}] and out["big"] == [1e308, 1e308, {}]

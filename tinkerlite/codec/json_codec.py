@@ -32,8 +32,21 @@ def drop_none(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: drop_none(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, list):
+        if obj and type(obj[0]) in (int, float) and _all_numbers(obj):
+            return obj  # token ids, weights, logprobs: nothing inside to drop, and no copy of them
         return [drop_none(v) for v in obj]
     return obj
+
+
+def _all_numbers(values: list[Any]) -> bool:
+    """Every item a number, decided by one C-level pass (``math.fsum`` raises TypeError on anything else)."""
+    try:
+        math.fsum(values)
+    except TypeError:
+        return False
+    except OverflowError:  # huge values stop the sum early: the rest is unknown
+        return all(type(v) in (int, float) for v in values)
+    return True
 
 
 def _reject_nonfinite(obj: Any, path: str) -> None:
@@ -62,8 +75,12 @@ def dumps(obj: Any, *, exclude_none: bool = True) -> bytes:
         obj = drop_none(obj)
     fast = _fast()
     if fast is not None:
-        _reject_nonfinite(obj, "")  # orjson would silently write NaN as null
-        return fast.dumps(obj)  # type: ignore[no-any-return]
+        out: bytes = fast.dumps(obj)
+        # orjson writes NaN and ±inf as null, silently: walk the body for them only when a null is there
+        # (with exclude_none, that is a None list item, a NaN, or the text "null" in a string).
+        if b"null" in out:
+            _reject_nonfinite(obj, "")
+        return out
     try:
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except ValueError:
