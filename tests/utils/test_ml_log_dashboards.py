@@ -226,3 +226,95 @@ def test_trackio_logger_with_the_real_package(tmp_path: Path) -> None:
         "runs": ["run1"],
         "lr": 0.1,
     }
+
+
+_SCENARIO = textwrap.dedent(
+    """
+    import json, os, sys, types
+
+    calls = []
+
+    def fake_neptune():
+        mod = types.ModuleType("neptune_scale")
+
+        class Run:
+            def __init__(self, **kw):
+                calls.append(["Run", kw])
+
+            def log_configs(self, data, flatten=False):
+                calls.append(["log_configs", data, flatten])
+
+            def log_metrics(self, data, step):
+                calls.append(["log_metrics", data, step])
+
+            def get_run_url(self):
+                return "https://neptune.example/run"
+
+            def close(self):
+                calls.append(["close"])
+
+        mod.Run = Run
+        return mod
+
+    def fake_trackio():
+        mod = types.ModuleType("trackio")
+        mod.init = lambda **kw: calls.append(["init", kw]) or types.SimpleNamespace(project=kw["project"])
+        mod.log = lambda metrics, step=None: calls.append(["log", metrics, step])
+        mod.finish = lambda: calls.append(["finish"])
+        return mod
+
+    sys.modules["neptune_scale"] = fake_neptune()
+    sys.modules["trackio"] = fake_trackio()
+    os.environ["NEPTUNE_API_TOKEN"] = "token"
+    ml_log = __import__(sys.argv[1], fromlist=["ml_log"])
+    config = {"lr": 0.1, "nested": {"a": 1}, "names": ["x", "y"]}
+    lg = ml_log.NeptuneLogger(project="ws/p", config=config, log_dir="/tmp/x", neptune_name="n")
+    lg.log_hparams({"b": 2})
+    lg.log_metrics({"loss": 1.0, "acc": 0.5}, step=3)
+    lg.log_summary({"final": 2.0})
+    lg.close()
+    lg = ml_log.TrackioLogger(config=config, log_dir="/tmp/x", trackio_name="r")
+    lg.log_hparams({"ignored": 1})
+    lg.log_metrics({"loss": 1.0}, step=2)
+    lg.log_metrics({"loss": 0.5})
+    lg.close()
+    lg = ml_log.TrackioLogger(project="proj")
+    lg.close()
+    print(json.dumps(calls))
+    """
+)
+
+
+@pytest.mark.network_registry
+def test_the_dashboards_make_the_official_calls(tmp_path: Path) -> None:
+    """The same script on the official ``ml_log`` (cookbook 0.6.1, in its venv) and on ours: the same calls
+    to ``neptune_scale`` and ``trackio``, with the same arguments, in the same order."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_dpo_goldens", REPO / "tests" / "golden" / "make_dpo_goldens.py")
+    assert spec is not None and spec.loader is not None
+    goldens = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(goldens)
+    try:
+        official = goldens.official_python()
+    except (OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"cannot build the official cookbook venv: {exc}")
+
+    def calls(py: str, module: str) -> Any:
+        proc = subprocess.run(
+            [py, "-c", _SCENARIO, module],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    theirs = calls(str(official), "tinker_cookbook.utils.ml_log")
+    ours = calls(sys.executable, "tinkerlite.utils.ml_log")
+    assert len(theirs) == 12  # 6 Neptune calls, then 4 and 2 Trackio calls
+    assert ours == theirs
