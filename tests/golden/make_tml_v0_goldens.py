@@ -150,6 +150,7 @@ EXTRA_CONVERSATIONS: list[dict[str, Any]] = [
     },
 ]
 
+# Ties and near-ties of the hundredths rounding (0.545 shows 0.55, 0.575 shows 0.57: float arithmetic).
 EFFORTS: list[float] = [
     0.0,
     0.0005,
@@ -168,6 +169,9 @@ EFFORTS: list[float] = [
     0.2145,
     0.25,
     0.5,
+    0.545,
+    0.5452081159439722,
+    0.575,
     0.6,
     0.7,
     0.8845,

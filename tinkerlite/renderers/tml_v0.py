@@ -81,8 +81,9 @@ def _validate_effort(effort: float) -> None:
 
 
 def _effort_text(millieffort: int) -> str:
-    """``Thinking effort level: X``: thousandths rounded (half to even) to hundredths, trailing zeros cut."""
-    centi = round(millieffort / 10)
+    """``Thinking effort level: X``: X is ``millieffort / 1000`` rounded to hundredths in float arithmetic
+    (``round(m / 1000 * 100)``, half to even, as the wheel computes it), trailing zeros cut."""
+    centi = round(millieffort / 1000 * 100)
     if centi <= 0:
         shown = "0"
     elif centi >= 100:
