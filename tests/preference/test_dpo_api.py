@@ -253,7 +253,7 @@ def test_the_loop_reports_the_cookbooks_test_nll(service: ServiceClient, tmp_pat
     summary = run(config, service_client=service)
     rows = read_jsonl(tmp_path / "metrics.jsonl")
     steps = [r for r in rows if "dpo_loss" in r]
-    assert len(steps) == 2
+    assert len(steps) == 2 and [r["progress"] for r in steps] == [0.0, 0.5]  # step / total_steps, as do_update
     for key in ("test/nll", "test/dpo_loss", "test/pref_accuracy"):
         assert all(key in r for r in steps), key
     _, test = config.dataset_builder()

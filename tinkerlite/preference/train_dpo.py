@@ -494,7 +494,7 @@ def _train(config: Config, service_client: Any, resume: Any, ml: MultiplexLogger
             state = {"epoch": nxt[0], "batch": nxt[1], "step": applied}
             save = ckpt.submit_periodic(applied, {**state, "cumulative_tokens": asdict(cost_tracker.cumulative)})
         upcoming = fetch(*positions[k + 1]) if k + 1 < len(positions) else None  # overlaps with this step
-        metrics.update(_update_metrics(fwd, opt, data, lr, applied / total_steps))
+        metrics.update(_update_metrics(fwd, opt, data, lr, step / total_steps))  # the cookbook's DPO progress
         dpo = {key: metrics[key] for key in DPO_METRICS}
         history.append(dpo)
         metrics.update(cost_metrics)
