@@ -2,8 +2,8 @@
 ``_livecodebench.py`` (executed at test time, their package imports pointed at tinkerlite's equivalents;
 the dataset calls read the bundled rows in tests/eval/data, own examples in the datasets' formats): the
 same envs from the same rows, the same grades and logs for the same responses, the same aggregates. And the
-agentic benchmarks tinkerlite only names (swe_bench, terminal_bench, tau2_bench): the cookbook's settings,
-registration, and the typed error naming what their harness needs."""
+agentic ones: the cookbook's settings and registration, and for those tinkerlite only names (swe_bench,
+tau2_bench) the typed error naming what their harness needs (terminal_bench: tests/eval/test_terminal_bench.py)."""
 
 from __future__ import annotations
 
@@ -292,27 +292,29 @@ def _official_class(module: str, cls: str) -> dict[str, Any]:
     return {"attrs": attrs, "methods": {s.name: s for s in node.body if isinstance(s, ast.FunctionDef)}, "tree": tree}
 
 
-@pytest.mark.parametrize(
-    ("module", "cls", "ours"),
-    [
-        ("_swe_bench.py", "SWEBenchBenchmarkBuilder", _swe_bench.SWEBenchBenchmarkBuilder),
-        ("_terminal_bench.py", "TerminalBenchBenchmarkBuilder", _terminal_bench.TerminalBenchBenchmarkBuilder),
-        ("_tau2_bench.py", "Tau2BenchBenchmarkBuilder", _tau2_bench.Tau2BenchBenchmarkBuilder),
-    ],
-)
-def test_agentic_benchmarks_are_named_with_the_cookbooks_settings(
-    module: str, cls: str, ours: type, renderer: Any
-) -> None:
+BUILDERS = [
+    ("_swe_bench.py", "SWEBenchBenchmarkBuilder", _swe_bench.SWEBenchBenchmarkBuilder),
+    ("_terminal_bench.py", "TerminalBenchBenchmarkBuilder", _terminal_bench.TerminalBenchBenchmarkBuilder),
+    ("_tau2_bench.py", "Tau2BenchBenchmarkBuilder", _tau2_bench.Tau2BenchBenchmarkBuilder),
+]
+
+
+@pytest.mark.parametrize(("module", "cls", "ours"), BUILDERS)
+def test_agentic_benchmarks_have_the_cookbooks_settings(module: str, cls: str, ours: type) -> None:
     theirs = _official_class(module, cls)["attrs"]
     builder = REGISTRY[theirs["name"]]
     assert type(builder) is ours
     for flag in FLAGS:
         want = theirs[flag] if flag in theirs else getattr(ours.__mro__[1], flag)  # unset there: the base default
         assert getattr(builder, flag) == want, flag
+
+
+@pytest.mark.parametrize("name", ["swe_bench", "tau2_bench"])
+def test_named_only_benchmarks_say_what_they_need(name: str, renderer: Any) -> None:
     config = BenchmarkConfig(sandbox_factory=_local_sandbox, judge_sampling_client=object())
-    with pytest.raises(BenchmarkHarnessUnavailableError, match=f"benchmark '{theirs['name']}' needs") as info:
-        asyncio.run(run_benchmark(theirs["name"], object(), renderer, config))
-    assert isinstance(info.value, NotImplementedError) and info.value.benchmark == theirs["name"]
+    with pytest.raises(BenchmarkHarnessUnavailableError, match=f"benchmark '{name}' needs") as info:
+        asyncio.run(run_benchmark(name, object(), renderer, config))
+    assert isinstance(info.value, NotImplementedError) and info.value.benchmark == name
 
 
 def test_swe_bench_aggregate_and_test_id_parsing_match() -> None:

@@ -1,11 +1,11 @@
-"""The agentic benchmarks tinkerlite names but does not run: SWE-bench Verified, Terminal-Bench, tau2-Bench.
+"""The agentic benchmarks tinkerlite names but does not run: SWE-bench Verified and tau2-Bench.
 
-The cookbook's ``_swe_bench``, ``_terminal_bench`` and ``_tau2_bench`` drive multi-turn tool-using agents
-in a container sandbox (its ``tinker_cookbook.sandbox`` Modal/Docker backends, a repository checkout or a
-task image, pytest or test scripts as the grader) or against a simulated customer and a downloaded airline
-database (tau2). tinkerlite keeps their benchmark names, flags and registration, so ``REGISTRY`` lists them
-and configs that name them parse; building their envs raises :class:`BenchmarkHarnessUnavailableError`,
-which says what the harness needs.
+The cookbook's ``_swe_bench`` and ``_tau2_bench`` drive multi-turn tool-using agents in a container sandbox
+holding each problem's repository checkout, graded with pytest (SWE-bench), or against a simulated customer
+and a downloaded airline database (tau2). (Terminal-Bench, which needs only a sandbox given through
+``BenchmarkConfig.sandbox_factory``, is ported: ``_terminal_bench``.) tinkerlite keeps their benchmark
+names, flags and registration, so ``REGISTRY`` lists them and configs that name them parse; building their
+envs raises :class:`BenchmarkHarnessUnavailableError`, which says what the harness needs.
 """
 
 from __future__ import annotations
