@@ -59,7 +59,12 @@ def to_ints(chunk: ModelInputChunk, tokenizer: Tokenizer) -> list[int]:
 
 
 def colorize_example(datum: Datum, tokenizer: Tokenizer, key: str = "weights", color: bool | None = None) -> str:
-    """The full sequence (inputs + last target) with each token colored by its weight."""
+    """The full sequence (inputs + last target) with each token colored by its weight.
+
+    ``color=None`` is the cookbook's rendering (:func:`tinkerlite.utils.format_colorized.format_colorized`:
+    green > 0, yellow 0, red < 0, colour by termcolor's rules); True/False is tinkerlite's two-colour one
+    with the ``[[trained]]`` plain-text fallback (the inspect CLI's ``color=``).
+    """
     tokens: list[int] = []
     for c in datum.model_input.chunks:
         tokens.extend(to_ints(c, tokenizer))
@@ -67,6 +72,10 @@ def colorize_example(datum: Datum, tokenizer: Tokenizer, key: str = "weights", c
     if targets:
         tokens.append(int(targets[-1]))
     weights = [0.0] + [float(w) for w in datum.loss_fn_inputs[key].data]
+    if color is None:
+        from .utils.format_colorized import format_colorized as cookbook_format_colorized
+
+        return cookbook_format_colorized(tokens, weights, tokenizer)
     return format_colorized(tokens, weights, tokenizer, color)
 
 

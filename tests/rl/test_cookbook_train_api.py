@@ -594,3 +594,35 @@ def test_main_runs_rollouts_through_a_rollout_executor(url: str, tmp_path: Path)
     assert get_rollout_executor() is None
     with pytest.raises(RuntimeError):  # main shut the executor down, as the cookbook's does
         pool.submit(int)
+
+
+def test_run_evaluations_parallel_labels_transcripts_and_merges_metrics(tmp_path: Path) -> None:
+    from tinkerlite.eval.evaluators import SamplingClientEvaluator
+    from tinkerlite.rl.metric_util import RLTestSetEvaluator
+    from tinkerlite.rl.types import RLDataset
+    from tinkerlite.utils.ml_log import setup_logging
+
+    class _OneBatch(RLDataset):
+        def get_batch(self, index: int) -> list[Any]:
+            return [_ConstantBuilder([0.0, 1.0]), _ConstantBuilder([1.0, 1.0])]
+
+        def __len__(self) -> int:
+            return 1
+
+    class _Plain(SamplingClientEvaluator):
+        async def __call__(self, sampling_client: Any) -> dict[str, float]:
+            return {"plain/score": 0.25}
+
+    ml = setup_logging(str(tmp_path), config=None, do_configure_logging_module=False)
+    rl_eval = RLTestSetEvaluator(_OneBatch(), max_tokens=4, name="my eval!")
+    metrics = asyncio.run(
+        train.run_evaluations_parallel([rl_eval, _Plain()], _FakeSampler(), _config(tmp_path), 5, store=ml.store)
+    )
+    ml.close()
+    assert metrics["plain/score"] == 0.25 and metrics["my eval!/env/all/reward/total"] == pytest.approx(0.75)
+    d = tmp_path / "iteration_000005"
+    # the RL evaluator's files take its sanitized name; the plain one its index
+    assert "Running evaluation my eval! 5" in (d / "eval_my_eval.html").read_text()
+    recs = (d / "eval_my_eval_rollout_summaries.jsonl").read_text().splitlines()
+    assert len(recs) == 4 and json.loads(recs[0])["split"] == "eval/my_eval"
+    assert "Running evaluation  5" in (d / "eval_1.html").read_text()

@@ -313,11 +313,7 @@ class _Trainer:
         metrics.update(self.errors.get_metrics())
         if self.cost_tracker is not None:
             metrics.update(self.cost_tracker.cumulative_metrics())
-        metrics.setdefault("progress/batch", step)
-        if "env/all/reward/total" in metrics:
-            self.reward_history.append(float(metrics["env/all/reward/total"]))
-        elif "progress/batch" in metrics:
-            self.reward_history.append(math.nan)
+        self.reward_history.append(float(metrics.get("env/all/reward/total", math.nan)))
 
     async def after_log(self, step: int) -> None:
         """The step's checkpoint record (after its row: a crash between them re-runs, never skips), progress."""

@@ -6,6 +6,7 @@ trained spans are wrapped in ``[[...]]``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,7 +42,10 @@ def main(argv: Sequence[str]) -> int:
         tokenizer = get_tokenizer(v["model_name"])
         renderer = get_renderer(v["renderer_name"] or get_recommended_renderer_name(v["model_name"]), tokenizer)
         tow = TrainOnWhat(v["train_on_what"]) if v["train_on_what"] else None
-        color = {"always": True, "never": False}.get(v["color"])
+        # auto: colour on a terminal, else the plain-text [[trained]] markers (never None: that is the
+        # cookbook's rendering, which shows nothing without colour)
+        auto = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        color = {"always": True, "never": False}.get(v["color"], auto)
         for i, (line, messages) in enumerate(read_conversation_file(path)):
             if i >= v["n"]:
                 break
