@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import platform
-import uuid
 from collections.abc import Mapping
 
 from .config import SDK_VERSION
@@ -19,6 +17,8 @@ PROTOBUF = "application/x-protobuf"
 
 
 def platform_headers() -> dict[str, str]:
+    import platform  # here, not at import: platform (and uuid) cost ~2 ms of the first import
+
     return {
         "X-Stainless-Lang": "python",
         "X-Stainless-Package-Version": SDK_VERSION,
@@ -49,6 +49,8 @@ def default_headers(env: Mapping[str, str], overrides: Mapping[str, str] | None 
 
 def new_idempotency_key() -> str:
     """One per logical HTTP call, reused across that call's HTTP-layer retries."""
+    import uuid
+
     return f"stainless-python-retry-{uuid.uuid4()}"
 
 

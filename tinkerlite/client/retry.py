@@ -6,7 +6,6 @@ be tested row by row without real time.
 
 from __future__ import annotations
 
-import email.utils
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -66,6 +65,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
         return float(raw)
     except ValueError:
         pass
+    import email.utils  # only for an HTTP-date Retry-After: email is ~1.5 ms of the first import
+
     parsed = email.utils.parsedate_tz(raw)
     if parsed is None:
         return None

@@ -8,17 +8,19 @@ Retry policy lives elsewhere.
 
 from __future__ import annotations
 
-import http.client
 import socket
 import ssl
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._exceptions import APIConnectionError, APITimeoutError, RequestInfo, ResponseInfo
 from ..types._lazy import dataclass
+
+if TYPE_CHECKING:  # imported where connections are made: http.client (and email) cost ~3 ms of the first import
+    import http.client
 
 T = TypeVar("T")
 _sent_hook = threading.local()
@@ -106,6 +108,8 @@ class PooledTransport:
         conn.close()
 
     def _new(self, key: _Key, timeout: float) -> http.client.HTTPConnection:
+        import http.client
+
         scheme, host, port = key
         conn: http.client.HTTPConnection
         connect_timeout = min(self.connect_timeout, timeout)  # never past the whole exchange's limit
@@ -155,6 +159,8 @@ class PooledTransport:
     def _exchange(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
     ) -> ResponseInfo:
+        import http.client
+
         parts = urllib.parse.urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
