@@ -117,8 +117,11 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--baseline", default=None, help="git revision to run side by side (e.g. HEAD~5)")
     ap.add_argument("--no-large", action="store_true", help="skip the 151k-vocabulary workloads")
+    ap.add_argument("--only", default="", help="run only workloads whose name contains this (e.g. 'sampling')")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; --quick 2)")
     args = ap.parse_args()
     rounds, reps = (2, 2) if args.quick else (3, 3)
+    rounds = args.rounds or rounds
     workloads = [
         Workload("tiny fwd/bwd 8x256", BASE, "fwdbwd", (8, 256), 250),
         Workload("tiny sampling 8x64", BASE, "sample", (8, 64), 250),
@@ -128,6 +131,7 @@ def main() -> int:
             Workload("151k fwd/bwd 4x128", QWEN, "fwdbwd", (4, 128), 150_000),
             Workload("151k sampling 4x32", QWEN, "sample", (4, 32), 150_000),
         ]
+    workloads = [w for w in workloads if args.only in w.name]
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs; medians of {rounds} interleaved rounds")
     with ExitStack() as stack:
         contenders = {"now": stack.enter_context(server_process())}
@@ -145,9 +149,12 @@ def main() -> int:
             for name in contenders:
                 med = {n: statistics.median(r[0] for r in results[(w.name, name, n)]) for n in (1, 4)}
                 cpu = {n: statistics.median(r[1] for r in results[(w.name, name, n)]) for n in (1, 4)}
+                pairs = zip(results[(w.name, name, 1)], results[(w.name, name, 4)], strict=True)
+                ratios = [r4[0] / r1[0] for r1, r4 in pairs]
                 print(
                     f"{w.name:22s} {name:18s} 1 client {med[1]:8.0f} tok/s ({cpu[1]:6.1f} CPU-ms/1k tok)  "
-                    f"4 clients {med[4]:8.0f} tok/s ({cpu[4]:6.1f})  4/1 = {med[4] / med[1]:.2f}"
+                    f"4 clients {med[4]:8.0f} tok/s ({cpu[4]:6.1f})  4/1 = {med[4] / med[1]:.2f} "
+                    f"(per round {', '.join(f'{x:.2f}' for x in ratios)})"
                 )
             if args.baseline:
                 base = f"baseline {args.baseline}"

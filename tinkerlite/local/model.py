@@ -22,7 +22,7 @@ Architecture (all base weights frozen, drawn from ``Generator(PCG64(config.seed)
   (scale 1). Sites: q, k, v, o (``train_attn``), fc1, fc2 (``train_mlp``) and the unembedding E^T
   (``train_unembed``). Only A and B are trained.
 * Arithmetic is in ``dtype`` (float32 by default; the gradient checks use float64). Log-softmax is taken
-  over chunks of rows so that a large vocabulary never holds more than ``_LOGIT_CHUNK`` logits at once.
+  over chunks of rows so that a large vocabulary never holds more than ``unembed.LOGIT_CHUNK`` logits at once.
 
 Training state (LoRA arrays, their gradient sums and the optimizer's state: AdamW moments, or Dimuon
 momenta, chosen at construction) lives in the instance; the server is expected to call one method at a
@@ -43,14 +43,13 @@ from . import losses
 from .dimuon import DimuonParams
 from .layers import gelu, gelu_backward, merge_heads, rms_norm, rms_norm_backward, rows, softmax_rows, split_heads
 from .optim import OPTIMIZERS, AdamParams, make_optimizer, optimizer_for_state
+from .unembed import UnembedHead, merged_unembed
 
 np = require("numpy", "the local server's model", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray; numpy is an optional extra, so arrays stay untyped here
 
 __all__ = ["DatumArrays", "KVCache", "LoraSpec", "ModelConfig", "TinyTransformer"]
-
-_LOGIT_CHUNK = 1 << 24  # at most this many logits (64 MiB of float32) are materialised at once
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -253,35 +252,9 @@ class TinyTransformer:
     def unembed_weight(self) -> Array:
         """The effective unembedding, stored like E as [V, d]: ``logits = h @ unembed_weight().T``.
 
-        With an adapter this is ``E + scale · (A @ B)^T``, merged once per call. [V, d] row-major keeps the
-        backward product ``d_logits @ W`` a plain matrix product, several times faster in OpenBLAS than
-        the same product against a transposed view when V is large.
+        With an adapter this is ``E + scale · (A @ B)^T``, merged once per call (see :mod:`.unembed`).
         """
-        w = self.base["embed"]
-        if "unembed" in self.sites:
-            a, b = self.params["unembed.lora_A"], self.params["unembed.lora_B"]
-            w = w + self.scale * (b.T @ a.T)
-        return w
-
-    def _unembed_rows(self, h: Array, w: Array, work: tuple[Array, Array]) -> tuple[Array, Array, Array]:
-        """For rows of ``h``: logits minus their row maximum, the exp of that, and its row sums.
-
-        ``log_softmax = shifted − log(total)`` and ``softmax = exp / total``; callers take what they need.
-        The two big results are written into ``work`` (from :meth:`_logit_workspace`): reusing the memory
-        instead of allocating fresh pages per chunk saves about a third of the time for a large vocabulary.
-        """
-        shifted = np.matmul(h, w.T, out=work[0][: h.shape[0]])
-        shifted -= np.max(shifted, axis=1, keepdims=True)
-        exp = np.exp(shifted, out=work[1][: h.shape[0]])
-        return shifted, exp, np.sum(exp, axis=1, keepdims=True)
-
-    def _logit_workspace(self, n_rows: int) -> tuple[Array, Array]:
-        shape = (min(n_rows, self.logit_chunk_rows()), self.config.vocab_size)
-        return np.empty(shape, dtype=self.dtype), np.empty(shape, dtype=self.dtype)
-
-    def logit_chunk_rows(self) -> int:
-        """How many rows of logits to materialise at once."""
-        return max(1, _LOGIT_CHUNK // self.config.vocab_size)
+        return merged_unembed(self)
 
     # ---- the transformer body -----------------------------------------------------------------------
 
@@ -302,7 +275,7 @@ class TinyTransformer:
 
         With ``cache`` the tokens continue the cached sequence (positions ``cache.length..``) and their
         keys and values are appended. With ``keep`` (a list to fill) the activations the backward pass
-        needs are recorded.
+        needs are recorded. (The sampler decodes with :mod:`.decode` instead.)
         """
         start = cache.length if cache is not None else 0
         n = tokens.shape[1]
@@ -419,46 +392,33 @@ class TinyTransformer:
         prepared = self._prepare(batch, loss_fn, config)
         if not forward_only and not self.params:
             raise ValidationError("this model has no LoRA adapters to train")
-        w_unembed = self.unembed_weight()
-        train_unembed = not forward_only and "unembed" in self.sites
-        d_unembed = np.zeros(w_unembed.T.shape, dtype=self.dtype) if train_unembed else None
-        d_unembed_part = np.empty_like(d_unembed) if d_unembed is not None else None
-        work = self._logit_workspace(max((len(tokens) for tokens, _, _ in prepared), default=1))
-        body_trained = any(site != "unembed" for site in self.sites)
+        body_trained = not forward_only and any(site != "unembed" for site in self.sites)
+        max_rows = max((len(tokens) for tokens, _, _ in prepared), default=1)
+        head = UnembedHead(self, max_rows, train=not forward_only, need_dh=body_trained)
         outputs: list[dict[str, Array]] = []
         total = 0.0
         for tokens, targets, inputs in prepared:
             acts: list[_LayerActs] = []
-            keep = acts if not forward_only and body_trained else None
-            hf, rf = self.hidden(tokens[None, :], keep=keep)
+            hf, rf = self.hidden(tokens[None, :], keep=acts if body_trained else None)
             hf, rf = hf[0], rf[0]
             tgt = targets.reshape(targets.shape[0], -1)  # [T, K]
             lp = np.empty(tgt.shape, dtype=self.dtype)
             elem = np.empty(tgt.shape, dtype=self.dtype)
-            d_hf = np.empty_like(hf) if keep is not None else None
-            step = self.logit_chunk_rows()
+            d_hf = np.empty_like(hf) if body_trained else None
             if loss_fn in losses.SEQUENCE_LEVEL:
                 # The per-token terms need the whole datum's log-probs first: one extra logits pass.
-                for lo in range(0, hf.shape[0], step):
-                    sl = slice(lo, lo + step)
-                    shifted, _, norm = self._unembed_rows(hf[sl], w_unembed, work)
-                    lp[sl] = np.take_along_axis(shifted, tgt[sl], axis=1) - np.log(norm)
+                for sl in head.slices(hf.shape[0]):
+                    lp[sl] = head.forward(hf[sl], tgt[sl])[0]
                 inputs = {**inputs, **losses.sequence_terms(loss_fn, lp, inputs)}
-            for lo in range(0, hf.shape[0], step):
-                sl = slice(lo, lo + step)
-                shifted, d_logits, norm = self._unembed_rows(hf[sl], w_unembed, work)
-                lp[sl] = np.take_along_axis(shifted, tgt[sl], axis=1) - np.log(norm)
+            for sl in head.slices(hf.shape[0]):
+                lp[sl], e, z = head.forward(hf[sl], tgt[sl])
                 chunk_inputs = {key: arr[sl] for key, arr in inputs.items()}
                 elem[sl], g = losses.token_losses(loss_fn, lp[sl], chunk_inputs, config)
                 if forward_only:
                     continue
-                # dlp/dlogits = onehot(target) − softmax, summed over the K targets of a row.
-                d_logits *= -np.sum(g, axis=1, keepdims=True) / norm
-                np.add.at(d_logits, (np.arange(g.shape[0])[:, None], tgt[sl]), g)
+                d_rows = head.backward(hf[sl], tgt[sl], e, z, g)
                 if d_hf is not None:
-                    d_hf[sl] = d_logits @ w_unembed
-                if d_unembed is not None:
-                    d_unembed += np.matmul(hf[sl].T, d_logits, out=d_unembed_part)
+                    d_hf[sl] = d_rows
             if d_hf is not None:
                 self._hidden_backward(d_hf[None], hf[None], rf[None], acts)
             total += float(np.sum(elem, dtype=np.float64))
@@ -468,10 +428,6 @@ class TinyTransformer:
                     "elementwise_loss": elem.reshape(targets.shape).astype(np.float32),
                 }
             )
-        if d_unembed is not None:
-            a, b = self.params["unembed.lora_A"], self.params["unembed.lora_B"]
-            self.grads["unembed.lora_A"] += self.scale * (d_unembed @ b.T)
-            self.grads["unembed.lora_B"] += self.scale * (a.T @ d_unembed)
         return outputs, {"loss:sum": total}
 
     def optim_step(
@@ -520,20 +476,21 @@ class TinyTransformer:
         if n == 0:
             return lp, top_ids, top_lp
         hf, _ = self.hidden(arr[None, :-1])
-        w = self.unembed_weight()
-        step = self.logit_chunk_rows()
-        work = self._logit_workspace(n)
-        for lo in range(0, n, step):
-            sl = slice(lo, lo + step)
-            shifted, _, norm = self._unembed_rows(hf[0, sl], w, work)
-            log_norm = np.log(norm)
-            lp[sl] = (np.take_along_axis(shifted, arr[1:][sl, None], axis=1) - log_norm)[:, 0]
+        head = UnembedHead(self, n)
+        targets = arr[1:, None]
+        for sl in head.slices(n):
+            s = head.logits(hf[0, sl])
+            order = None
             if k:
                 # Sorting the whole row is stable and so breaks ties by token id; argpartition first
                 # would be faster for a large vocabulary but picks arbitrarily among ties at the edge.
-                order = np.argsort(-shifted, axis=1, kind="stable")[:, :k]
+                order = np.argsort(-s, axis=1, kind="stable")[:, :k]
                 top_ids[sl] = order
-                top_lp[sl] = np.take_along_axis(shifted, order, axis=1) - log_norm
+                top = np.take_along_axis(s, order, axis=1)
+            picked, _, z = head.normalise(s, targets[sl])
+            lp[sl] = picked[:, 0]
+            if order is not None:
+                top_lp[sl] = top - np.log(z)
         return lp, top_ids, top_lp
 
     def new_cache(self, batch: int, capacity: int) -> KVCache:

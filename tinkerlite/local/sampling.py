@@ -24,19 +24,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from tinkerlite._optional import require
 from tinkerlite.errors import ValidationError
 
+from .decode import DecodeWeights, decode_step
 from .model import TinyTransformer
 
 np = require("numpy", "the local server's sampler", extra="local")
 
 Array: TypeAlias = Any  # numpy.ndarray (numpy is an optional extra)
 
-__all__ = ["SampleResult", "SampledSequence", "SamplingParams", "choose_token", "choose_tokens", "sample"]
+__all__ = [
+    "SampleRequest",
+    "SampleResult",
+    "SampledSequence",
+    "SamplingParams",
+    "choose_token",
+    "choose_tokens",
+    "sample",
+    "sample_group",
+]
 
 
 @dataclass(frozen=True)
@@ -78,15 +88,6 @@ class SampleResult:
 
 
 _BLOCK = 1024  # inverse-CDF search: block sums first, then a cumulative sum inside one block
-
-
-def _logits_rows(h: Array, w_unembed: Array) -> Array:
-    """Logits ``h @ W^T`` for a few rows, [B, V] in the model's dtype.
-
-    ``W @ h^T`` streams the [V, d] matrix once in its own layout; with a handful of rows that is about three
-    times faster in OpenBLAS than the product against the transposed view.
-    """
-    return np.ascontiguousarray((w_unembed @ h.T).T)
 
 
 def _pick(e: Array, x: Array) -> Array:
@@ -180,6 +181,22 @@ def choose_token(logits: Array, params: SamplingParams, rng: Any) -> tuple[int, 
     return int(tokens[0]), float(logprobs[0])
 
 
+@dataclass(frozen=True)
+class SampleRequest:
+    """One sampling request, as :func:`sample_group` takes it (see :func:`sample` for the fields)."""
+
+    prompt: Sequence[int] | Array
+    num_samples: int = 1
+    params: SamplingParams = field(default_factory=SamplingParams)
+    prompt_logprobs: bool = False
+    topk_prompt_logprobs: int = 0
+    should_stop: Callable[[list[int]], bool] | None = None
+
+    def group_key(self) -> tuple[int, int]:
+        """Requests with equal keys (on one model) can decode together: same prompt length, same rows."""
+        return len(self.prompt), self.num_samples
+
+
 def sample(
     model: TinyTransformer,
     prompt: Sequence[int] | Array,
@@ -192,24 +209,48 @@ def sample(
 ) -> SampleResult:
     """Draw ``num_samples`` continuations of ``prompt``, decoding them together over one shared prefill."""
     params = params or SamplingParams()
-    tokens = np.asarray(prompt)
+    req = SampleRequest(prompt, num_samples, params, prompt_logprobs, topk_prompt_logprobs, should_stop)
+    (out,) = sample_group(model, [req])
+    if isinstance(out, BaseException):
+        raise out
+    return out
+
+
+@dataclass
+class _Decoding:
+    """One request's decoding state inside a group."""
+
+    req: SampleRequest
+    rng: Any
+    max_new: int
+    seqs: list[SampledSequence]
+    active: list[int]
+    stops: set[int]
+    step: int = 0
+
+
+def _start(model: TinyTransformer, req: SampleRequest) -> tuple[_Decoding, SampleResult, Any, Array]:
+    """Check ``req``, score its prompt if asked, prefill it: ``(state, result, prefill cache, last logits)``."""
+    params = req.params
+    tokens = np.asarray(req.prompt)
     if tokens.ndim != 1 or tokens.shape[0] < 1 or tokens.dtype.kind not in "iu":
         raise ValidationError("must be a non-empty list of token ids", field="prompt")
     n_prompt, max_len = int(tokens.shape[0]), model.config.max_seq_len
     if n_prompt > max_len:
         raise ValidationError(f"{n_prompt} tokens exceed max_seq_len {max_len}", field="prompt")
-    if num_samples < 1:
+    if req.num_samples < 1:
         raise ValidationError("must be at least 1", field="num_samples")
     vocab = model.config.vocab_size
     if any(not 0 <= t < vocab for t in params.stop_token_ids):
         raise ValidationError(f"stop token ids must lie in [0, {vocab})", field="sampling_params.stop")
+    checked = model.check_tokens(tokens, "prompt")
 
     result = SampleResult([])
-    if prompt_logprobs or topk_prompt_logprobs > 0:
-        lp, top_ids, top_lp = model.prompt_logprobs(tokens, topk_prompt_logprobs)
-        if prompt_logprobs:
+    if req.prompt_logprobs or req.topk_prompt_logprobs > 0:
+        lp, top_ids, top_lp = model.prompt_logprobs(checked, req.topk_prompt_logprobs)
+        if req.prompt_logprobs:
             result.prompt_logprobs = [None, *(float(x) for x in lp)]
-        if topk_prompt_logprobs > 0:
+        if req.topk_prompt_logprobs > 0:
             rows = [
                 [(int(t), float(x)) for t, x in zip(ids, lps, strict=True)]
                 for ids, lps in zip(top_ids, top_lp, strict=True)
@@ -219,37 +260,111 @@ def sample(
     # The n-th new token is read off position n_prompt + n - 1, so at most max_len - n_prompt + 1 fit.
     budget = max_len - n_prompt + 1
     max_new = budget if params.max_tokens is None else min(params.max_tokens, budget)
-    rng = np.random.Generator(np.random.PCG64(params.seed))
-    stops = set(params.stop_token_ids)
-    w_unembed = model.unembed_weight()
+    cache = model.new_cache(1, n_prompt)
+    hf, _ = model.hidden(checked[None, :], cache)
+    n = req.num_samples
+    state = _Decoding(
+        req,
+        np.random.Generator(np.random.PCG64(params.seed)),
+        max_new,
+        [SampledSequence([], [], "length") for _ in range(n)],
+        list(range(n)),
+        set(params.stop_token_ids),
+    )
+    return state, result, cache, hf[:, -1]
 
-    cache = model.new_cache(1, n_prompt + max(max_new - 1, 0))
-    hf, _ = model.hidden(model.check_tokens(tokens, "prompt")[None, :], cache)
-    cache.k = [np.repeat(k, num_samples, axis=0) for k in cache.k]
-    cache.v = [np.repeat(v, num_samples, axis=0) for v in cache.v]
-    logits = np.repeat(_logits_rows(hf[:, -1], w_unembed), num_samples, axis=0)  # [B, V]
 
-    seqs = [SampledSequence([], [], "length") for _ in range(num_samples)]
-    active = list(range(num_samples))
-    last = np.zeros((num_samples, 1), dtype=np.int64)
-    for step in range(max_new):
-        # Every active row at once: one vectorised draw, uniforms in row order.
-        tokens, logprobs = choose_tokens(logits if len(active) == num_samples else logits[active], params, rng)
-        still = []
-        for b, token, logprob in zip(active, tokens.tolist(), logprobs.tolist(), strict=True):
-            seq = seqs[b]
-            seq.tokens.append(token)
-            seq.logprobs.append(logprob)
-            last[b, 0] = token
-            if token in stops or (should_stop is not None and should_stop(seq.tokens)):
-                seq.stop_reason = "stop"
-            else:
-                still.append(b)
-        active = still
-        if not active or step == max_new - 1:
-            break
-        # Finished rows keep decoding their last token; their results are ignored.
-        hf, _ = model.hidden(last, cache)
-        logits = _logits_rows(hf[:, 0], w_unembed)
-    result.sequences = seqs
-    return result
+def sample_group(model: TinyTransformer, requests: Sequence[SampleRequest]) -> list[SampleResult | Exception]:
+    """Run requests of one model together; each gets its result, or the error that rejected it.
+
+    Requests whose :meth:`~SampleRequest.group_key` differs are run one group per key, one after the other.
+    Inside a group every request keeps its own rows as one slab (``[R, num_samples, ...]`` arrays): each
+    matrix product is the same BLAS call on the same slab that running the request alone makes, and every
+    other operation is row-wise, so a request's tokens and log-probs are bit-identical to its solo run.
+    """
+    out: list[SampleResult | Exception] = [ValidationError("not run")] * len(requests)
+    keys: dict[tuple[int, int], list[int]] = {}
+    for i, req in enumerate(requests):
+        keys.setdefault(req.group_key(), []).append(i)
+    for members in keys.values():
+        states: list[_Decoding] = []
+        caches, lasts, index = [], [], []
+        for i in members:
+            try:
+                state, result, cache, h_last = _start(model, requests[i])
+            except Exception as e:  # this request alone is rejected
+                out[i] = e
+                continue
+            out[i] = result
+            if state.max_new > 0:
+                states.append(state)
+                caches.append(cache)
+                lasts.append(h_last)
+                index.append(i)
+        if states:
+            _decode(model, states, caches, np.stack(lasts))  # [R, 1, d]
+            for i, state in zip(index, states, strict=True):
+                done = out[i]
+                assert isinstance(done, SampleResult)
+                done.sequences = state.seqs
+        for i in members:
+            done = out[i]
+            if isinstance(done, SampleResult) and not done.sequences:
+                done.sequences = [SampledSequence([], [], "length") for _ in range(requests[i].num_samples)]
+    return out
+
+
+def _stack_logits(h: Array, w_unembed: Array) -> Array:
+    """Logits [R, n, V] of hidden rows ``h`` [R, n, d], one product per request slab.
+
+    ``W @ h^T`` streams the [V, d] matrix once in its own layout; with a handful of rows that is about three
+    times faster in OpenBLAS than the product against the transposed view.
+    """
+    return np.ascontiguousarray(np.matmul(w_unembed, h.transpose(0, 2, 1)).transpose(0, 2, 1))
+
+
+def _decode(model: TinyTransformer, states: list[_Decoding], caches: list[Any], h_last: Array) -> None:
+    """Decode every request of ``states`` (equal prompt lengths and row counts) until each is done."""
+    n = states[0].req.num_samples
+    n_prompt = caches[0].length
+    capacity = n_prompt + max(s.max_new for s in states) - 1
+    cache = model.new_cache(len(states) * n, max(capacity, n_prompt))
+    for layer in range(model.config.n_layers):
+        for r, c in enumerate(caches):
+            cache.k[layer][r * n : (r + 1) * n, :, :n_prompt] = c.k[layer]
+            cache.v[layer][r * n : (r + 1) * n, :, :n_prompt] = c.v[layer]
+    cache.length = n_prompt
+    weights = DecodeWeights(model)
+    w_unembed = weights.unembed
+    logits = _stack_logits(h_last, w_unembed)  # [R, 1, V]: the prefill's last position
+    logits = np.repeat(logits, n, axis=1)  # [R, n, V]
+    live = list(states)
+    while True:
+        last = np.zeros((len(live), n), dtype=np.int64)
+        still: list[int] = []
+        for r, state in enumerate(live):
+            rows = logits[r] if len(state.active) == n else logits[r][state.active]
+            tokens, logprobs = choose_tokens(rows, state.req.params, state.rng)
+            active = []
+            for b, token, logprob in zip(state.active, tokens.tolist(), logprobs.tolist(), strict=True):
+                seq = state.seqs[b]
+                seq.tokens.append(token)
+                seq.logprobs.append(logprob)
+                if token in state.stops or (state.req.should_stop is not None and state.req.should_stop(seq.tokens)):
+                    seq.stop_reason = "stop"
+                else:
+                    active.append(b)
+            state.active = active
+            state.step += 1
+            for b, seq in enumerate(state.seqs):
+                last[r, b] = seq.tokens[-1]  # finished rows keep decoding their last token, ignored
+            if active and state.step < state.max_new:
+                still.append(r)
+        if not still:
+            return
+        if len(still) < len(live):  # drop finished requests' slabs; the others' arrays keep their shape
+            rows_kept = np.concatenate([np.arange(r * n, (r + 1) * n) for r in still])
+            cache.k = [k[rows_kept] for k in cache.k]
+            cache.v = [v[rows_kept] for v in cache.v]
+            live, last = [live[r] for r in still], last[still]
+        logits = _stack_logits(decode_step(weights, last, cache), w_unembed)

@@ -14,6 +14,12 @@ one user's flood of sampling requests delays another user's training step by at 
 A user may have at most ``max_queued_samples_per_user`` sampling jobs waiting (429 beyond). Each job
 runs in the :mod:`contextvars` context it was submitted from (so it acts as the submitting user).
 Remembered sampling keys are bounded in count and age (``max_idem``, ``idem_ttl_s``).
+
+Batching: an unordered job may carry a batch key and a runner. A worker that takes it also takes the other
+waiting jobs with the same key (at most the batch's own limit and ``max_batch``, from every user's queue)
+and hands them all to the runner, which returns one result (or exception) per job: sampling requests of
+one model decode together. For fairness a batch counts as one turn, so its limit bounds how long another
+user's job can wait behind it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import contextvars
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from . import auth
@@ -32,7 +38,11 @@ from .limits import LimitError
 __all__ = ["OpError", "Scheduler", "SeqError"]
 
 Job = Callable[[], object]
-_Item = tuple[str | None, FutureState, Job, contextvars.Context]
+BatchRunner = Callable[[list[Job]], list[object]]
+"""Runs jobs of one batch key together: one result per job, an ``Exception`` instance for a failed one."""
+Batch = tuple[Hashable, BatchRunner, int]
+"""``(key, runner, most jobs in one batch)``."""
+_Item = tuple[str | None, FutureState, Job, contextvars.Context, Batch | None]
 
 
 class OpError(Exception):
@@ -67,8 +77,12 @@ class Scheduler:
         idem_ttl_s: float = 600.0,
         max_queued_samples_per_user: int = 4096,
         seq_hole_wait_s: float = 360.0,
+        max_batch: int = 16,
+        batch_gather_s: float = 0.004,
     ) -> None:
         self.futures = futures
+        self.max_batch, self.batch_gather_s = max_batch, batch_gather_s
+        self._batch_sizes: OrderedDict[Hashable, int] = OrderedDict()  # key -> size of its last batch
         self.seq_hole_wait_s = seq_hole_wait_s
         self._lock = threading.Lock()
         self._lanes: dict[str, _Lane] = {}
@@ -78,6 +92,7 @@ class Scheduler:
         self._ready: OrderedDict[str, deque[_Item]] = OrderedDict()  # user -> runnable jobs; order = turn
         self._queued_samples: dict[str, int] = {}
         self._work_cv = threading.Condition(self._lock)
+        self._gather_cv = threading.Condition(self._lock)  # a worker gathering a batch waits here
         self._max_held = max_held
         self._closed = False
         self._stopping = 0
@@ -107,6 +122,8 @@ class Scheduler:
         user = item[1].owner
         self._ready.setdefault(user, deque()).append(item)
         self._work_cv.notify()
+        if item[4] is not None:
+            self._gather_cv.notify_all()
 
     def _take(self) -> _Item | None:
         # Called with the lock held: the first user in turn gives one job, then goes to the back.
@@ -122,11 +139,62 @@ class Scheduler:
                 else:
                     del self._ready[user]
                 if item[0] is None:
-                    self._queued_samples[user] = self._queued_samples.get(user, 1) - 1
-                    if self._queued_samples[user] <= 0:
-                        del self._queued_samples[user]
+                    self._sample_taken(user)
                 return item
             self._work_cv.wait()
+
+    def _sample_taken(self, user: str) -> None:
+        # Called with the lock held.
+        self._queued_samples[user] = self._queued_samples.get(user, 1) - 1
+        if self._queued_samples[user] <= 0:
+            del self._queued_samples[user]
+
+    def _gather(self, key: Hashable, limit: int) -> list[_Item]:
+        """Called with the lock held, for a job keyed ``key`` just taken: the waiting jobs to run with it.
+
+        When fewer are waiting than this key's last batch had, wait up to ``batch_gather_s`` for the rest:
+        clients that were served together come back at nearly the same time, and a worker that starts
+        without them would leave them to form a smaller batch behind it.
+        """
+        most = min(limit, self.max_batch)
+        found = self._take_batch(key, most - 1)
+        want = min(self._batch_sizes.get(key, 1), most)
+        deadline = time.monotonic() + self.batch_gather_s
+        while len(found) + 1 < want and not self._closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._gather_cv.wait(left)
+            found += self._take_batch(key, most - 1 - len(found))
+        self._batch_sizes[key] = len(found) + 1
+        self._batch_sizes.move_to_end(key)
+        while len(self._batch_sizes) > 1024:
+            self._batch_sizes.popitem(last=False)
+        return found
+
+    def _take_batch(self, key: Hashable, limit: int) -> list[_Item]:
+        """Called with the lock held: remove and return up to ``limit`` waiting jobs keyed ``key``."""
+        found: list[_Item] = []
+        if limit <= 0:
+            return found
+        for user in list(self._ready):
+            q = self._ready[user]
+            if not any(it[4] is not None and it[4][0] == key for it in q):
+                continue
+            kept: deque[_Item] = deque()
+            for it in q:
+                if len(found) < limit and it[4] is not None and it[4][0] == key:
+                    found.append(it)
+                    self._sample_taken(user)
+                else:
+                    kept.append(it)
+            if kept:
+                self._ready[user] = kept
+            else:
+                del self._ready[user]
+            if len(found) >= limit:
+                break
+        return found
 
     def _trim_idem(self) -> None:
         # Called with the lock held.
@@ -198,7 +266,7 @@ class Scheduler:
         if not ln.busy and ln.next_seq in ln.held:
             fut, job, ctx = ln.held.pop(ln.next_seq)
             ln.busy = True
-            self._put((lane, fut, job, ctx))
+            self._put((lane, fut, job, ctx, None))
         if ln.busy or not ln.held:
             ln.stalled_since = None
         elif ln.stalled_since is None:
@@ -219,9 +287,16 @@ class Scheduler:
     # ---- unordered work (sampling) ----------------------------------------------------------------------
 
     def submit_unordered(
-        self, key: tuple[str, int] | None, fut_factory: Callable[[], FutureState], job: Job
+        self,
+        key: tuple[str, int] | None,
+        fut_factory: Callable[[], FutureState],
+        job: Job,
+        batch: Batch | None = None,
     ) -> FutureState:
-        """Queue ``job``; a repeated ``key`` returns the first future (None or ``anon-*``: never repeated)."""
+        """Queue ``job``; a repeated ``key`` returns the first future (None or ``anon-*``: never repeated).
+
+        ``batch`` (a key and a runner) lets a worker run this job together with others of the same key.
+        """
         if key is not None and key[0].startswith("anon-"):
             key = None  # anonymous requests cannot be retried by key: remembering them only costs memory
         user = auth.current_user()
@@ -240,7 +315,7 @@ class Scheduler:
                 self._idem[key] = (fut, time.monotonic())
                 self._trim_idem()
             self._queued_samples[fut.owner] = self._queued_samples.get(fut.owner, 0) + 1
-            self._put((None, fut, job, contextvars.copy_context()))
+            self._put((None, fut, job, contextvars.copy_context(), batch))
             return fut
 
     # ---- workers ----------------------------------------------------------------------------------------
@@ -249,22 +324,46 @@ class Scheduler:
         while True:
             with self._lock:
                 item = self._take()
+                batch = item[4] if item is not None else None
+                others = self._gather(batch[0], batch[2]) if batch is not None and self.max_batch > 1 else []
             if item is None:
                 return
-            lane, fut, job, ctx = item
+            if others and batch is not None:
+                self._run_batch([item, *others], batch[1])
+                continue
+            lane, fut, job, ctx, _ = item
             try:
                 if self._closed:
                     raise OpError("the server is shutting down", "server")
                 self.futures.resolve(fut, ctx.run(job))
-            except OpError as e:
-                self.futures.fail(fut, str(e), e.category)
-            except (ValueError, KeyError, TypeError) as e:
-                self.futures.fail(fut, f"{type(e).__name__}: {e}", "user")
-            except Exception as e:  # the future must always complete, whatever the model does
-                self.futures.fail(fut, f"internal error: {type(e).__name__}: {e}", "server")
+            except Exception as e:
+                self._fail(fut, e)
             finally:
                 if lane is not None:
                     self._lane_done(lane)
+
+    def _fail(self, fut: FutureState, e: BaseException) -> None:
+        if isinstance(e, OpError):
+            self.futures.fail(fut, str(e), e.category)
+        elif isinstance(e, (ValueError, KeyError, TypeError)):
+            self.futures.fail(fut, f"{type(e).__name__}: {e}", "user")
+        else:  # the future must always complete, whatever the model does
+            self.futures.fail(fut, f"internal error: {type(e).__name__}: {e}", "server")
+
+    def _run_batch(self, items: list[_Item], runner: BatchRunner) -> None:
+        """Run unordered ``items`` of one batch key in the first one's context; complete every future."""
+        results: list[object]
+        try:
+            if self._closed:
+                raise OpError("the server is shutting down", "server")
+            results = items[0][3].run(runner, [it[2] for it in items])
+        except Exception as e:
+            results = [e] * len(items)
+        for it, res in zip(items, results, strict=True):
+            if isinstance(res, Exception):
+                self._fail(it[1], res)
+            else:
+                self.futures.resolve(it[1], res)
 
     def shutdown(self) -> None:
         self._closed = True  # queued work is failed, not run: shutdown must not wait on it

@@ -16,8 +16,6 @@ from typing import Any
 from tinkerlite.types import (
     Datum,
     ForwardBackwardOutput,
-    SampledSequence,
-    SampleResponse,
     TensorData,
 )
 
@@ -37,6 +35,8 @@ from .sessions import SessionRegistry
 from .store import Store, check_name, check_ttl, now_iso, parse_tinker_path
 
 __all__ = ["LocalService", "SampleJob", "ServiceLimits", "TrainingModel"]
+
+_BATCH_ROWS = 64  # sampling requests decoded together hold at most this many rows (fewer: a single request)
 
 
 class LocalService:
@@ -525,43 +525,20 @@ class LocalService:
         if len(job.prompt) > sampler.spec.max_seq_len:
             raise OpError(f"prompt of {len(job.prompt)} tokens exceeds the context length {sampler.spec.max_seq_len}")
 
-        def run() -> SampleResponse:
-            from . import sampling
+        from .sample_tasks import SampleTask, run_sample_tasks
 
-            params = sampling.SamplingParams(
-                max_tokens=job.max_tokens,
-                temperature=job.temperature,
-                top_k=job.top_k,
-                top_p=job.top_p,
-                seed=job.seed,
-                stop_token_ids=job.stop_token_ids,
-            )
-            res = sampling.sample(
-                sampler.model,
-                job.prompt,
-                job.num_samples,
-                params,
-                prompt_logprobs=job.prompt_logprobs,
-                topk_prompt_logprobs=job.topk_prompt_logprobs,
-                should_stop=should_stop,
-            )
-            seqs = [SampledSequence(s.stop_reason, list(s.tokens), list(s.logprobs)) for s in res.sequences]
-            plp, topk = res.prompt_logprobs, res.topk_prompt_logprobs
-            if job.prompt_logprobs_last_n is not None:
-                # Only the last n positions are scored; the SDK checks that earlier ones are null.
-                keep_from = max(0, len(job.prompt) - job.prompt_logprobs_last_n)
-                if plp is not None:
-                    plp = [None if i < keep_from else v for i, v in enumerate(plp)]
-                if topk is not None:
-                    topk = [None if i < keep_from else v for i, v in enumerate(topk)]
-            return SampleResponse(seqs, plp, topk)
+        task = SampleTask(sampler.model, job, should_stop)
+        # A user's requests on one set of weights (samplers of a base model share them) with equal prompt
+        # lengths and row counts decode together, bit-identical to running alone (sampling.sample_group).
+        group = ("sample", sampler.owner, id(sampler.model), len(job.prompt), job.num_samples)
+        batch = (group, run_sample_tasks, max(1, _BATCH_ROWS // job.num_samples))
 
         def factory() -> FutureState:
             return self.futures.create("sample", "sample")
 
         if key is None:
             key = (f"anon-{time.monotonic_ns()}", 0)
-        return self.scheduler.submit_unordered(key, factory, run)
+        return self.scheduler.submit_unordered(key, factory, task, batch)
 
     # ---- listings ---------------------------------------------------------------------------------------
 
