@@ -9,9 +9,9 @@ The runner handles concurrency, timeouts, trajectory storage, resuming and pass@
 ``run_benchmark("name", ...)`` also imports ``tinkerlite.eval.benchmarks.<name>`` on first use, so a
 benchmark module registers itself when it is named. Bundled benchmark modules: gsm8k, math500, aime
 (aime_2025/aime_2026), gpqa, mmlu_pro, mmlu_redux, supergpqa, ceval, ifeval, ifbench, mbpp, and the cookbook's
-experimental ones: hmmt_feb_2025/hmmt_nov_2025, longbench, bfcl, arena_hard (needs a judge), livecodebench
-and terminal_bench (need a sandbox); swe_bench and tau2_bench are registered by name only (``_harness``: their
-sandboxed-agent harness is not shipped, and building them says what it needs); rows come from
+experimental ones: hmmt_feb_2025/hmmt_nov_2025, longbench, bfcl, arena_hard (needs a judge), livecodebench,
+terminal_bench and swe_bench (need a sandbox, ``BenchmarkConfig.sandbox_factory``); tau2_bench is registered by
+name only (``_harness``: its simulator harness is not shipped, and building it says what it needs); rows come from
 HF ``datasets`` or from local JSONL copies (``TINKERLITE_BENCHMARK_DATA``, see
 ``_common.load_benchmark_dataset``).
 """

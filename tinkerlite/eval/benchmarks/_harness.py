@@ -1,11 +1,11 @@
-"""The agentic benchmarks tinkerlite names but does not run: SWE-bench Verified and tau2-Bench.
+"""Benchmarks tinkerlite names but does not run (today: tau2-Bench).
 
-The cookbook's ``_swe_bench`` and ``_tau2_bench`` drive multi-turn tool-using agents in a container sandbox
-holding each problem's repository checkout, graded with pytest (SWE-bench), or against a simulated customer
-and a downloaded airline database (tau2). (Terminal-Bench, which needs only a sandbox given through
-``BenchmarkConfig.sandbox_factory``, is ported: ``_terminal_bench``.) tinkerlite keeps their benchmark
-names, flags and registration, so ``REGISTRY`` lists them and configs that name them parse; building their
-envs raises :class:`BenchmarkHarnessUnavailableError`, which says what the harness needs.
+The cookbook's ``_tau2_bench`` drives a customer-service agent against a customer simulated by the judge
+model, a tool backend over the airline domain's database, and tasks and policy downloaded from the
+tau2-bench repository. tinkerlite keeps its benchmark name, flags and registration, so ``REGISTRY`` lists
+it and configs that name it parse; building its envs raises :class:`BenchmarkHarnessUnavailableError`,
+which says what the harness needs. (SWE-bench and Terminal-Bench, which need only a sandbox given through
+``BenchmarkConfig.sandbox_factory``, are ported: ``_swe_bench``, ``_terminal_bench``.)
 """
 
 from __future__ import annotations
