@@ -626,3 +626,46 @@ def test_run_evaluations_parallel_labels_transcripts_and_merges_metrics(tmp_path
     recs = (d / "eval_my_eval_rollout_summaries.jsonl").read_text().splitlines()
     assert len(recs) == 4 and json.loads(recs[0])["split"] == "eval/my_eval"
     assert "Running evaluation  5" in (d / "eval_1.html").read_text()
+
+
+def test_main_refuses_the_cookbooks_conflicting_configs_before_anything_runs(tmp_path: Path) -> None:
+    from tinkerlite.exceptions import ConfigurationError
+
+    from ._loop_helpers import rl_config
+
+    bad_async = train.AsyncConfig(max_steps_off_policy=1, groups_per_batch=2)  # trains stable_reinforce
+    with pytest.raises(ConfigurationError, match=r"AsyncConfig\.loss_fn"):
+        asyncio.run(train.main(rl_config("http://127.0.0.1:9", tmp_path / "a", async_config=bad_async, loss_fn="ppo")))
+    with pytest.raises(ConfigurationError, match="kl_discount_factor"):
+        asyncio.run(
+            train.main(
+                rl_config(
+                    "http://127.0.0.1:9",
+                    tmp_path / "b",
+                    loss_fn="stable_reinforce",
+                    kl_penalty_coef=0.1,
+                    kl_discount_factor=0.9,
+                )
+            )
+        )
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # refused before logging started
+
+
+def test_rebinding_rollouts_do_group_rollout_overrides_the_rollouts_of_a_run(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinkerlite.rl.rollouts as rollouts
+
+    from ._loop_helpers import rl_config
+
+    original = rollouts.do_group_rollout
+    seen: list[int] = []
+
+    async def recording(env_group_builder: Any, policy: Any, strategy: Any = None, termination: Any = None) -> Any:
+        group = await original(env_group_builder, policy, strategy=strategy, termination=termination)
+        seen.append(len(group.trajectories_G))
+        return group
+
+    monkeypatch.setattr(rollouts, "do_group_rollout", recording)  # the cookbook's documented override
+    out = train.run(rl_config(url, tmp_path, n_batches=2))
+    assert out["steps_run"] == 2 and seen == [4] * 16  # 8 groups of 4 per step

@@ -7,6 +7,7 @@ evaluations, the rollout files, and what happens around each step's metrics row.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from ..utils import logtree
 from ..utils.cost_estimation import CostTracker, usage_from_state
 from ..utils.misc_utils import iteration_dir
 from ..utils.ml_log import MultiplexLogger, ProgressLine
+from . import rollouts as _rollouts
 from ._logtree_scope import logtree_scope
 from ._loop_checkpointer import LoopCheckpointer
 from ._train_reporting import _resolved
@@ -39,6 +41,14 @@ if TYPE_CHECKING:
     from .train import Config
 
 logger = logging.getLogger("tinkerlite.rl.train")
+_BUILTIN_GROUP_ROLLOUT = _rollouts.do_group_rollout
+
+
+def _cookbook_rollout_path() -> bool:
+    """Rollouts go the cookbook's way (:func:`do_group_rollout_and_filter_constant_reward`) when a rollout
+    executor is set, or when user code rebound ``rollouts.do_group_rollout`` (the cookbook's documented way
+    to override rollout behaviour), so that override takes effect in tinkerlite's runs too."""
+    return get_rollout_executor() is not None or _rollouts.do_group_rollout is not _BUILTIN_GROUP_ROLLOUT
 
 
 class _EpochCycled(RLDataset):
@@ -168,11 +178,14 @@ class _Trainer:
 
     async def rollout_batch(self, sampling_client: Any, step: int, builders: list[EnvGroupBuilder]) -> list[Any]:
         """A sync step's groups, seeded by (seed, step, group), the first ``num_groups_to_log`` of them into
-        the open transcript; with a rollout executor, the cookbook's executor path (unseeded)."""
+        the open transcript; with a rollout executor or a rebound ``rollouts.do_group_rollout``, the
+        cookbook's path (unseeded)."""
         c = self.config
         self._note_live_transcript(step)
-        if get_rollout_executor() is not None:
-            return [await self.rollout_group(sampling_client, step, b, i) for i, b in enumerate(builders)]
+        if _cookbook_rollout_path():
+            return list(
+                await asyncio.gather(*(self.rollout_group(sampling_client, step, b, i) for i, b in enumerate(builders)))
+            )
         return await gather_group_rollouts(
             builders,
             self.policy(sampling_client, step),
@@ -187,7 +200,7 @@ class _Trainer:
         """One group (streaming and async loops); a failure under ``drop`` is counted and gives None."""
         c = self.config
         self._note_live_transcript(step)
-        if get_rollout_executor() is not None:
+        if _cookbook_rollout_path():
             group = await do_group_rollout_and_filter_constant_reward(
                 sampling_client,
                 builder,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
+from ..exceptions import ConfigurationError
 from ..utils.config import configclass, field, refuse_unsupported, validate
 from ..utils.cost_estimation import CostTracker as CostTracker
 from ..utils.cost_estimation import TokenUsage as TokenUsage
@@ -245,6 +246,26 @@ def _validate(config: Config) -> None:
     if config.async_config is not None:
         if config.async_config.max_steps_off_policy < 0 or config.async_config.groups_per_batch < 1:
             raise ValidationError("max_steps_off_policy must be >= 0 and groups_per_batch >= 1", field="async_config")
+        if config.loss_fn not in ("importance_sampling", config.async_config.loss_fn):
+            raise ConfigurationError(
+                f"Config.loss_fn={config.loss_fn!r} conflicts with AsyncConfig.loss_fn="
+                f"{config.async_config.loss_fn!r}; async runs train with AsyncConfig.loss_fn, so set the loss there."
+            )
+        if config.async_config.max_steps_off_policy > 0 and config.training_loss_fn() in (
+            "importance_sampling",
+            "cispo",
+        ):
+            logger.warning(
+                "loss_fn=%r can become unstable on the off-policy data that async training produces; prefer "
+                "'stable_reinforce' (the async default) or a clipped loss such as 'ppo'.",
+                config.training_loss_fn(),
+            )
+    if config.training_loss_fn() == "stable_reinforce" and config.kl_penalty_coef > 0 and config.kl_discount_factor > 0:
+        # Discounting spreads the penalty onto prompt tokens; stable_reinforce takes advantages on sampled ones only.
+        raise ConfigurationError(
+            "kl_discount_factor > 0 is not supported with loss_fn='stable_reinforce' (the AsyncConfig default); "
+            "set kl_discount_factor=0 or choose another loss_fn."
+        )
 
 
 async def main(
