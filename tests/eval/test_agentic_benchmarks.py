@@ -2,9 +2,8 @@
 ``_livecodebench.py`` (executed at test time, their package imports pointed at tinkerlite's equivalents;
 the dataset calls read the bundled rows in tests/eval/data, own examples in the datasets' formats): the
 same envs from the same rows, the same grades and logs for the same responses, the same aggregates. And the
-agentic ones: the cookbook's settings and registration, and for the one tinkerlite only names (tau2_bench)
-the typed error naming what its harness needs (terminal_bench and swe_bench run: test_terminal_bench.py,
-test_swe_bench.py)."""
+agentic ones' settings and registration (their episodes: test_terminal_bench.py, test_swe_bench.py,
+test_tau2_bench.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +35,6 @@ from tinkerlite.eval.benchmarks import (
 )
 from tinkerlite.eval.benchmarks import _arena_hard as arena
 from tinkerlite.eval.benchmarks import _bfcl as bfcl
-from tinkerlite.eval.benchmarks._harness import BenchmarkHarnessUnavailableError
 
 DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.network_registry  # the cookbook sdist, fetched once (sha256-pinned)
@@ -307,11 +305,3 @@ def test_agentic_benchmarks_have_the_cookbooks_settings(module: str, cls: str, o
     for flag in FLAGS:
         want = theirs[flag] if flag in theirs else getattr(ours.__mro__[1], flag)  # unset there: the base default
         assert getattr(builder, flag) == want, flag
-
-
-@pytest.mark.parametrize("name", ["tau2_bench"])
-def test_named_only_benchmarks_say_what_they_need(name: str, renderer: Any) -> None:
-    config = BenchmarkConfig(sandbox_factory=_local_sandbox, judge_sampling_client=object())
-    with pytest.raises(BenchmarkHarnessUnavailableError, match=f"benchmark '{name}' needs") as info:
-        asyncio.run(run_benchmark(name, object(), renderer, config))
-    assert isinstance(info.value, NotImplementedError) and info.value.benchmark == name

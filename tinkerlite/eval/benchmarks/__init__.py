@@ -10,8 +10,8 @@ The runner handles concurrency, timeouts, trajectory storage, resuming and pass@
 benchmark module registers itself when it is named. Bundled benchmark modules: gsm8k, math500, aime
 (aime_2025/aime_2026), gpqa, mmlu_pro, mmlu_redux, supergpqa, ceval, ifeval, ifbench, mbpp, and the cookbook's
 experimental ones: hmmt_feb_2025/hmmt_nov_2025, longbench, bfcl, arena_hard (needs a judge), livecodebench,
-terminal_bench and swe_bench (need a sandbox, ``BenchmarkConfig.sandbox_factory``); tau2_bench is registered by
-name only (``_harness``: its simulator harness is not shipped, and building it says what it needs); rows come from
+terminal_bench and swe_bench (need a sandbox, ``BenchmarkConfig.sandbox_factory``), tau2_bench (the judge
+simulates the customer; its data files from the tau2-bench repository or local copies); rows come from
 HF ``datasets`` or from local JSONL copies (``TINKERLITE_BENCHMARK_DATA``, see
 ``_common.load_benchmark_dataset``).
 """
