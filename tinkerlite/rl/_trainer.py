@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..checkpoint_utils import _StepCheckpointer, get_last_checkpoint
@@ -26,6 +26,7 @@ from ._logtree_scope import logtree_scope
 from ._loop_checkpointer import LoopCheckpointer
 from ._train_reporting import _resolved
 from ._train_steps import _loop_state
+from .dataset_utils import EpochCycledRLDataset
 from .metric_util import compute_trajectory_metrics
 from .rollout_logging import RolloutSummaryGroup, export_iteration_rollouts
 from .rollouts import (
@@ -49,23 +50,6 @@ def _cookbook_rollout_path() -> bool:
     executor is set, or when user code rebound ``rollouts.do_group_rollout`` (the cookbook's documented way
     to override rollout behaviour), so that override takes effect in tinkerlite's runs too."""
     return get_rollout_executor() is not None or _rollouts.do_group_rollout is not _BUILTIN_GROUP_ROLLOUT
-
-
-class _EpochCycled(RLDataset):
-    """``num_epochs`` passes over ``inner``: batch ``i`` is ``inner``'s batch ``i % len(inner)`` (the cookbook's
-    ``EpochCycledRLDataset`` without a shuffle seed)."""
-
-    def __init__(self, inner: RLDataset, num_epochs: int) -> None:
-        self.inner = inner
-        self.num_epochs = num_epochs
-
-    def get_batch(self, index: int) -> Sequence[EnvGroupBuilder]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} out of range (dataset has {len(self)} batches)")
-        return self.inner.get_batch(index % len(self.inner))
-
-    def __len__(self) -> int:
-        return len(self.inner) * self.num_epochs
 
 
 class _LazyTokenizer:
@@ -133,10 +117,17 @@ class _Trainer:
             )
         self.tokenizer = _LazyTokenizer(self.training_client)
         self.dataset, self.test_dataset = await c.dataset_builder()
-        if c.num_epochs > 1:
-            self.dataset = _EpochCycled(self.dataset, c.num_epochs)
+        self.dataset = EpochCycledRLDataset(self.dataset, c.num_epochs)  # step i trains batch i % len
         total = len(self.dataset)
         if c.max_steps is not None:
+            if c.max_steps > total:
+                logger.warning(
+                    "max_steps=%d exceeds num_epochs * len(dataset) = %d; training will stop after %d steps. "
+                    "Set num_epochs to train for more passes over the dataset.",
+                    c.max_steps,
+                    total,
+                    total,
+                )
             total = min(total, c.max_steps)
         if total < 1:
             raise ValidationError("the dataset has no batches", field="dataset_builder")

@@ -276,6 +276,12 @@ async def main(
     ``rollout_executor`` is the cookbook's: each group rollout runs through it (threads, a ``spawn`` process
     pool, a cluster), unseeded, and it is shut down at the end. ``service_client`` (tinkerlite) reuses an
     open client.
+
+    Differences from the cookbook's ``main``, each deliberate: every step's row carries the running token
+    totals (``tokens/cumulative/*``, ``tokens/discarded/*``), so there is no extra totals row at
+    ``end_batch``; a checkpoint record is written after its step's metrics row (a crash between the two
+    re-runs the step); the last step saves no periodic checkpoint (the final one follows); the async loop
+    saves no checkpoint of its starting weights.
     """
     _validate(config)
     if rollout_executor is not None:
