@@ -32,6 +32,7 @@ SAMPLES, NEW_TOKENS = 4, 16
 class Outcome:
     logprobs: list[list[float]] = field(default_factory=list)
     samples: list[list[list[int]]] = field(default_factory=list)
+    sample_logprobs: list[list[list[float]]] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     fwd_tokens: int = 0
     sample_tokens: int = 0
@@ -59,6 +60,7 @@ def client_run(url: str, variant: int) -> Outcome:
         }
         res = c.sample(body)
         out.samples.append([list(s.tokens) for s in res.sequences])
+        out.sample_logprobs.append([list(s.logprobs or []) for s in res.sequences])
         out.sample_tokens += sum(len(s.tokens) for s in res.sequences)
         fb = decode_forward_backward_output(c.result(rid, proto=True))
         out.losses.append(float(fb.metrics["loss:sum"]))
@@ -120,6 +122,8 @@ def test_concurrent_clients_lose_and_duplicate_nothing() -> None:
                 want = reference[k % 4]
                 assert got.losses == want.losses, f"client {k}: step losses differ (lost or repeated step)"
                 assert got.samples == want.samples, f"client {k}: samples differ from the solo run"
+                # Concurrent requests of one sampler decode as one batch; that must not change a bit.
+                assert got.sample_logprobs == want.sample_logprobs, f"client {k}: sampled log-probs differ"
                 assert got.logprobs == want.logprobs, f"client {k}: final weights differ from the solo run"
             fwd, smp = rate(outcomes, wall)
             report.append(
