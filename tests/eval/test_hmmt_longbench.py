@@ -216,3 +216,54 @@ def test_hmmt_grader_matches_with_sympy_latex_parsing() -> None:
     assert [(a, b, o) for a, b, o, _ in rows] == [(a, b, t) for a, b, _, t in rows]
     sympy_only = {(a, b) for a, b, o, _ in rows if o} - {(a, b) for a, b in PAIRS if hmmt._check_math_equal(a, b)}
     assert ("0.5", "\\frac{1}{2}") in sympy_only  # the sympy step really ran (it is skipped without antlr4)
+
+
+def _stage_cookbook_benchmark_tests(tmp: Path) -> Path:
+    """The cookbook's ``benchmark_test.py``, imports rewritten; its import of four private runner helpers
+    (``_choose_k_values``, ...) is dropped, as only the classes that never use them run here."""
+    import re
+
+    from tests.official_env import official_source, rewrite_imports
+
+    src = (official_source("cookbook") / "tinker_cookbook/eval/benchmarks/benchmark_test.py").read_text()
+    src, n = re.subn(r"from tinkerlite\.eval\.benchmarks\._runner import \([^)]*\)\n", "", rewrite_imports(src))
+    assert n == 1
+    dst = tmp / "test_cookbook_benchmarks.py"
+    dst.write_text(src)
+    return dst
+
+
+_OWN_TESTS = "TestBenchmarkRegistration or TestHMMTGrading"
+
+
+def test_the_cookbooks_registration_and_hmmt_tests_pass(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dst = _stage_cookbook_benchmark_tests(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(dst),
+         "-k", _OWN_TESTS, "-rs"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "26 passed" in proc.stdout and "failed" not in proc.stdout
+    # Only the sympy-fraction test may skip (antlr4 is not installed here); the venv test below runs it.
+    assert "skipped" not in proc.stdout or ("1 skipped" in proc.stdout and "antlr4" in proc.stdout)
+
+
+@pytest.mark.slow
+def test_the_cookbooks_hmmt_tests_pass_with_sympy_latex_parsing(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    py = ensure_venv("sympy-1.14-antlr4-4.11", ["sympy==1.14.0", "antlr4-python3-runtime==4.11.0", "pytest>=8"])
+    dst = _stage_cookbook_benchmark_tests(tmp_path)
+    proc = subprocess.run(
+        [str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(dst), "-k",
+         "TestHMMTGrading"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "8 passed" in proc.stdout and "skipped" not in proc.stdout
