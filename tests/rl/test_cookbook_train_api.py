@@ -511,8 +511,8 @@ def test_do_async_training_called_directly(url: str, tmp_path: Path) -> None:
     )
     steps = [r for r in rows if "env/all/reward/total" in r]
     assert [r["step"] for r in steps] == [0, 1, 2]
-    for r in steps:
-        assert 0 <= r["async/staleness_max"] <= 1 and "training_client/step" in r
+    for r in steps:  # typically at most max_steps_off_policy; a slow rollout may be trained later (cookbook)
+        assert 0 <= r["async/staleness_min"] <= r["async/staleness_max"] <= 2 and "training_client/step" in r
     assert records[0]["name"] == "000000"  # the async loop checkpoints its starting weights
     assert any("eval/snapshot/training_step" in r for r in rows)  # evaluations are event rows
 
