@@ -171,9 +171,10 @@ DELIBERATE: dict[str, str] = {
         "progress display), warmup_steps (linear warmup before lr_schedule)"
     ),
     "tinker_cookbook.supervised.train:Config.submit_ahead": (
-        "default 2, not 1 (issue 18): one more step in flight keeps the pipelined loop at >= 95 % of its "
-        "zero-latency step rate at 100 ms round trips; steps, metrics and checkpoints are the same at every "
-        "depth (tests/supervised_e2e/test_default_depth.py), and submit_ahead=1 still gives the cookbook's"
+        "default 4, not 1 (issue 18): a step's result is known two round trips after its submission, so at "
+        "100 ms round trips depth 1 (and 2, on a quiet machine) leaves the server idle between steps; steps, "
+        "metrics and checkpoints are the same at every depth (tests/supervised_e2e/test_default_depth.py), "
+        "and submit_ahead=1 still gives the cookbook's"
     ),
     "tinker_cookbook.utils.lr_scheduling:compute_schedule_lr_multiplier": (
         "extra optional warmup_steps=0 (the train Configs' warmup_steps; 0 is the cookbook's schedule)"

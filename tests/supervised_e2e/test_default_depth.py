@@ -1,5 +1,5 @@
-"""The default pipeline depth is 2 (the cookbook's is 1): one more step in flight, for speed at 100 ms round
-trips, and nothing else. The cookbook's depth 1, depth 2 and no pipelining at all must give the same steps,
+"""The default pipeline depth is 4 (the cookbook's is 1): more steps in flight, for speed at 100 ms round
+trips, and nothing else. The cookbook's depth 1, depth 4 and no pipelining at all must give the same steps,
 the same metrics (training NLL, learning rate, evaluations) and the same checkpoints (records and weights).
 """
 
@@ -17,9 +17,9 @@ from .helpers import checkpoint_arrays, read_jsonl, small_config
 EPOCHS = 2
 
 
-def test_the_default_depth_is_two_in_the_config_and_the_cli() -> None:
-    assert inspect.signature(Config).parameters["submit_ahead"].default == 2
-    assert next(o for o in OPTIONS if o.name == "submit_ahead").default == 2
+def test_the_default_depth_is_four_in_the_config_and_the_cli() -> None:
+    assert inspect.signature(Config).parameters["submit_ahead"].default == 4
+    assert next(o for o in OPTIONS if o.name == "submit_ahead").default == 4
 
 
 def _observed(log: Path, state_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, bytes]]]:
@@ -38,7 +38,7 @@ def test_every_depth_gives_the_same_steps_metrics_and_checkpoints(
     for name, depth in (("default", {}), ("cookbook", {"submit_ahead": 1}), ("unpipelined", {"submit_ahead": 0})):
         log = tmp_path / name
         cfg = small_config(log, data, url, num_epochs=EPOCHS, save_every=3, eval_every=4, **depth)
-        assert cfg.submit_ahead == depth.get("submit_ahead", 2)
+        assert cfg.submit_ahead == depth.get("submit_ahead", 4)
         run(cfg)
         seen[name] = _observed(log, state_dir)
     rows, positions, weights = seen["default"]

@@ -36,7 +36,7 @@ OPTIONS: list[Option] = [
     Option("lora_rank", int, 32, "LoRA rank"),
     Option("save_every", int, 20, "checkpoint every N steps (0: only the final one)"),
     Option("eval_every", int, 5, "test NLL every N steps (0: never)"),
-    Option("submit_ahead", int, 2, "pipeline depth (0: no pipelining)"),
+    Option("submit_ahead", int, 4, "pipeline depth (0: no pipelining)"),
     Option("ttl_seconds", int | None, 604800, "TTL of periodic checkpoints"),
     *ENDPOINT_OPTIONS,
     Option("sample_prompts", int, 2, "held-out test prompts to sample before and after training (0: none)"),

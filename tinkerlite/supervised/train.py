@@ -78,10 +78,11 @@ class Config:
     enable_trace: bool = False
     span_chart_every: int = 0
     max_steps: int | None = None
-    submit_ahead: int = 2
-    """Batches submitted ahead of the one being awaited (0 disables pipelining). 2, not the cookbook's 1: one
-    more step in flight keeps the server busy at 100 ms round trips (bench/README.md); the steps, metrics
-    and checkpoints are the same at every depth (evaluations and saves are sequenced per step)."""
+    submit_ahead: int = 4
+    """Batches submitted ahead of the one being awaited (0 disables pipelining). 4, not the cookbook's 1: a
+    step's result is known two round trips after its submission at the earliest (submit, then poll), so the
+    server stays busy only while ``(submit_ahead + 1) * step time`` exceeds that; 4 covers 100 ms round trips
+    down to ~50 ms steps (bench/README.md). Steps, metrics and checkpoints are the same at every depth."""
     # tinkerlite additions
     warmup_steps: int = 0
     api_key: str | None = None
