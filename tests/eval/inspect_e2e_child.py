@@ -3,8 +3,8 @@ through tinkerlite's inspect integration against an embedded ``tinkerlite.local.
 
 ``python -m tests.eval.inspect_e2e_child MODE LOG_DIR`` prints one JSON line (the last line of stdout)
 with what the parent asserts on. MODE is ``evaluator`` (InspectEvaluatorBuilder on a custom task),
-``run_main`` (run_inspect_evals.main on a checkpoint path), ``cli`` (its key=value command line) or
-``judge`` (custom_inspect_task's LLM-judge
+``run_main`` (run_inspect_evals.main on a checkpoint path), ``cli`` (its key=value command line),
+``registry`` (inspect's get_model with a model_path) or ``judge`` (custom_inspect_task's LLM-judge
 task with a scripted judge).
 """
 
@@ -171,6 +171,32 @@ def mode_cli(log_dir: str) -> dict[str, Any]:
     return {"rc": rc, "bad_rc": bad, "answers": answers, "samples": read_samples(log_dir)}
 
 
+def mode_registry(log_dir: str) -> dict[str, Any]:
+    """inspect's own model lookup: ``tinker-sampling/<model>`` with ``model_path`` (the standalone path)."""
+    from inspect_ai import eval_async
+    from inspect_ai.model import GenerateConfig, get_model
+
+    import tinkerlite.eval.inspect_utils  # noqa: F401 (registers the tinker-sampling model API)
+
+    with serve(api_key=KEY) as url:
+        os.environ["TINKER_BASE_URL"], os.environ["TINKER_API_KEY"] = url, KEY
+        service = tinker.ServiceClient()
+        trainer = service.create_lora_training_client(base_model=MODEL, rank=4)
+        path = trainer.save_weights_for_sampler(name="inspect-registry").result().path
+        answers = greedy_answers(service.create_sampling_client(model_path=path).result())
+        model = get_model(
+            f"tinker-sampling/{MODEL}",
+            config=GenerateConfig(temperature=0.0, max_tokens=MAX_TOKENS),
+            renderer_name=RENDERER,
+            model_path=path,
+            api_key=KEY,
+        )
+        api_type = type(model.api).__name__
+        asyncio.run(eval_async(make_task(targets_from(answers)), model=model, log_dir=log_dir, log_level="warning"))
+        service.close()
+    return {"api": api_type, "answers": answers, "samples": read_samples(log_dir)}
+
+
 class ScriptedJudge:
     """A judge sampling client (only ``sample`` is needed): grades C when the criterion is Paris, else I.
 
@@ -236,6 +262,7 @@ def mode_judge(log_dir: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     mode, log_dir = sys.argv[1], sys.argv[2]
-    modes = {"evaluator": mode_evaluator, "run_main": mode_run_main, "judge": mode_judge, "cli": mode_cli}
+    modes = {"evaluator": mode_evaluator, "run_main": mode_run_main, "judge": mode_judge, "cli": mode_cli,
+             "registry": mode_registry}
     result = modes[mode](log_dir)
     print(json.dumps(result, default=str))

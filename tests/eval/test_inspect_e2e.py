@@ -73,6 +73,12 @@ def test_run_inspect_evals_command_line(tmp_path: Path) -> None:
     _check_samples(result)
 
 
+def test_inspects_model_registry_finds_tinker_sampling(tmp_path: Path) -> None:
+    result = _child("registry", tmp_path)
+    assert result["api"] == "InspectAPIFromTinkerSampling"
+    _check_samples(result)
+
+
 def test_custom_inspect_task_llm_judge(tmp_path: Path) -> None:
     result = _child("judge", tmp_path)
     assert result["before"] == dict.fromkeys(("service_client", "sampling_client", "api", "GRADER_MODEL"), False)
