@@ -73,18 +73,24 @@ async def main(config: Config) -> None:
 
 def _cli(argv: Sequence[str]) -> int:
     """``key=value`` command line over :class:`Config`'s fields (``tasks=a,b`` is a list; ``metadata=k:v,...``)."""
+    import inspect
+
     from ..cli_utils import Option, run_cli
 
-    options = [Option(name, hint, None) for name, hint in typing.get_type_hints(Config).items()]
+    hints = typing.get_type_hints(Config)
+    params = inspect.signature(Config).parameters
+    options = [
+        Option(name, hints[name], None if params[name].default is inspect.Parameter.empty else params[name].default)
+        for name in hints
+    ]
 
     def run(values: dict[str, Any]) -> int:
-        given = {n: v for n, v in values.items() if v is not None}
-        tasks = [t.strip() for t in str(given.pop("tasks", "")).split(",") if t.strip()]
+        tasks = [t.strip() for t in str(values.pop("tasks") or "").split(",") if t.strip()]
         if not tasks:
-            raise ConfigurationError("tasks= is required (inspect task names or file.py:task, comma separated)")
-        if isinstance(given.get("metadata"), str):
-            given["metadata"] = dict(kv.split(":", 1) for kv in given["metadata"].split(",") if ":" in kv)
-        asyncio.run(main(Config(tasks=tasks[0] if len(tasks) == 1 else tasks, **given)))
+            raise ConfigurationError("tasks= is required (inspect task names or file.py@task, comma separated)")
+        if isinstance(values.get("metadata"), str):
+            values["metadata"] = dict(kv.split(":", 1) for kv in values["metadata"].split(",") if ":" in kv)
+        asyncio.run(main(Config(tasks=tasks[0] if len(tasks) == 1 else tasks, **values)))
         return 0
 
     return run_cli("python -m tinkerlite.eval.run_inspect_evals", __doc__ or "", options, argv, run)
