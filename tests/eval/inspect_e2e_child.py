@@ -4,7 +4,8 @@ through tinkerlite's inspect integration against an embedded ``tinkerlite.local.
 ``python -m tests.eval.inspect_e2e_child MODE LOG_DIR`` prints one JSON line (the last line of stdout)
 with what the parent asserts on. MODE is ``evaluator`` (InspectEvaluatorBuilder on a custom task),
 ``run_main`` (run_inspect_evals.main on a checkpoint path), ``cli`` (its key=value command line),
-``registry`` (inspect's get_model with a model_path) or ``judge`` (custom_inspect_task's LLM-judge
+``registry`` (inspect's get_model with a model_path), ``tools`` (a tool-using task, reasoning content) or
+``judge`` (custom_inspect_task's LLM-judge
 task with a scripted judge).
 """
 
@@ -171,6 +172,73 @@ def mode_cli(log_dir: str) -> dict[str, Any]:
     return {"rc": rc, "bad_rc": bad, "answers": answers, "samples": read_samples(log_dir)}
 
 
+class ScriptedSampler:
+    """A sampling client (only ``sample``) that answers from a script of texts, recording each prompt."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.tokenizer = get_tokenizer(MODEL)
+        self.replies, self.prompts = list(replies), []  # type: ignore[var-annotated]
+
+    def sample(self, prompt: Any, sampling_params: Any, num_samples: int) -> Any:
+        self.prompts.append(self.tokenizer.decode(prompt.to_ints()))
+        tokens = self.tokenizer.encode(self.replies.pop(0), add_special_tokens=False)
+
+        async def answer() -> Any:
+            seqs = [types.SampledSequence(stop_reason="stop", tokens=tokens) for _ in range(num_samples)]
+            return types.SampleResponse(sequences=seqs)
+
+        return answer()
+
+
+def mode_tools(log_dir: str) -> dict[str, Any]:
+    """A tool-using inspect task (qwen3 renderer: native tool calls) and reasoning content, via a scripted sampler."""
+    from inspect_ai import Task, eval_async
+    from inspect_ai.dataset import Sample
+    from inspect_ai.model import GenerateConfig, Model
+    from inspect_ai.scorer import includes
+    from inspect_ai.solver import generate, use_tools
+    from inspect_ai.tool import tool
+
+    from tinkerlite.eval.inspect_utils import InspectAPIFromTinkerSampling
+
+    calls: list[int] = []
+
+    @tool
+    def add():  # type: ignore[no-untyped-def]
+        async def execute(x: int, y: int) -> int:
+            """Add two numbers.
+
+            Args:
+                x: First number.
+                y: Second number.
+            """
+            calls.append(x + y)
+            return x + y
+
+        return execute
+
+    call = json.dumps({"name": "add", "arguments": {"x": 2, "y": 40}})
+    replies = [f"<tool_call>\n{call}\n</tool_call><|im_end|>", "<think>sum is 42</think>It is 42.<|im_end|>"]
+    sampler = ScriptedSampler(replies)
+    api = InspectAPIFromTinkerSampling(renderer_name="qwen3", model_name=MODEL, sampling_client=sampler,
+                                       include_reasoning=True)
+    task = Task(dataset=[Sample(input="What is 2 + 40? Use the tool.", target="42")],
+                solver=[use_tools(add()), generate()], scorer=includes(), name="tiny_tools")
+    logs = asyncio.run(eval_async(task, model=Model(api=api, config=GenerateConfig(max_tokens=32)), log_dir=log_dir,
+                                  log_level="warning"))
+    sample = logs[0].samples[0]
+    final = sample.output.message.content
+    return {
+        "calls": calls,
+        "declared": ['"name": "add"' in p or '"name":"add"' in p for p in sampler.prompts],
+        "tool_result_seen": "42" in sampler.prompts[1] and "tool_response" in sampler.prompts[1],
+        "final_types": [type(c).__name__ for c in final] if isinstance(final, list) else ["str"],
+        "reasoning": [c.reasoning for c in final if type(c).__name__ == "ContentReasoning"],
+        "score": next(iter(sample.scores.values())).value,
+        "accuracy": logs[0].results.scores[0].metrics["accuracy"].value,
+    }
+
+
 def mode_registry(log_dir: str) -> dict[str, Any]:
     """inspect's own model lookup: ``tinker-sampling/<model>`` with ``model_path`` (the standalone path)."""
     from inspect_ai import eval_async
@@ -263,6 +331,6 @@ def mode_judge(log_dir: str) -> dict[str, Any]:
 if __name__ == "__main__":
     mode, log_dir = sys.argv[1], sys.argv[2]
     modes = {"evaluator": mode_evaluator, "run_main": mode_run_main, "judge": mode_judge, "cli": mode_cli,
-             "registry": mode_registry}
+             "registry": mode_registry, "tools": mode_tools}
     result = modes[mode](log_dir)
     print(json.dumps(result, default=str))

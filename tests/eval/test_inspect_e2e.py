@@ -6,6 +6,7 @@ against the embedded local server.
   are impossible, so the accuracy must be exactly 0.5, and each sample's completion and token usage must
   equal what the same prompt gives when sampled directly (the adapter renders as the renderer does).
 - ``run_inspect_evals.main`` on a ``tinker://`` checkpoint (base model and renderer resolved from it).
+- A tool-using task (native tool calls through the qwen3 renderer) with reasoning kept as content.
 - ``custom_inspect_task.example_lm_as_judge`` with a scripted judge (the policy is the
   local model; the module's service client is created lazily).
 - The cookbook's own ``inspect_utils_test.py`` (imports rewritten) and the signature diff of these
@@ -77,6 +78,15 @@ def test_inspects_model_registry_finds_tinker_sampling(tmp_path: Path) -> None:
     result = _child("registry", tmp_path)
     assert result["api"] == "InspectAPIFromTinkerSampling"
     _check_samples(result)
+
+
+def test_a_tool_using_task_with_reasoning(tmp_path: Path) -> None:
+    result = _child("tools", tmp_path)
+    assert result["calls"] == [42]  # the sampled tool call reached inspect's tool, with its arguments
+    assert result["declared"] == [True, True]  # the renderer declared the tool in both prompts
+    assert result["tool_result_seen"]  # the tool's result went back to the model
+    assert result["final_types"] == ["ContentReasoning", "ContentText"] and result["reasoning"] == ["sum is 42"]
+    assert (result["score"], result["accuracy"]) == ("C", 1.0)
 
 
 def test_custom_inspect_task_llm_judge(tmp_path: Path) -> None:
