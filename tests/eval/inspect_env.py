@@ -14,8 +14,8 @@ import subprocess
 from pathlib import Path
 
 from tests.official_env import REPO, ensure_venv
+from tinkerlite.eval._inspect_gate import TESTED_INSPECT_AI as INSPECT_AI
 
-INSPECT_AI = "0.3.285"
 REQUIREMENTS = [f"inspect-ai=={INSPECT_AI}", "chz==0.4.0", "numpy>=1.24", "pytest>=8"]
 
 
