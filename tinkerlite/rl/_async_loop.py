@@ -15,21 +15,18 @@ import logging
 import time
 from typing import Any
 
-from ..checkpoint_utils import save_checkpoint_async
 from ..utils import trace
 from ._cost_accounting import DiscardedWorkLog, drop_constant_reward_group
 from ._train_loops import _export, _first_sampling_client, _log_step, _rollout_one, _should_run_evals
-from ._train_reporting import _resolved, run_evaluations_parallel
+from ._train_reporting import _resolved
 from ._train_steps import (
     _RUN_HOOKS,
     SamplingClientReuse,
     WrappedTrajectoryGroup,
+    _cb,
     _loop_state,
     _Shutdown,
-    do_train_step_and_get_sampling_client,
-    do_train_step_streaming_and_get_sampling_client,
 )
-from .metrics import compute_sampling_client_metrics
 from .types import EnvGroupBuilder
 
 __all__ = ["do_async_training"]
@@ -76,7 +73,7 @@ async def do_async_training(
     if hooks is not None:
         sampling_client = await _first_sampling_client(training_client, checkpoint_mgr, start_batch, config)
     else:
-        paths = await save_checkpoint_async(
+        paths = await _cb().checkpoint_utils.save_checkpoint_async(
             training_client=training_client,
             name=f"{start_batch:06d}",
             log_path=config.log_path,
@@ -172,7 +169,7 @@ async def do_async_training(
             reused = False
             with trace.trace_iteration(step=i_batch) as window:
                 if smc is not None:
-                    result = await do_train_step_streaming_and_get_sampling_client(
+                    result = await _cb().do_train_step_streaming_and_get_sampling_client(
                         config,
                         i_batch,
                         groups_queue,
@@ -192,11 +189,11 @@ async def do_async_training(
                     batch = await collect_batch()
                     if batch is None:
                         break
-                    metrics.update(compute_sampling_client_metrics(batch))
+                    metrics.update(_cb().compute_sampling_client_metrics(batch))
                     reuse = None
                     if not _should_run_evals(evaluators, config, done_step, end_step=evaluation_end_step):
                         reuse = SamplingClientReuse(sampling_client, workers_finished)
-                    sampling_client, step_metrics = await do_train_step_and_get_sampling_client(
+                    sampling_client, step_metrics = await _cb().do_train_step_and_get_sampling_client(
                         config,
                         i_batch,
                         training_client,
@@ -227,10 +224,10 @@ async def do_async_training(
                 updated.set()
             for _ in trained:  # free the slots only now, so new rollouts use the new weights
                 slots.release()
-            assert checkpoint_mgr is not None
-            await checkpoint_mgr.maybe_save_rolling_async(
-                step=done_step, loop_state=_loop_state(done_step, cost_tracker)
-            )
+            if checkpoint_mgr is not None:  # rolling save (a no-op unless rolling_save_every)
+                await checkpoint_mgr.maybe_save_rolling_async(
+                    step=done_step, loop_state=_loop_state(done_step, cost_tracker)
+                )
             metrics.update(step_metrics)
             await _log_step(hooks, window, config, ml_logger, i_batch, metrics, error_counter, discarded_log)
             i_batch += 1
@@ -274,7 +271,7 @@ async def do_async_training(
                     if hooks is not None:
                         eval_metrics = dict(await hooks.evaluate(step, client, end_step=evaluation_end_step))
                     else:
-                        eval_metrics = await run_evaluations_parallel(
+                        eval_metrics = await _cb().run_evaluations_parallel(
                             evaluators, client, config, step, store=ml_logger.store
                         )
                     metrics.update(eval_metrics)

@@ -13,26 +13,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ValidationError
 from ..utils import trace
 from ..utils.misc_utils import iteration_dir
 from ._cost_accounting import DiscardedWorkLog, count_discarded_rollout, drop_constant_reward_group
-from ._logtree_scope import logtree_scope
-from ._train_reporting import gather_with_progress, run_evaluations_parallel
+from ._train_reporting import gather_with_progress
 from ._train_steps import (
     _RUN_HOOKS,
     WrappedTrajectoryGroup,
+    _cb,
     _loop_state,
     _Shutdown,
-    do_train_step_and_get_sampling_client,
-    do_train_step_streaming_and_get_sampling_client,
-    save_checkpoint_and_get_sampling_client,
 )
 from .data_processing import remove_constant_reward_groups
 from .rollout_logging import RolloutSummaryGroup, serialize_rollout_summaries_from_groups
-from .rollouts import do_group_rollout_and_filter_constant_reward
 from .types import EnvGroupBuilder, TrajectoryGroup
 
 __all__ = ["do_sync_training", "do_sync_training_with_stream_minibatch"]
@@ -59,7 +56,10 @@ async def _maybe_run_evals(
     if not _should_run_evals(evaluators, config, step, end_step=end_step):
         return {}
     async with trace.scope_span("run_evals"):
-        return await run_evaluations_parallel(evaluators, sampling_client, config, step, store=ml_logger.store)
+        metrics: dict[str, Any] = await _cb().run_evaluations_parallel(
+            evaluators, sampling_client, config, step, store=ml_logger.store
+        )
+        return metrics
 
 
 def _export(
@@ -69,19 +69,28 @@ def _export(
     if hooks is not None:
         hooks.export(step, groups)
         return
-    store = ml_logger.store
-    if not config.rollout_json_export or store is None:
-        return
-    records = serialize_rollout_summaries_from_groups(
+    _cb()._maybe_export_rollout_summary_jsonl(
+        config=config,
+        base_name="train",
         split="train",
         iteration=step,
         groups_P=[RolloutSummaryGroup(g, b.logging_tags(), s) for b, g, s in groups],
+        store=ml_logger.store,
     )
-    store.write_rollouts(step, records, base_name="train")
+
+
+def _maybe_export_rollout_summary_jsonl(
+    *, config: Any, base_name: str, split: str, iteration: int, groups_P: Sequence[RolloutSummaryGroup], store: Any
+) -> None:
+    """The cookbook's export: per-trajectory rollout summaries through the run's store, when enabled."""
+    if not config.rollout_json_export or store is None:
+        return
+    records = serialize_rollout_summaries_from_groups(split=split, iteration=iteration, groups_P=groups_P)
+    store.write_rollouts(iteration, records, base_name=base_name)
 
 
 def _transcript_scope(hooks: Any, config: Any, step: int, ml_logger: Any) -> Any:
-    return logtree_scope(
+    return _cb()._get_logtree_scope(
         iteration_dir(config.log_path, step),
         config.num_groups_to_log,
         "train",
@@ -142,7 +151,7 @@ async def _start_step(
 async def _first_sampling_client(training_client: Any, checkpoint_mgr: Any, start_batch: int, config: Any) -> Any:
     if checkpoint_mgr is None:
         raise ValidationError("the RL loops need a CheckpointManager", field="checkpoint_mgr")
-    client, _ = await save_checkpoint_and_get_sampling_client(
+    client, _ = await _cb().save_checkpoint_and_get_sampling_client(
         training_client, checkpoint_mgr, start_batch, start_batch, record_stability_info=config.records_stability_info()
     )
     return client
@@ -193,7 +202,7 @@ async def do_sync_training(
                     else:
                         results = await gather_with_progress(
                             (
-                                do_group_rollout_and_filter_constant_reward(
+                                _cb().do_group_rollout_and_filter_constant_reward(
                                     sampling_client,
                                     builder,
                                     max_tokens=config.max_tokens,
@@ -228,7 +237,7 @@ async def do_sync_training(
                     kept_builders = [b for b, g in zip(kept_builders, groups, strict=True) if id(g) in kept_ids]
                     groups = kept_groups
                 t1 = time.monotonic()
-                sampling_client, step_metrics = await do_train_step_and_get_sampling_client(
+                sampling_client, step_metrics = await _cb().do_train_step_and_get_sampling_client(
                     config,
                     i_batch,
                     training_client,
@@ -242,10 +251,10 @@ async def do_sync_training(
                 metrics.update(step_metrics)
                 if hooks is not None:
                     metrics["time/train"] = time.monotonic() - t1
-                assert checkpoint_mgr is not None
-                await checkpoint_mgr.maybe_save_rolling_async(
-                    step=i_batch + 1, loop_state=_loop_state(i_batch + 1, cost_tracker)
-                )
+                if checkpoint_mgr is not None:  # rolling save (a no-op unless rolling_save_every)
+                    await checkpoint_mgr.maybe_save_rolling_async(
+                        step=i_batch + 1, loop_state=_loop_state(i_batch + 1, cost_tracker)
+                    )
         await _log_step(hooks, window, config, ml_logger, i_batch, metrics, error_counter, discarded_log)
     if start_batch < end_batch:
         await _final_evals(hooks, evaluators, sampling_client, config, end_batch, ml_logger)
@@ -264,7 +273,7 @@ async def _rollout_one(
     if hooks is not None:
         group: TrajectoryGroup | None = await hooks.rollout_group(sampling_client, step, builder, index)
         return group
-    return await do_group_rollout_and_filter_constant_reward(
+    rolled: TrajectoryGroup | None = await _cb().do_group_rollout_and_filter_constant_reward(
         sampling_client,
         builder,
         max_tokens=config.max_tokens,
@@ -274,6 +283,7 @@ async def _rollout_one(
         strategy=strategy,
         termination=config.effective_termination(),
     )
+    return rolled
 
 
 @trace.scope
@@ -295,8 +305,6 @@ async def do_sync_training_with_stream_minibatch(
 ) -> None:
     """On-policy with streaming minibatches: each step's groups are sampled concurrently and trained as
     soon as a minibatch is in (:func:`do_train_step_streaming_and_get_sampling_client`)."""
-    if config.stream_minibatch_config is None:
-        raise ValidationError("needs stream_minibatch_config", field="stream_minibatch_config")
     hooks = _RUN_HOOKS.get()
     discarded_log = DiscardedWorkLog(cost_tracker, ml_logger)
     sampling_client = await _first_sampling_client(training_client, checkpoint_mgr, start_batch, config)
@@ -351,10 +359,10 @@ async def do_sync_training_with_stream_minibatch(
             _export(
                 hooks, config, ml_logger, i_batch, [(g.env_group_builder, g.trajectory_group, i_batch) for g in trained]
             )
-        assert checkpoint_mgr is not None
-        await checkpoint_mgr.maybe_save_rolling_async(
-            step=i_batch + 1, loop_state=_loop_state(i_batch + 1, cost_tracker)
-        )
+        if checkpoint_mgr is not None:  # rolling save (a no-op unless rolling_save_every)
+            await checkpoint_mgr.maybe_save_rolling_async(
+                step=i_batch + 1, loop_state=_loop_state(i_batch + 1, cost_tracker)
+            )
         metrics.update(step_metrics)
         await _log_step(hooks, window, config, ml_logger, i_batch, metrics, error_counter, discarded_log)
     if start_batch < end_batch:
@@ -407,7 +415,7 @@ async def _streaming_step(
 ) -> tuple[Any, dict[str, Any], list[WrappedTrajectoryGroup]]:
     """The streaming step, failing at once when a rollout worker raises (instead of waiting forever)."""
     step = asyncio.ensure_future(
-        do_train_step_streaming_and_get_sampling_client(
+        _cb().do_train_step_streaming_and_get_sampling_client(
             config,
             i_batch,
             queue,
@@ -426,6 +434,6 @@ async def _streaming_step(
                 step.cancel()
                 await asyncio.gather(step, return_exceptions=True)
                 raise t.exception()
-    result = step.result()
+    result: tuple[Any, dict[str, Any], list[WrappedTrajectoryGroup]] | None = step.result()
     assert result is not None, "no shutdown sentinel in the sync streaming path"
     return result

@@ -133,6 +133,13 @@ def print_group(traj_group: TrajectoryGroup, tokenizer: Any) -> None:
     logger.info(buf.getvalue().rstrip())
 
 
+def _cb() -> Any:
+    """``tinkerlite.rl.train``, where rebinding a name overrides it (see ``_train_steps._cb``)."""
+    from . import train
+
+    return train
+
+
 def _sanitize_filename_component(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "unnamed"
 
@@ -194,7 +201,7 @@ async def run_evaluations_parallel(
         label = _sanitize_filename_component(_get_evaluator_name(evaluator) or str(i))
         tasks.append(
             asyncio.create_task(
-                run_single_evaluation(evaluator, config, i_batch, sampling_client, label, store=store),
+                _cb().run_single_evaluation(evaluator, config, i_batch, sampling_client, label, store=store),
                 name=f"eval_{label}_iteration_{i_batch:06d}",
             )
         )

@@ -28,8 +28,7 @@ from ..utils.misc_utils import split_list
 from ._cost_accounting import rollout_usage, training_usage
 from ._train_reporting import _resolved, print_group
 from .data_processing import assemble_training_data, compute_advantages, remove_mask
-from .metric_util import compute_trajectory_metrics
-from .metrics import compute_kl_sample_train, compute_post_kl, compute_sampling_client_metrics, incorporate_kl_penalty
+from .metrics import compute_kl_sample_train, compute_post_kl, incorporate_kl_penalty
 from .types import EnvGroupBuilder, TrajectoryGroup
 
 if TYPE_CHECKING:
@@ -49,6 +48,19 @@ __all__ = [
 # The cookbook logs these from rl.train; so do we.
 logger = logging.getLogger("tinkerlite.rl.train")
 T = TypeVar("T")
+
+
+def _cb() -> Any:
+    """``tinkerlite.rl.train``: the steps and loops call each other through it, so code written for the
+    cookbook that overrides a step by rebinding ``rl.train.<name>`` (its own tests do) still takes effect."""
+    from . import train
+
+    return train
+
+
+def _training_logprobs_from_fwd_bwd(fwd_bwd_result: Any) -> list[Any]:
+    """Each datum's training logprobs from a ``forward_backward`` result (``TensorData``, not torch)."""
+    return [output["logprobs"] for output in fwd_bwd_result.loss_fn_outputs]
 
 
 def _check_provenance(data_D: Sequence[Datum], loss_fn: str) -> None:
@@ -98,7 +110,7 @@ async def _pipelined_train(
     for i in range(len(batches)):
         nxt = submit(batches[i + 1]) if i + 1 < len(batches) else None  # keep the pipeline full
         out = await _resolved(pending[0])
-        logprobs.extend(o["logprobs"] for o in out.loss_fn_outputs)
+        logprobs.extend(_cb()._training_logprobs_from_fwd_bwd(out))
         loss_sum += float((getattr(out, "metrics", None) or {}).get("loss:sum", 0.0))
         optim_result = await _resolved(pending[1])
         if nxt is not None:
@@ -207,7 +219,8 @@ async def prepare_minibatch(
     groups printed (:func:`print_group`), the KL penalty folded in when configured, and the token usage
     so far (the rollouts' sampling plus the reference scoring)."""
     metrics: dict[str, Any] = {}
-    metrics.update(compute_trajectory_metrics(trajectory_groups_P, [b.logging_tags() for b in env_group_builders_P]))
+    tags = [b.logging_tags() for b in env_group_builders_P]
+    metrics.update(_cb().compute_trajectory_metrics(trajectory_groups_P, tags))
     usage = rollout_usage(trajectory_groups_P)
     for group in trajectory_groups_P[:2]:
         print_group(group, tokenizer)
@@ -232,7 +245,7 @@ async def _prepare(
     kl_reference_client: Any | None,
 ) -> tuple[list[Datum], dict[str, Any], TokenUsage]:
     """:func:`prepare_minibatch` with the config's KL settings (and tinkerlite's ``include_provenance``)."""
-    return await prepare_minibatch(
+    prepared: tuple[list[Datum], dict[str, Any], TokenUsage] = await _cb().prepare_minibatch(
         builders,
         groups,
         tokenizer,
@@ -241,6 +254,7 @@ async def _prepare(
         kl_discount_factor=config.kl_discount_factor,
         include_provenance=getattr(config, "include_provenance", True),
     )
+    return prepared
 
 
 @trace.scope
@@ -273,7 +287,7 @@ async def compute_full_batch_metrics_and_get_sampling_client(
     ):
         sampling_client_reuse.reused = True
         return sampling_client_reuse.sampling_client, metrics
-    sampling_client, ckpt_metrics = await save_checkpoint_and_get_sampling_client(
+    sampling_client, ckpt_metrics = await _cb().save_checkpoint_and_get_sampling_client(
         training_client, checkpoint_mgr, i_batch, record_stability_info=record_stability_info, cost_tracker=cost_tracker
     )
     metrics.update(ckpt_metrics)
@@ -317,7 +331,7 @@ async def do_train_step_and_get_sampling_client(
         metrics,
     )
     _record_loss_sum(loss_sum, data_D)
-    sampling_client, full = await compute_full_batch_metrics_and_get_sampling_client(
+    sampling_client, full = await _cb().compute_full_batch_metrics_and_get_sampling_client(
         training_client,
         checkpoint_mgr,
         i_batch + 1,
@@ -450,7 +464,7 @@ async def do_train_step_streaming_and_get_sampling_client(
         optim_future = training_client.optim_step(_adam(config.learning_rate))  # same clock cycle as the fwd/bwds
         for fut in futures:
             out = await _resolved(fut)
-            all_logprobs.extend(o["logprobs"] for o in out.loss_fn_outputs)
+            all_logprobs.extend(_cb()._training_logprobs_from_fwd_bwd(out))
             loss_sum += float((getattr(out, "metrics", None) or {}).get("loss:sum", 0.0))
         optim_result = await _resolved(optim_future)
         if getattr(optim_result, "metrics", None):
@@ -465,13 +479,13 @@ async def do_train_step_streaming_and_get_sampling_client(
             metrics.update(cost_tracker.record_step(TokenUsage()))
         return None, metrics, []
     _record_loss_sum(loss_sum, all_data)
-    metrics.update(compute_sampling_client_metrics(all_groups))
+    metrics.update(_cb().compute_sampling_client_metrics(all_groups))
     metrics.update(
-        compute_trajectory_metrics(
+        _cb().compute_trajectory_metrics(
             [g.trajectory_group for g in all_groups], [g.env_group_builder.logging_tags() for g in all_groups]
         )
     )
-    sampling_client, full = await compute_full_batch_metrics_and_get_sampling_client(
+    sampling_client, full = await _cb().compute_full_batch_metrics_and_get_sampling_client(
         training_client,
         checkpoint_mgr,
         i_batch + 1,

@@ -23,6 +23,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .. import checkpoint_utils as checkpoint_utils
 from ..errors import ValidationError
 from ..exceptions import ConfigurationError
 from ..utils.config import configclass, field, refuse_unsupported, validate
@@ -31,6 +32,7 @@ from ..utils.cost_estimation import TokenUsage as TokenUsage
 from ..utils.cost_estimation import fetch_model_pricing
 from ..utils.ml_log import ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
+from . import _logtree_scope
 from ._async_loop import do_async_training as do_async_training
 
 # Token accounting, re-exported at its cookbook path (``X as X``: an explicit re-export).
@@ -41,6 +43,7 @@ from ._cost_accounting import drop_constant_reward_group as drop_constant_reward
 from ._cost_accounting import rollout_usage as rollout_usage
 from ._cost_accounting import training_usage as training_usage
 from ._rollout_logtree import TRANSCRIPT_DECODER
+from ._train_loops import _maybe_export_rollout_summary_jsonl as _maybe_export_rollout_summary_jsonl
 from ._train_loops import do_sync_training as do_sync_training
 from ._train_loops import do_sync_training_with_stream_minibatch as do_sync_training_with_stream_minibatch
 from ._train_reporting import gather_with_progress as gather_with_progress
@@ -50,6 +53,10 @@ from ._train_reporting import run_single_evaluation as run_single_evaluation
 from ._train_steps import _RUN_HOOKS
 from ._train_steps import SamplingClientReuse as SamplingClientReuse
 from ._train_steps import WrappedTrajectoryGroup as WrappedTrajectoryGroup
+from ._train_steps import _check_provenance as _check_provenance
+from ._train_steps import _loop_state as _loop_state
+from ._train_steps import _Shutdown as _Shutdown
+from ._train_steps import _training_logprobs_from_fwd_bwd as _training_logprobs_from_fwd_bwd
 from ._train_steps import (
     compute_full_batch_metrics_and_get_sampling_client as compute_full_batch_metrics_and_get_sampling_client,
 )
@@ -89,6 +96,10 @@ from .types import EnvGroupBuilder as EnvGroupBuilder
 from .types import RLDataset as RLDataset
 from .types import RLDatasetBuilder
 from .types import TrajectoryGroup as TrajectoryGroup
+
+# Private names of the cookbook's rl.train that code written for it rebinds to override a piece (its own
+# tests do); the loops look these (and the public step functions) up here at call time.
+_get_logtree_scope = _logtree_scope.logtree_scope
 
 __all__ = ["AsyncConfig", "Config", "KLReferenceConfig", "StreamMinibatchConfig", "main", "run"]
 
