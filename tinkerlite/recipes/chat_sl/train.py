@@ -76,9 +76,25 @@ def get_infrequent_evaluator_builders(
 ) -> list[EvaluatorBuilder]:
     if inline_evals is None:
         return []
-    # The cookbook's "inspect" option drives the inspect_ai harness, which tinkerlite does not ship.
-    raise ValidationError(f"{inline_evals!r} is not available in tinkerlite (inspect_ai evals are not ported)",
-                          field="inline_evals")
+    if inline_evals == "inspect":  # the cookbook's inline evals: gsm8k and ifeval through inspect_ai
+        from ...eval.inspect_evaluators import InspectEvaluatorBuilder  # names the [inspect] extra if missing
+
+        builder = InspectEvaluatorBuilder(
+            tasks=["inspect_evals/gsm8k", "inspect_evals/ifeval"],
+            renderer_name=renderer_name,
+            model_name=model_name,
+            temperature=0.6,
+            max_tokens=1000,
+            limit=None,
+            debug_errors=True,
+            log_dir=None,
+            max_connections=512,
+            log_level="INFO",
+        )
+        return [builder]
+    raise ValidationError(
+        f"unknown inline evaluator {inline_evals!r}; expected 'inspect' or None", field="inline_evals"
+    )
 
 
 def cli_main(cli_config: CLIConfig) -> None:
