@@ -34,6 +34,19 @@ __all__ = ["do_async_training"]
 logger = logging.getLogger("tinkerlite.rl.train")
 
 
+class _AsyncCounter:
+    """How many rollout workers are alive (the last one out sends the training loop its shutdown)."""
+
+    def __init__(self, start: int) -> None:
+        self._value = start
+        self._lock = asyncio.Lock()
+
+    async def decrement_and_get(self) -> int:
+        async with self._lock:
+            self._value -= 1
+            return self._value
+
+
 @trace.scope
 async def do_async_training(
     start_batch: int,
@@ -97,7 +110,7 @@ async def do_async_training(
     groups_per_step = smc.groups_per_batch if smc is not None else ac.groups_per_batch
     num_slots = groups_per_step * (ac.max_steps_off_policy + 1)
     slots = asyncio.Semaphore(num_slots)
-    alive = [num_slots]
+    alive = _AsyncCounter(num_slots)
     workers_finished = asyncio.Event()
     calls = [0]
 
@@ -133,8 +146,7 @@ async def do_async_training(
                         trajectory_group=group, env_group_builder=builder, sampling_client_step=step, metrics=took
                     )
                 )
-        alive[0] -= 1
-        if alive[0] == 0:
+        if await alive.decrement_and_get() == 0:
             workers_finished.set()
             groups_queue.put_nowait(_Shutdown())
 

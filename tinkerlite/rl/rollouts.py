@@ -290,13 +290,18 @@ _do_group_rollout = logtree.scope_header_decorator("Group Rollout")(_do_group_ro
 
 
 async def _cleanup(builder: EnvGroupBuilder) -> None:
-    """``builder.cleanup()`` runs to the end even when the rollout is cancelled."""
+    """``builder.cleanup()`` runs to the end even when the rollout is cancelled, however many times;
+    the cancellation is re-raised once it is done."""
     cleanup = asyncio.ensure_future(builder.cleanup())
-    try:
-        await asyncio.shield(cleanup)
-    except asyncio.CancelledError:
-        await cleanup
-        raise
+    cancelled = False
+    while not cleanup.done():
+        try:
+            await asyncio.shield(cleanup)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    cleanup.result()
 
 
 @dataclass
@@ -450,6 +455,31 @@ async def do_group_rollout_and_filter_constant_reward(
     if executor is not None:
         return await asyncio.get_running_loop().run_in_executor(executor, _run_rollout_sync, task)
     return await _filtered_group_rollout(task)
+
+
+async def _do_group_rollout_and_filter_constant_reward_impl(
+    sampling_client: Any,
+    env_group_builder: EnvGroupBuilder,
+    max_tokens: int,
+    temperature: float,
+    do_remove_constant_reward_groups: bool,
+    enable_logging: bool = True,
+    strategy: RolloutStrategy | None = None,
+    termination: TerminationRewardPolicy | None = None,
+) -> TrajectoryGroup | None:
+    """The in-process body of :func:`do_group_rollout_and_filter_constant_reward` (the cookbook's name)."""
+    return await _filtered_group_rollout(
+        _RolloutTask(
+            sampling_client,
+            env_group_builder,
+            max_tokens,
+            temperature,
+            do_remove_constant_reward_groups,
+            enable_logging,
+            strategy,
+            termination,
+        )
+    )
 
 
 async def _filtered_group_rollout(task: _RolloutTask) -> TrajectoryGroup | None:

@@ -33,6 +33,7 @@ from ..utils.cost_estimation import fetch_model_pricing
 from ..utils.ml_log import ProgressLine, setup_logging
 from ..utils.session_naming import resolve_session_display_name
 from . import _logtree_scope
+from ._async_loop import _AsyncCounter as _AsyncCounter
 from ._async_loop import do_async_training as do_async_training
 
 # Token accounting, re-exported at its cookbook path (``X as X``: an explicit re-export).
