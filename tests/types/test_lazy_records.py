@@ -129,3 +129,17 @@ def test_the_first_import_builds_no_record() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert int(out[0]) >= 60 and out[1:] == ["True", "True"], out
+
+
+def test_a_class_with_set_name_descriptors_is_built_at_once() -> None:
+    import functools
+
+    class Rec:
+        a: int
+
+        @functools.cached_property
+        def twice(self) -> int:
+            return self.a * 2
+
+    built = lazy_dataclass(Rec)
+    assert built not in _PENDING and built(a=2).twice == 4

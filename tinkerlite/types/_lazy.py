@@ -112,12 +112,20 @@ def _realise(cls: type) -> None:
         abc.update_abstractmethods(cls)
 
 
+def _has_set_name_hooks(cls: type) -> bool:
+    """A class attribute whose ``__set_name__`` might mind being called again, for the twin (properties and
+    ``field()`` objects do not: theirs only records the name, the same one)."""
+    harmless = (property, dataclasses.Field)
+    return any(hasattr(type(v), "__set_name__") and not isinstance(v, harmless) for v in cls.__dict__.values())
+
+
 def lazy_dataclass(cls: Any = None, /, **params: Any) -> Any:
     """``dataclasses.dataclass`` with the same arguments; generation deferred to first use (see module)."""
 
     def wrap(c: type) -> type:
-        if params.get("slots") or params.get("weakref_slot"):
-            return dataclasses.dataclass(c, **params)  # slots make a new class: nothing to defer
+        if params.get("slots") or params.get("weakref_slot") or _has_set_name_hooks(c):
+            # slots make a new class; a descriptor's __set_name__ would run again for the twin: no deferring
+            return dataclasses.dataclass(c, **params)
         names = _placeholder_names(c, params)
         with _LOCK:
             for name in names:
