@@ -1,16 +1,20 @@
 """``model_info`` and ``get_renderer`` agree: every renderer recommended for a model in vendor_configs/ builds.
 
-The only recommended names that do not build are the cookbook's adapters over the compiled
-``tml_renderers`` package (Inkling's tml_v0, not ported yet; Kimi K3.1-Pro, which needs a tml-renderers
-release the registry does not have); ``get_renderer`` must then say so.
+``tml_v0`` (Inkling's format) builds with the Inkling tokenizer adapter over the pinned o200k ranks, as the
+cookbook builds it over tml-renderers' tokenizer. The only recommended names that do not build are those
+whose data only tml-renderers >= 0.4.1 ships (Kimi K3.1-Pro's renderer, Inkling-2-Small's h200k tokenizer),
+a release the registry does not have; they must then say so.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from tests.testdata import need, tiktoken_file
 from tinkerlite import model_info
 from tinkerlite.renderers import BUILTIN_RENDERER_NAMES, Renderer, RendererError, get_renderer, make_renderer
+from tinkerlite.tokenizer_utils import TmlRenderersTokenizerAdapter, TmlRenderersUnavailableError, get_tokenizer
+from tinkerlite.tokenizers.o200k_chat import O200kBaseChatTokenizer
 from tinkerlite.vendor_configs_loader import load_all
 
 from .test_errors_and_api import FAMILY
@@ -45,6 +49,9 @@ def test_recommended_renderers_build(model: str) -> None:
     assert model_info.get_recommended_renderer_name(model) == names[0]
     for name in names:
         assert name in COOKBOOK_NAMES, f"{model} recommends {name!r}, which the cookbook does not register"
+        if name == "tml_v0":
+            _check_tml_v0(model)
+            continue
         if name not in BUILTIN_RENDERER_NAMES:
             with pytest.raises(RendererError, match="tml_renderers"):
                 get_renderer(name, load("qwen3"))
@@ -52,3 +59,13 @@ def test_recommended_renderers_build(model: str) -> None:
         renderer = make_renderer(name, load(FAMILY[name]), model_name=model)
         assert isinstance(renderer, Renderer)
         assert renderer.build_generation_prompt([{"role": "user", "content": "Hi"}]).length > 0
+
+
+def _check_tml_v0(model: str) -> None:
+    if model.startswith("thinkingmachines/Inkling-2-Small"):  # h200k: only in tml-renderers >= 0.4.1
+        with pytest.raises(TmlRenderersUnavailableError, match="tml-renderers"):
+            get_tokenizer(model)
+        return
+    tokenizer = TmlRenderersTokenizerAdapter(model, O200kBaseChatTokenizer(need(tiktoken_file, "gpt_oss")))
+    renderer = get_renderer("tml_v0", tokenizer)
+    assert renderer.build_generation_prompt([{"role": "user", "content": "Hi"}]).length > 0
