@@ -1,8 +1,9 @@
-"""The cookbook 0.6.1's own tests of its RL loops, run unchanged on tinkerlite (``rewrite_imports`` only).
+"""The cookbook 0.6.1's own tests of its RL loops and rollouts, run unchanged on tinkerlite (``rewrite_imports``).
 
 They drive ``do_sync_training``, ``do_sync_training_with_stream_minibatch`` and ``do_async_training`` with
 stubbed Tinker calls, overriding pieces the cookbook's way (rebinding ``rl.train.<name>``), and check the
-evaluation cadence, the final evaluation, the rollout executor and discarded-group cost accounting.
+evaluation cadence, the final evaluation, the rollout executor, discarded-group cost accounting, the async
+shutdown cascade, rollout error strategies and cleanup under cancellation, and rollout stop semantics.
 
 Left out, each for a reason outside the RL loops: the two tests that stub ``ml_log.wandb`` (tinkerlite's
 ml_log loads wandb lazily and has no module attribute to stub), and the cookbook's loop test files that

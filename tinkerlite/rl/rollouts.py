@@ -84,13 +84,14 @@ def _stop_reason_from_metrics(metrics: dict[str, float | int]) -> str | None:
     return reasons[0] if reasons else None
 
 
-def _empty_transition(reward: float, metrics: dict[str, float | int]) -> Transition:
+def _empty_transition(reward: float, metrics: dict[str, float | int], logs: dict[str, Any] | None = None) -> Transition:
     return Transition(
         ob=ModelInput.empty(),
         ac=TokensWithLogprobs(tokens=[], maybe_logprobs=[]),
         reward=reward,
         episode_done=True,
         metrics=metrics,
+        logs=dict(logs or {}),
     )
 
 
@@ -120,8 +121,14 @@ async def do_single_rollout(policy: TokenCompleter, env: Env, *, max_turns: int 
     initial = await env.initial_observation()
     if isinstance(initial, InitialObservationOverflow):
         # The prompt alone is over budget: no tokens to train on, but the reward still counts in the group.
-        metrics = {**initial.metrics, **_stop_metric(StopReason.MAX_TOKENS.value)}
-        return Trajectory([_empty_transition(initial.reward, metrics)], ModelInput.empty(), StopReason.MAX_TOKENS.value)
+        # The env's metrics name the stop (stop/max_tokens); one is added if they do not. Its logs (why the
+        # prompt overflowed) are kept, as the cookbook's rollout runner keeps them.
+        metrics = dict(initial.metrics)
+        if _stop_reason_from_metrics(metrics) is None:
+            metrics.update(_stop_metric(StopReason.MAX_TOKENS.value))
+        reason = _stop_reason_from_metrics(metrics)
+        transition = _empty_transition(initial.reward, metrics, initial.logs)
+        return Trajectory([transition], ModelInput.empty(), reason)
     ob, stop = initial
     transitions: list[Transition] = []
     while True:
