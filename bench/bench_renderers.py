@@ -30,7 +30,7 @@ each round, every side does one pass per family, in a rotating order, so they al
 median of each side's rounds is reported. Run::
 
     python -m tests.testdata                 # once: the pinned tokenizer data
-    python bench/bench_renderers.py [--n 10000] [--messages 4] [--repeats 3] [--no-pure]
+    python bench/bench_renderers.py [--n 10000] [--messages 4] [--repeats 3] [--no-pure] [--no-hf]
                                     [--cases qwen3,glm5_3] [--cookbook-python PY] [--json OUT]
 
 ``--cookbook-python`` (or ``$TINKERLITE_COOKBOOK_PYTHON``) reuses an existing venv instead of creating one;
@@ -411,6 +411,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=4, help="messages per chat, user/assistant alternating (default 4)")
     ap.add_argument("--pure-repeats", type=int, default=None, help="rounds the pure backend joins (default all)")
     ap.add_argument("--no-pure", action="store_true", help="skip the pure-Python backend")
+    ap.add_argument("--no-hf", action="store_true", help="skip the HF-only backend (auto is always timed)")
     ap.add_argument("--cookbook-python", default=os.environ.get("TINKERLITE_COOKBOOK_PYTHON"))
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument(
@@ -447,7 +448,8 @@ def main() -> None:
     # The default backend (``auto``: HF, with single short encodes on the pure backend where it agrees).
     env_auto = {k: v for k, v in os.environ.items() if k != "TINKERLITE_TOKENIZER_BACKEND"}
     workers.append(Worker("tinkerlite auto", [sys.executable, me, "--worker", "auto"], spec, env=env_auto))
-    workers.append(Worker("tinkerlite hf", [sys.executable, me, "--worker", "hf"], spec))
+    if not args.no_hf:
+        workers.append(Worker("tinkerlite hf", [sys.executable, me, "--worker", "hf"], spec))
     if args.baseline_tree is not None:
         script = args.baseline_tree.resolve() / "bench" / "bench_renderers.py"
         argv = [sys.executable, str(script), "--worker", "hf"]
