@@ -143,3 +143,20 @@ def test_a_class_with_set_name_descriptors_is_built_at_once() -> None:
 
     built = lazy_dataclass(Rec)
     assert built not in _PENDING and built(a=2).twice == 4
+
+
+def test_unpickled_before_any_other_use_in_a_fresh_process(tmp_path: Path) -> None:
+    c = T.Checkpoint("a", "training", "2020-01-01T00:00:00", "tinker://x/weights/y")
+    blob = tmp_path / "records.pkl"
+    blob.write_bytes(pickle.dumps([c, T.TrainingRun("r", "m", "o", True, "2020-01-01T00:00:00", last_checkpoint=c)]))
+    code = (
+        "import pickle, sys, dataclasses\n"
+        "from tinkerlite.types import _lazy, records\n"
+        "assert records.Checkpoint in _lazy._PENDING\n"
+        f"c, r = pickle.loads(open({str(blob)!r}, 'rb').read())\n"
+        "assert records.Checkpoint in _lazy._PENDING  # unpickling calls no __init__\n"
+        "assert c == r.last_checkpoint and hash(c) == hash(r.last_checkpoint) and repr(c).startswith('Checkpoint(')\n"
+        "try:\n    c.public = True\nexcept dataclasses.FrozenInstanceError:\n    print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
