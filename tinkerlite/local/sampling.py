@@ -16,6 +16,14 @@ Decisions, where Tinker's public material leaves room:
   ``max_seq_len``) gives ``"length"``.
 * The same ``seed`` gives the same tokens: each request draws from its own ``Generator(PCG64(seed))``,
   one uniform per sampled token, samples in order. ``seed=None`` draws fresh entropy.
+* Batching does not change results: a request's tokens *and* log-probs are the same bits whether it is
+  decoded alone or beside other requests (:func:`sample_group`, which the server uses for concurrent
+  requests of one sampler). Only requests of equal prompt length and ``num_samples`` are grouped, each
+  keeps its rows as one slab, and every matrix product is one call per slab: one product over all rows
+  would round a row differently with the number of rows beside it (OpenBLAS picks kernels by shape),
+  which is why rows of different requests never share a product.
+* Decoding reads merged weights (:mod:`.decode`), so sampled log-probs equal the training path's to
+  float32 rounding (about 1e-6), not bit for bit; prompt log-probs use the training path itself.
 * Prompt log-probs come from the training code path (:meth:`TinyTransformer.prompt_logprobs`); position 0
   has no context and is ``None``.
 """
