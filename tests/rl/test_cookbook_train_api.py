@@ -534,6 +534,7 @@ def test_stream_minibatch_config_trains_in_main(url: str, tmp_path: Path) -> Non
     assert out["steps_run"] == 3
     rows = [r for r in metrics_rows(tmp_path) if "env/all/reward/total" in r]
     assert [r["step"] for r in rows] == [0, 1, 2]
+    assert all("loss:sum" in r and "tokens/discarded/sampled" in r for r in rows)  # tinkerlite's additions
     assert (tmp_path / "iteration_000002" / "train_rollout_summaries.jsonl").exists()
 
 

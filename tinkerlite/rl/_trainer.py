@@ -313,8 +313,11 @@ class _Trainer:
         )
 
     def before_log(self, step: int, metrics: dict[str, Any]) -> None:
-        """tinkerlite's additions to the step's row: running token totals and errors; the reward history."""
+        """tinkerlite's additions to the step's row: the summed training loss (``loss:sum``, which the
+        viewer plots), running token totals and errors; the reward history."""
         metrics.update(self.errors.get_metrics())
+        if self.last_loss is not None:
+            metrics["loss:sum"] = self.last_loss[0]
         if self.cost_tracker is not None:
             metrics.update(self.cost_tracker.cumulative_metrics())
         self.reward_history.append(float(metrics.get("env/all/reward/total", math.nan)))
