@@ -28,7 +28,8 @@ from tinkerlite.utils.files import read_jsonl as tolerant_read_jsonl
 from .conftest import REPO, worker_env
 from .helpers import API_KEY, checkpoint_arrays, read_jsonl, small_config
 
-RUN = {"num_epochs": 3, "save_every": 1, "submit_ahead": 2, "eval_every": 3}  # 8 batches/epoch -> 24 steps
+# The default pipeline depth (submit_ahead=4): what users run is what must resume exactly.
+RUN = {"num_epochs": 3, "save_every": 1, "eval_every": 3}  # 8 batches/epoch -> 24 steps
 TOTAL_STEPS = 24
 
 
