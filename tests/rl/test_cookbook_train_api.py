@@ -75,6 +75,13 @@ class _RecordingTrainer:
         return _Done(_Out([], {"optim/grad_norm": 0.5}))
 
 
+
+# A real tokenizer for the step functions: they log groups through print_group, which decodes when the
+# rl logger is at INFO (as an earlier test in the same session may leave it).
+from tinkerlite.tokenizers.byte_level import ByteChatTokenizer as _ByteTokenizer  # noqa: E402
+
+_TOK = _ByteTokenizer()
+
 def _groups(n: int) -> list[TrajectoryGroup]:
     return [
         group(
@@ -236,7 +243,7 @@ def test_stream_minibatch_sends_the_cookbooks_number_of_steps(
     tc = _SamplerMaker()
     ckpt = _Checkpoints(due={1})
     client, metrics, trained = asyncio.run(
-        train.do_train_step_streaming_and_get_sampling_client(config, 0, queue, tc, ckpt, None, None)  # type: ignore[misc]
+        train.do_train_step_streaming_and_get_sampling_client(config, 0, queue, tc, ckpt, None, _TOK)  # type: ignore[misc]
     )
     # one forward_backward per minibatch, one optim_step per substep, each optim after its substep's fwds
     expected = (["fwd"] * num_minibatches + ["optim"]) * num_substeps
@@ -256,7 +263,7 @@ def test_stream_minibatch_counts_filtered_groups_and_stops_at_shutdown(tmp_path:
         queue.put_nowait(item)
     tc = _SamplerMaker()
     _, _, trained = asyncio.run(
-        train.do_train_step_streaming_and_get_sampling_client(config, 3, queue, tc, _Checkpoints(), None, None)  # type: ignore[misc]
+        train.do_train_step_streaming_and_get_sampling_client(config, 3, queue, tc, _Checkpoints(), None, _TOK)  # type: ignore[misc]
     )
     # the None fills a slot of the first minibatch, which trains one group; the second trains two
     assert tc.calls == ["fwd", "fwd", "optim"] and tc.batch_sizes == [2, 4] and len(trained) == 3
@@ -268,7 +275,7 @@ def test_stream_minibatch_counts_filtered_groups_and_stops_at_shutdown(tmp_path:
     tc = _SamplerMaker()
     assert (
         asyncio.run(
-            train.do_train_step_streaming_and_get_sampling_client(config, 0, queue, tc, _Checkpoints(), None, None)  # type: ignore[misc]
+            train.do_train_step_streaming_and_get_sampling_client(config, 0, queue, tc, _Checkpoints(), None, _TOK)  # type: ignore[misc]
         )
         is None
     )
@@ -277,7 +284,7 @@ def test_stream_minibatch_counts_filtered_groups_and_stops_at_shutdown(tmp_path:
     bad = _config(tmp_path, stream_minibatch_config=StreamMinibatchConfig(groups_per_batch=4, num_minibatches=3))
     with pytest.raises(ValidationError, match="num_minibatches"):
         asyncio.run(
-            train.do_train_step_streaming_and_get_sampling_client(bad, 0, queue, tc, _Checkpoints(), None, None)  # type: ignore[misc]
+            train.do_train_step_streaming_and_get_sampling_client(bad, 0, queue, tc, _Checkpoints(), None, _TOK)  # type: ignore[misc]
         )
 
 
