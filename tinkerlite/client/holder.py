@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._exceptions import (
     APIConnectionError,
@@ -53,6 +53,9 @@ from .retry import (
 )
 from .sequencing import IdCounter
 from .transport import PooledTransport, Transport, call_with_sent_hook
+
+if TYPE_CHECKING:
+    from ..codec.body import Body
 
 logger = logging.getLogger("tinkerlite.client")
 
@@ -357,7 +360,7 @@ class Holder(_HolderRetries):
         self,
         method: str,
         path: str,
-        body: bytes | None,
+        body: bytes | Body | None,
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         content_type: str | None = hdr.JSON,
@@ -399,7 +402,7 @@ class Holder(_HolderRetries):
         self,
         method: str,
         path: str,
-        body: bytes | None = None,
+        body: bytes | Body | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_retries: int = HTTP_MAX_RETRIES,

@@ -20,6 +20,7 @@ from .sequencing import IdCounter, TurnGate, training_seq_id
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from ..codec.body import Body
     from .backcompat import BackcompatSamplingClientFuture
     from .sampling_client import SamplingClient
 
@@ -124,9 +125,10 @@ class TrainingClient:
         loss_fn_config: Mapping[str, float | str] | None,
         forward_only: bool,
     ) -> dict[str, Any]:
-        from ..codec.fwdbwd_proto import encode_forward_backward_request
+        from ..codec.fwdbwd_proto import encode_forward_backward_body
 
-        body = encode_forward_backward_request(
+        # Pieces, not one joined copy of a multi-MB body, for a transport that writes them in turn.
+        pieces = encode_forward_backward_body(
             chunk.data,
             loss_fn,
             model_id=self.model_id,
@@ -135,6 +137,7 @@ class TrainingClient:
             forward_only=forward_only,
             version="0.38",
         )
+        body: bytes | Body = pieces
         extra: dict[str, str] = {}
         if self.holder.client_config.proto_compress_fwdbwd:
             from .._optional import try_import
@@ -142,8 +145,10 @@ class TrainingClient:
             if try_import("zstandard") is not None or try_import("compression.zstd") is not None:
                 from ..codec.zstd import compress
 
-                body = compress(body)
+                body = compress(pieces.tobytes())
                 extra["Content-Encoding"] = "zstd"
+        if body is pieces and not getattr(self.holder.transport, "accepts_body_pieces", False):
+            body = pieces.tobytes()  # a substituted transport gets bytes, as before
 
         async def once() -> Any:
             resp = await self.holder.request(

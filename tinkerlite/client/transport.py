@@ -22,6 +22,8 @@ from ..types._lazy import dataclass
 if TYPE_CHECKING:  # imported where connections are made: http.client (and email) cost ~3 ms of the first import
     import http.client
 
+    from ..codec.body import Body
+
 T = TypeVar("T")
 _sent_hook = threading.local()
 
@@ -49,14 +51,15 @@ MAX_REDIRECTS = 5
 
 
 class Transport(Protocol):
-    """What the client needs from a transport; tests substitute a scripted fake."""
+    """What the client needs from a transport; tests substitute a scripted fake. ``body`` is a
+    :class:`~tinkerlite.codec.body.Body` only for a transport whose ``accepts_body_pieces`` is true."""
 
     def request(
         self,
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: bytes | Body | None,
         timeout: float,
     ) -> ResponseInfo: ...
 
@@ -72,7 +75,14 @@ class _HostPool:
 
 
 class PooledTransport:
-    """Thread-safe: any thread may call :meth:`request`; idle connections are reused LIFO."""
+    """Thread-safe: any thread may call :meth:`request`; idle connections are reused LIFO.
+
+    A :class:`~tinkerlite.codec.body.Body` is written piece by piece under its explicit Content-Length
+    (``http.client`` iterates it), never joined; a stale-connection resend or a 307/308 redirect
+    iterates the same pieces again.
+    """
+
+    accepts_body_pieces = True  # callers hand other transports ``bytes`` (see TrainingClient._post_fwdbwd)
 
     def __init__(
         self,
@@ -141,7 +151,7 @@ class PooledTransport:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: bytes | Body | None,
         timeout: float,
     ) -> ResponseInfo:
         for _ in range(MAX_REDIRECTS + 1):
@@ -157,7 +167,7 @@ class PooledTransport:
         raise APIConnectionError(RequestInfo(method, url), f"Too many redirects for {method} {url}")
 
     def _exchange(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | Body | None, timeout: float
     ) -> ResponseInfo:
         import http.client
 
@@ -181,7 +191,7 @@ class PooledTransport:
                     conn = self._new(key, timeout)
                 elif conn.sock is not None:
                     conn.sock.settimeout(timeout)
-                conn.request(method, target, body=body, headers=hdrs)
+                _send(conn, method, target, hdrs, body)
                 notify_sent()
                 raw = conn.getresponse()
             except TimeoutError as e:
@@ -214,6 +224,37 @@ class PooledTransport:
                 self._give_back(key, conn)
             return ResponseInfo(raw.status, resp_headers, content, info)
         raise AssertionError("unreachable")
+
+
+_IOV_BATCH = 512  # buffers per sendmsg call, well under Linux's IOV_MAX of 1024
+
+
+def _send(conn: http.client.HTTPConnection, method: str, target: str, hdrs: dict[str, str], body: Any) -> None:
+    """Write one request. A pieces body on a plain socket goes out by ``sendmsg`` (scatter/gather, a few
+    system calls and no user-space copy); over TLS, or as bytes, ``http.client`` writes it (a pieces
+    body one piece at a time, as an iterable under the explicit Content-Length)."""
+    sock = conn.sock
+    if (
+        body is None
+        or isinstance(body, (bytes, bytearray, memoryview))
+        or sock is None
+        or isinstance(sock, ssl.SSLSocket)
+    ):
+        conn.request(method, target, body=body, headers=hdrs)
+        return
+    conn.request(method, target, body=None, headers=hdrs)  # the headers only: Content-Length is set
+    views = [memoryview(p).cast("B") for p in body]
+    i = 0
+    while i < len(views):
+        sent = sock.sendmsg(views[i : i + _IOV_BATCH])
+        while sent and i < len(views):
+            n = views[i].nbytes
+            if sent >= n:
+                sent -= n
+                i += 1
+            else:  # a partial write: resume inside this piece
+                views[i] = views[i][sent:]
+                sent = 0
 
 
 def _describe(e: BaseException) -> str:

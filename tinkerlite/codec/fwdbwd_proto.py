@@ -37,6 +37,7 @@ from ..types import (
     SampledProvenanceSpan,
     TensorData,
 )
+from .body import Body
 from .protobuf import (
     WT_I64,
     WT_LEN,
@@ -56,6 +57,7 @@ from .tensor_proto import build, decode_tensor, encode_tensor
 __all__ = [
     "ForwardBackwardRequestMsg",
     "decode_forward_backward_request",
+    "encode_forward_backward_body",
     "encode_forward_backward_request",
 ]
 
@@ -90,6 +92,33 @@ def encode_forward_backward_request(
     version: Literal["0.38", "0.25"] = "0.38",
 ) -> bytes:
     """Request body bytes. ``version="0.25"`` writes the config only into field 5, as SDK 0.25 did."""
+    return _request_writer(data, loss_fn, model_id, seq_id, loss_fn_config, forward_only, version).getvalue()
+
+
+def encode_forward_backward_body(
+    data: Sequence[Datum],
+    loss_fn: str,
+    *,
+    model_id: str,
+    seq_id: int | None,
+    loss_fn_config: Mapping[str, float | int | str] | None = None,
+    forward_only: bool = False,
+    version: Literal["0.38", "0.25"] = "0.38",
+) -> Body:
+    """The same request as :func:`encode_forward_backward_request`, as pieces for the transport: the
+    tensor and token buffers are referenced, not joined (``body.tobytes()`` is the bytes, identical)."""
+    return Body(_request_writer(data, loss_fn, model_id, seq_id, loss_fn_config, forward_only, version).parts)
+
+
+def _request_writer(
+    data: Sequence[Datum],
+    loss_fn: str,
+    model_id: str,
+    seq_id: int | None,
+    loss_fn_config: Mapping[str, float | int | str] | None,
+    forward_only: bool,
+    version: str,
+) -> Writer:
     if version not in ("0.38", "0.25"):
         raise ValidationError(f"version must be '0.38' or '0.25', got {version!r}", field="version")
     w = Writer()
@@ -142,7 +171,7 @@ def encode_forward_backward_request(
             entry.string(1, key)
             entry.message(2, cv)
             w.message(7, entry)
-    return w.getvalue()
+    return w
 
 
 def _encode_datum(datum: Datum, where: str) -> Writer:
