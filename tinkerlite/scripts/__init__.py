@@ -1,0 +1,1 @@
+"""The cookbook's operational scripts (``python -m tinkerlite.scripts.<name>``), same options as there."""
