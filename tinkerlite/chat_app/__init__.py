@@ -1,0 +1,1 @@
+"""Interactive apps over a sampling client (the cookbook's ``tinker_cookbook.chat_app``)."""
