@@ -14,8 +14,12 @@ from pathlib import Path
 from tests.official_env import REPO, official_source, rewrite_imports
 
 
-def run_cookbook_test(rel_path: str, tmp: Path, timeout: int = 600) -> dict[str, str]:
-    """``rel_path`` under the cookbook's ``tinker_cookbook/``; {test name: passed|failed|error|skipped}."""
+def run_cookbook_test(rel_path: str, tmp: Path, timeout: int = 600, python: str | None = None) -> dict[str, str]:
+    """``rel_path`` under the cookbook's ``tinker_cookbook/``; {test name: passed|failed|error|skipped}.
+
+    ``python``: another interpreter (a throwaway venv with what the test needs); tinkerlite still comes
+    from the checkout through ``PYTHONPATH``.
+    """
     src = official_source("cookbook") / "tinker_cookbook" / rel_path
     dst = tmp / ("cookbook_" + src.name)
     dst.write_text(rewrite_imports(src.read_text(encoding="utf-8")), encoding="utf-8")
@@ -23,7 +27,7 @@ def run_cookbook_test(rel_path: str, tmp: Path, timeout: int = 600) -> dict[str,
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [
-            sys.executable,
+            python or sys.executable,
             "-m",
             "pytest",
             "-q",
