@@ -32,6 +32,7 @@ def _tml_python() -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@pytest.mark.slow  # its venv's first build installs torch (minutes on a fresh machine)
 @pytest.mark.network_registry
 def test_cookbook_tml_renderers_compat_test(tmp_path: Path) -> None:
     outcomes = run_cookbook_test("third_party/tml_renderers_compat_test.py", tmp_path, python=_tml_python())
