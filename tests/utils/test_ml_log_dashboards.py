@@ -171,6 +171,7 @@ def _run(py: Path, script: str, env: dict[str, str]) -> Any:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # builds a venv with the real package (trackio pulls ~190 MB)
 @pytest.mark.network_registry
 def test_neptune_logger_with_the_real_package(tmp_path: Path) -> None:
     py = _venv("neptune-scale-0.30.0", "neptune-scale==0.30.0")
@@ -203,6 +204,7 @@ def test_neptune_logger_with_the_real_package(tmp_path: Path) -> None:
     assert out["appended"] == [[0, {"loss": 1.5, "acc": 0.25}], [1, {"loss": 1.0}]]
 
 
+@pytest.mark.slow  # builds a venv with the real package (trackio pulls ~190 MB)
 @pytest.mark.network_registry
 def test_trackio_logger_with_the_real_package(tmp_path: Path) -> None:
     py = _venv("trackio-0.43.0", "trackio==0.43.0")
@@ -285,6 +287,7 @@ _SCENARIO = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # builds a venv with the real package (trackio pulls ~190 MB)
 @pytest.mark.network_registry
 def test_the_dashboards_make_the_official_calls(tmp_path: Path) -> None:
     """The same script on the official ``ml_log`` (cookbook 0.6.1, in its venv) and on ours: the same calls
