@@ -56,6 +56,8 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, OSError) and exc.filename is not None:
         what = exc.strerror or type(exc).__name__
         return f"{exc.filename}: {what}; check the path and its permissions", EXIT_USAGE
+    if isinstance(exc, FileNotFoundError) and exc.args:  # raised by our code with the path in its message
+        return _one_line(str(exc)), EXIT_USAGE
     return None
 
 
