@@ -11,6 +11,11 @@ same inputs (written to a temp dir), so the ratios compare like with like on the
 Rows: ``encode (prebuilt)`` serialises ready-made Datum objects; ``build+encode`` also constructs the
 objects from Python lists (what a training loop pays per step); ``build+encode (numpy in)`` starts from
 numpy arrays. JSON rows time the legacy JSON body (section 5.7) with orjson vs the stdlib.
+
+Each side's timed region ends at the request body its transport sends unchanged: the SDK's
+``SerializeToString()`` bytes; tinkerlite's ``encode_forward_backward_body`` pieces (a ``Body``: framing
+bytes plus views of the stored arrays, never joined; ``PooledTransport`` writes them with ``sendmsg``).
+Neither side's HTTP send is timed.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from bench._interleave import Worker, interleave, median_pair, timed  # noqa: E4
 from tinkerlite import types as T  # noqa: E402
 from tinkerlite.backend import set_backend  # noqa: E402
 from tinkerlite.codec import json_codec  # noqa: E402
-from tinkerlite.codec.fwdbwd_proto import encode_forward_backward_request  # noqa: E402
+from tinkerlite.codec.body import Body  # noqa: E402
+from tinkerlite.codec.fwdbwd_proto import encode_forward_backward_body  # noqa: E402
 from tinkerlite.codec.results_proto import (  # noqa: E402
     decode_forward_backward_output,
     encode_forward_backward_output,
@@ -132,11 +138,14 @@ def main() -> None:
             for t, w in zip(tok_lists, w_lists, strict=True)
         ]
 
-    def encode(data: list[T.Datum]) -> bytes:
-        return encode_forward_backward_request(data, "cross_entropy", model_id="bench:train:0", seq_id=1)
+    def encode(data: list[T.Datum]) -> Body:
+        # What TrainingClient hands PooledTransport, which writes the pieces as they are (sendmsg on a
+        # plain socket, piece by piece over TLS); the SDK's timed region ends at SerializeToString()'s
+        # bytes, which its transport likewise sends as they are.
+        return encode_forward_backward_body(data, "cross_entropy", model_id="bench:train:0", seq_id=1)
 
     prebuilt = build_lists()
-    body = encode(prebuilt)
+    body = encode(prebuilt).tobytes()
 
     # ForwardBackwardOutput body: float32 logprobs per datum, written by our server-side encoder
     lp = [array("f", [-(i % 97) / 13.0 for i in range(s)]) for _ in range(b)]

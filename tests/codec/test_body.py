@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tinkerlite import types as T
-from tinkerlite.client.transport import PooledTransport, _send
+from tinkerlite.client.transport import PooledTransport, _runs, _send
 from tinkerlite.codec.body import MIN_PIECE, Body
 from tinkerlite.codec.fwdbwd_proto import (
     decode_forward_backward_request,
@@ -130,9 +130,9 @@ def server() -> Iterator[tuple[str, type[_Recorder]]]:
         srv.server_close()
 
 
-def _request_body() -> tuple[Body, bytes]:
-    body = encode_forward_backward_body(_big_datums(4), "cross_entropy", model_id="m:train:0", seq_id=1)
-    return body, encode_forward_backward_request(_big_datums(4), "cross_entropy", model_id="m:train:0", seq_id=1)
+def _request_body(n: int = 4) -> tuple[Body, bytes]:
+    body = encode_forward_backward_body(_big_datums(n), "cross_entropy", model_id="m:train:0", seq_id=1)
+    return body, encode_forward_backward_request(_big_datums(n), "cross_entropy", model_id="m:train:0", seq_id=1)
 
 
 def test_transport_sends_the_pieces_byte_for_byte(server: tuple[str, type[_Recorder]]) -> None:
@@ -204,3 +204,53 @@ def test_partial_sendmsg_writes_resume_inside_a_piece(limit: int) -> None:
     assert conn.requests == [("POST", "/x", None, {"Content-Length": str(len(body))})]  # headers only
     assert bytes(sock.out) == expected
     assert sock.calls >= -(-len(expected) // limit)
+
+
+def test_tls_sockets_get_the_pieces_in_runs() -> None:
+    """No sendmsg over TLS (``sock`` None stands for it here): http.client iterates ~256 KiB runs."""
+    body, expected = _request_body()
+    conn = _Conn(None)  # type: ignore[arg-type]
+    _send(conn, "POST", "/x", {"Content-Length": str(len(body))}, body)  # type: ignore[arg-type]
+    [(method, target, sent, headers)] = conn.requests
+    assert (method, target) == ("POST", "/x")
+    runs = list(sent)
+    assert b"".join(runs) == expected and headers == {"Content-Length": str(len(expected))}
+    pieces = [b"ab", memoryview(b"c" * 10), b"", b"d" * 7, memoryview(b"e" * 30)]
+    assert [bytes(r) for r in _runs(pieces, 10)] == [b"ab" + b"c" * 10, b"d" * 7 + b"e" * 30]
+    assert list(_runs([], 10)) == []
+    big = memoryview(b"f" * 50)
+    assert list(_runs([big], 10)) == [big]  # a lone big piece is passed through, not copied
+
+
+def test_transport_sends_the_pieces_over_real_tls(tmp_path: Any) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a throwaway certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    handler = type("Handler", (_Recorder,), {"bodies": [], "answered": 0, "drop_after_first": False})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(str(cert), str(key))
+    srv.socket = server_ctx.wrap_socket(srv.socket, server_side=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    body, expected = _request_body(12)  # ~580 KB: more than one ~256 KiB run
+    assert len(list(_runs(body, 1 << 18))) == 3
+    tr = PooledTransport(ssl_context=ssl.create_default_context(cafile=str(cert)))
+    try:
+        url = f"https://127.0.0.1:{srv.server_address[1]}"
+        for _ in range(2):
+            assert tr.request("POST", url + "/x", {}, body, 10).status_code == 200
+    finally:
+        tr.close()
+        srv.shutdown()
+        srv.server_close()
+    assert handler.bodies == [expected, expected]

@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -77,9 +77,9 @@ class _HostPool:
 class PooledTransport:
     """Thread-safe: any thread may call :meth:`request`; idle connections are reused LIFO.
 
-    A :class:`~tinkerlite.codec.body.Body` is written piece by piece under its explicit Content-Length
-    (``http.client`` iterates it), never joined; a stale-connection resend or a 307/308 redirect
-    iterates the same pieces again.
+    A :class:`~tinkerlite.codec.body.Body` goes out under its explicit Content-Length without being
+    joined into one copy (``sendmsg`` on plain sockets; ~256 KiB runs over TLS, see :func:`_send`); a
+    stale-connection resend or a 307/308 redirect writes the same pieces again.
     """
 
     accepts_body_pieces = True  # callers hand other transports ``bytes`` (see TrainingClient._post_fwdbwd)
@@ -227,20 +227,20 @@ class PooledTransport:
 
 
 _IOV_BATCH = 512  # buffers per sendmsg call, well under Linux's IOV_MAX of 1024
+_TLS_BATCH = 1 << 18  # over TLS, pieces are written in runs of about this many bytes
 
 
 def _send(conn: http.client.HTTPConnection, method: str, target: str, hdrs: dict[str, str], body: Any) -> None:
     """Write one request. A pieces body on a plain socket goes out by ``sendmsg`` (scatter/gather, a few
-    system calls and no user-space copy); over TLS, or as bytes, ``http.client`` writes it (a pieces
-    body one piece at a time, as an iterable under the explicit Content-Length)."""
+    system calls and no user-space copy). TLS sockets have no ``sendmsg``: there the pieces are joined
+    into ~256 KiB runs, each encrypted by one ``sendall`` (one per piece costs ~1.3 ms more CPU for a
+    2.1 MB body; the runs stay small enough for the allocator to reuse). Bytes go through as they are."""
     sock = conn.sock
-    if (
-        body is None
-        or isinstance(body, (bytes, bytearray, memoryview))
-        or sock is None
-        or isinstance(sock, ssl.SSLSocket)
-    ):
+    if body is None or isinstance(body, (bytes, bytearray, memoryview)):
         conn.request(method, target, body=body, headers=hdrs)
+        return
+    if sock is None or isinstance(sock, ssl.SSLSocket):
+        conn.request(method, target, body=_runs(body, _TLS_BATCH), headers=hdrs)
         return
     conn.request(method, target, body=None, headers=hdrs)  # the headers only: Content-Length is set
     views = [memoryview(p).cast("B") for p in body]
@@ -255,6 +255,20 @@ def _send(conn: http.client.HTTPConnection, method: str, target: str, hdrs: dict
             else:  # a partial write: resume inside this piece
                 views[i] = views[i][sent:]
                 sent = 0
+
+
+def _runs(pieces: Iterable[Any], size: int) -> Iterator[Any]:
+    """The pieces in order, consecutive ones joined until a run reaches ``size`` bytes."""
+    run: list[Any] = []
+    n = 0
+    for piece in pieces:
+        run.append(piece)
+        n += piece.nbytes if isinstance(piece, memoryview) else len(piece)
+        if n >= size:
+            yield run[0] if len(run) == 1 else b"".join(run)
+            run, n = [], 0
+    if run:
+        yield run[0] if len(run) == 1 else b"".join(run)
 
 
 def _describe(e: BaseException) -> str:
