@@ -44,8 +44,9 @@ def hub_target_for_model(model_name: str, revision: str | None = None) -> HubTar
     name = model_name.split(":", 1)[0]
     if name.startswith(_TML_ONLY_PREFIXES):
         raise ValidationError(
-            f"{name!r} is tokenized by tml-renderers' built-in tables, which tinkerlite does not ship; "
-            "register a factory with register_tokenizer()",
+            f"{name!r} is tokenized by tml-renderers' built-in tables, not by a hub tokenizer.json: use "
+            "tinkerlite.tokenizer_utils.get_tokenizer (it serves Inkling's o200k_base_chat; Inkling-2-Small and "
+            "Kimi K3.1-Pro need tml-renderers>=0.4.1, not on PyPI) or register a factory with register_tokenizer()",
             field="model_name",
         )
     if name.startswith("meta-llama/Llama-3"):
