@@ -7,7 +7,6 @@ from collections.abc import Callable
 from ...renderers.base import Message
 from ...renderers.content import get_text_content
 from ...rl.message_env import EnvFromMessageEnv, MessageEnv, MessageStepResult
-from ...rl.types import Env
 from ._common import build_messages, extract_mcq_answer
 
 Grade = Callable[[str], tuple[bool, str]]
@@ -63,11 +62,22 @@ class MCQMessageEnv(GradedMessageEnv):
         return extracted == self.expected, extracted
 
 
-def wrap(renderer: object, msg_env: MessageEnv) -> Env:
-    """The token-level env (no penalty for parse failures or overflow: a benchmark scores 0 there)."""
+def wrap(
+    renderer: object,
+    msg_env: MessageEnv,
+    *,
+    terminate_on_parse_error: bool = True,
+    max_trajectory_tokens: int | None = None,
+    max_generation_tokens: int | None = None,
+) -> EnvFromMessageEnv:
+    """The token-level env (no penalty for parse failures or overflow: a benchmark scores 0 there).
+    Agentic harnesses keep going after a parse error and bound the trajectory and each generation."""
     return EnvFromMessageEnv(
         renderer=renderer,  # type: ignore[arg-type]
         message_env=msg_env,
         failed_parse_reward=0.0,
+        terminate_on_parse_error=terminate_on_parse_error,
+        max_trajectory_tokens=max_trajectory_tokens,
+        max_generation_tokens=max_generation_tokens,
         context_overflow_reward=0.0,
     )

@@ -33,6 +33,7 @@ from ...rl.types import Env
 from ...tool_use.tools import simple_tool_result
 from ...tool_use.types import ToolInput, ToolResult
 from ._common import DATA_DIR_ENV, make_example_id
+from ._single_turn import wrap
 from ._tau2_backend import ToolBackend, _check_actions, _convert_tau2_tools_to_openai
 from ._types import BenchmarkBuilder, BenchmarkConfig
 
@@ -314,14 +315,12 @@ class _Tau2BenchEnvFactory(Env):
             user_scenario=self.user_scenario,
             example_id=self.example_id,
         )
-        self._inner = EnvFromMessageEnv(
-            renderer=self.renderer,
-            message_env=msg_env,
-            failed_parse_reward=0.0,
+        self._inner = wrap(
+            self.renderer,
+            msg_env,
             terminate_on_parse_error=False,
             max_trajectory_tokens=self.max_trajectory_tokens,
             max_generation_tokens=self.max_generation_tokens,
-            context_overflow_reward=0.0,
         )
         return await self._inner.initial_observation()
 

@@ -28,6 +28,7 @@ from ...tool_use.agent_tool_message_env import AgentToolMessageEnv
 from ...tool_use.tools import simple_tool_result, tool
 from ...tool_use.types import ToolResult
 from ._common import SandboxMixin, get_sandbox_factory, limit_dataset, load_benchmark_dataset, make_example_id
+from ._single_turn import wrap
 from ._types import BenchmarkBuilder, BenchmarkConfig
 
 logger = logging.getLogger(__name__)
@@ -260,14 +261,12 @@ class _TerminalBenchEnvFactory(SandboxMixin, Env):
             max_turns=MAX_TURNS,
             reward_fn=_TerminalBenchReward(self.sandbox, self.test_script),
         )
-        self._inner = EnvFromMessageEnv(
-            renderer=self.renderer,
-            message_env=msg_env,
-            failed_parse_reward=0.0,
+        self._inner = wrap(
+            self.renderer,
+            msg_env,
             terminate_on_parse_error=False,
             max_trajectory_tokens=self.max_trajectory_tokens,
             max_generation_tokens=self.max_generation_tokens,
-            context_overflow_reward=0.0,
         )
         return await self._inner.initial_observation()
 
