@@ -47,12 +47,14 @@ def test_sync_loop_learns(url: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_async_loop_learns(url: str, tmp_path: Path) -> None:
     # importance_sampling learns this toy fastest; the async default, stable_reinforce, is covered (with
-    # more steps) in test_new_losses_loop.py.
+    # more steps) in test_new_losses_loop.py. Which policy version samples a group depends on the server's
+    # timing (as in the cookbook), so the take-off step varies from run to run: steps 4-9 in 37 runs with
+    # seeds 0-24, on a quiet and a loaded machine. 16 steps leave room past the latest; 12 failed once in CI.
     async_config = AsyncConfig(max_steps_off_policy=1, groups_per_batch=8, loss_fn="importance_sampling")
-    cfg = rl_config(url, tmp_path, n_batches=12, async_config=async_config)
+    cfg = rl_config(url, tmp_path, n_batches=16, async_config=async_config)
     out = run(cfg)
     rewards = out["reward_history"]
-    assert len(rewards) == 12 and rewards[0] < 0.1
+    assert len(rewards) == 16 and rewards[0] < 0.1
     assert sum(rewards[-3:]) / 3 > rewards[0] + 0.6, rewards
     rows = [r for r in metrics_rows(tmp_path) if "env/all/reward/total" in r]
     for r in rows:  # every trained group was sampled at most one step before its training step

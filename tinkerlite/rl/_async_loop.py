@@ -80,7 +80,11 @@ async def do_async_training(
         return coords
 
     ac = config.async_config
-    builders_queue: asyncio.Queue[EnvGroupBuilder | _Shutdown] = asyncio.Queue(maxsize=ac.groups_per_batch)
+    # Each builder travels with its ordinal in the dataset (batch index, position), which seeds its rollouts:
+    # which worker picks it up, and when, depends on the server's answer order, its seeds must not.
+    builders_queue: asyncio.Queue[tuple[int, EnvGroupBuilder] | _Shutdown] = asyncio.Queue(
+        maxsize=ac.groups_per_batch
+    )
     groups_queue: asyncio.Queue[WrappedTrajectoryGroup | _Shutdown | None] = asyncio.Queue()
     discarded_log = DiscardedWorkLog(cost_tracker, ml_logger)
     if hooks is not None:
@@ -112,27 +116,27 @@ async def do_async_training(
     slots = asyncio.Semaphore(num_slots)
     alive = _AsyncCounter(num_slots)
     workers_finished = asyncio.Event()
-    calls = [0]
 
     async def dataloader_loop() -> None:
         for i_batch in range(start_batch, end_batch):
-            for builder in dataset.get_batch(i_batch):
-                await builders_queue.put(builder)
+            batch = dataset.get_batch(i_batch)
+            for j, builder in enumerate(batch):
+                await builders_queue.put((i_batch * len(batch) + j, builder))
         logger.info("[dataloader_loop] No more data, shutting down trajectory group workers")
         for _ in range(num_slots):
             await builders_queue.put(_Shutdown())
 
     async def worker_loop() -> None:
         while True:
-            builder = await builders_queue.get()
-            if isinstance(builder, _Shutdown):
+            item = await builders_queue.get()
+            if isinstance(item, _Shutdown):
                 break
+            ordinal, builder = item
             await slots.acquire()
             client, step = sampling_client, sampling_client_step  # read together: the group's policy version
-            calls[0] += 1
             t0 = time.monotonic()
             async with trace.scope_span("trajectory_group_worker"):
-                group = await _rollout_one(hooks, config, client, step, builder, 1 + calls[0], strategy, False)
+                group = await _rollout_one(hooks, config, client, step, builder, 1 + ordinal, strategy, False)
             group = drop_constant_reward_group(group, config, cost_tracker, discarded_log, step)
             if error_counter is not None and hooks is None:
                 error_counter.ingest(group)
