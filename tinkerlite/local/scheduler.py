@@ -31,7 +31,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from . import auth
+from . import auth, parallel
 from .futures import FutureState, FutureStore
 from .limits import LimitError
 
@@ -329,13 +329,16 @@ class Scheduler:
             if item is None:
                 return
             if others and batch is not None:
-                self._run_batch([item, *others], batch[1])
+                with parallel.working():
+                    self._run_batch([item, *others], batch[1])
                 continue
             lane, fut, job, ctx, _ = item
             try:
                 if self._closed:
                     raise OpError("the server is shutting down", "server")
-                self.futures.resolve(fut, ctx.run(job))
+                with parallel.working():
+                    result = ctx.run(job)
+                self.futures.resolve(fut, result)
             except Exception as e:
                 self._fail(fut, e)
             finally:

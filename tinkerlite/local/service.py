@@ -103,6 +103,7 @@ class LocalService:
         snap.params = {k: v.copy() for k, v in model.params.items()}
         snap.grads = {}
         snap.optimizer = None
+        snap.frozen_for_sampling = True  # nothing writes it: decoding may keep its merged weights
         return snap
 
     def _evict_stale(self) -> None:
@@ -454,6 +455,7 @@ class LocalService:
         if hit is not None:
             return hit.model
         model = self._new_model(spec, None)
+        model.frozen_for_sampling = True  # sampled only, never trained
         with self._lock:
             self._base_samplers.setdefault(spec.name, Sampler(spec.name, spec, model))
             return self._base_samplers[spec.name].model

@@ -15,6 +15,10 @@ reads it):
 * The unembedding adapter's gradients come straight from ``exp``: one product ``exp @ [W_eff | Bᵀ]`` gives
   both ``d hidden`` and ``d logits @ Bᵀ`` (hence ``dA``), and ``dB = (s·c·hA)ᵀ @ exp`` plus the targets'
   columns. No ``[d, V]`` gradient of the merged matrix is formed or multiplied back through the adapter.
+
+A vocabulary of at least :data:`~.parallel.SPLIT_MIN_COLUMNS` ids is worked in two fixed column spans, run on
+two cores where there are two (:mod:`.parallel`): the products, the row max, ``exp`` and the row sums per span,
+the spans' partial sums added in span order. Results depend on the shape only, not on the core count.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 from tinkerlite._optional import require
+
+from .parallel import run_spans, spans
 
 np = require("numpy", "the local server's model", extra="local")
 
@@ -92,19 +98,32 @@ class UnembedHead:
 
     def logits(self, h: Array) -> Array:
         """Logits of the rows ``h`` [n, d] in the buffer, shifted by their row max only where needed."""
-        s = np.matmul(h, self.w.T, out=self.buf[: h.shape[0]])
-        m = np.max(s, axis=1, keepdims=True)
+        s = self.buf[: h.shape[0]]
+        parts = spans(self.vocab)
+
+        def product(sl: slice) -> Array:
+            np.matmul(h, self.w[sl].T, out=s[:, sl])
+            return np.max(s[:, sl], axis=1, keepdims=True)
+
+        maxes = run_spans(product, parts)
+        m = maxes[0] if len(maxes) == 1 else np.maximum(*maxes)
         if m.size and not (-_SAFE <= float(m.min()) and float(m.max()) <= _SAFE):
-            s -= m
+            run_spans(lambda sl: np.subtract(s[:, sl], m, out=s[:, sl]), parts)
         return s
 
     @staticmethod
     def normalise(s: Array, targets: Array) -> tuple[Array, Array, Array]:
         """From :meth:`logits`' ``s``: ``(log-probs of targets [n, K], exp(s) (in place), Σ exp [n, 1])``."""
         picked = np.take_along_axis(s, targets, axis=1)
-        e = np.exp(s, out=s)
-        z = np.sum(e, axis=1, keepdims=True)
-        return picked - np.log(z), e, z
+
+        def exp_sum(sl: slice) -> Array:
+            part = s[:, sl]
+            np.exp(part, out=part)
+            return np.sum(part, axis=1, keepdims=True)
+
+        sums = run_spans(exp_sum, spans(s.shape[1]))
+        z = sums[0] if len(sums) == 1 else sums[0] + sums[1]
+        return picked - np.log(z), s, z
 
     def forward(self, h: Array, targets: Array) -> tuple[Array, Array, Array]:
         """Target log-probs of the rows ``h``, plus ``exp`` and its row sums for :meth:`backward`."""
@@ -120,14 +139,17 @@ class UnembedHead:
         g = np.asarray(g, dtype=e.dtype)
         c = -np.sum(g, axis=1, keepdims=True) / z  # d logits = sparse(g) + c·exp
         gathered = self.wback[targets]  # [n, K, cols]: the targets' rows of the columns read below
-        out = c * (e @ self.wback) + np.einsum("nk,nkc->nc", g, gathered)
+        parts = spans(self.vocab)
+        dense = run_spans(lambda sl: e[:, sl] @ self.wback[sl], parts)
+        out = c * (dense[0] if len(dense) == 1 else dense[0] + dense[1]) + np.einsum("nk,nkc->nc", g, gathered)
         d_h = out[:, : self.d] if self.need_dh else None
         if self.train:
             model, scale = self.model, self.model.scale
             q = out[:, -self.b.shape[0] :]  # d logits @ B^T  [n, r]
             model.grads["unembed.lora_A"] += scale * (h.T @ q)
             ha = h @ self.a  # [n, r]
-            np.matmul((scale * c * ha).T, e, out=self.db)
+            left = (scale * c * ha).T
+            run_spans(lambda sl: np.matmul(left, e[:, sl], out=self.db[:, sl]), parts)
             grad_b = model.grads["unembed.lora_B"]
             grad_b += self.db
             cols = (scale * g[:, :, None] * ha[:, None, :]).reshape(-1, ha.shape[1])
