@@ -80,7 +80,7 @@ _serve({"autograd only": autograd_only, "lists in/out": lists_in_out}, {"loss": 
 """
 
 
-def make_inputs(n_pairs: int, n_tokens: int, seed: int = 0) -> dict[str, Any]:
+def make_inputs(n_pairs: int, n_tokens: int, seed: int = 0, fractional: bool = False) -> dict[str, Any]:
     rng = random.Random(seed)
     lps, refs, ws = [], [], []
     for _ in range(2 * n_pairs):
@@ -88,7 +88,12 @@ def make_inputs(n_pairs: int, n_tokens: int, seed: int = 0) -> dict[str, Any]:
         lp = [-rng.expovariate(1.0) for _ in range(n_tokens)]
         lps.append(lp)
         refs.append([x + rng.gauss(0, 0.05) for x in lp])
-        ws.append([0.0] * prompt + [1.0] * (n_tokens - prompt))
+        # A prompt mask (what DPO datums carry), or with --fractional per-token weights in (0, 1]
+        # (the pure backend's general path, no prompt-mask shortcut).
+        ws.append(
+            [0.0] * prompt
+            + ([rng.uniform(0.1, 1.0) for _ in range(n_tokens - prompt)] if fractional else [1.0] * (n_tokens - prompt))
+        )
     return {"beta": 0.1, "logprobs": lps, "refs": refs, "weights": ws}
 
 
@@ -110,8 +115,9 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-official", action="store_true")
+    ap.add_argument("--fractional", action="store_true", help="weights in (0, 1] instead of a 0/1 prompt mask")
     args = ap.parse_args()
-    inputs = make_inputs(args.pairs, args.tokens)
+    inputs = make_inputs(args.pairs, args.tokens, fractional=args.fractional)
     n = len(inputs["logprobs"])
     data = [
         Datum(

@@ -7,6 +7,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinkerlite.errors import ValidationError
 from tinkerlite.preference.dpo_loss import dpo_loss_and_grads, make_dpo_loss_fn, split_pairs
@@ -155,3 +157,67 @@ def test_bad_shapes_are_named() -> None:
         dpo_loss_and_grads([], [], [], [], [], [], 0.1)
     with pytest.raises(ValidationError, match="dpo_beta"):
         dpo_loss_and_grads([[-1.0]], [[-1.0]], [[-1.0]], [[-1.0]], [[1.0]], [[1.0]], 0.0)
+
+
+_MASK_LP = st.one_of(
+    st.floats(min_value=-30.0, max_value=0.0),
+    st.sampled_from([0.0, -0.0, -math.inf, math.nan, -1, -3]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
+    sizes=st.lists(st.tuples(st.integers(1, 40), st.integers(0, 40)), min_size=2, max_size=6),
+    zero=st.sampled_from([0.0, 0, -0.0, 0.5]),
+    one=st.sampled_from([1.0, 1, 2.0]),
+)
+def test_prompt_mask_shortcut_is_bit_identical(
+    data: Any, sizes: list[tuple[int, int]], zero: float, one: float
+) -> None:
+    """Weights of k zeros then ones take C-level shortcuts on the pure backend; every result must be the
+    general arithmetic's bits (NaN where a non-finite log-prob sits under a zero weight, signed zeros)."""
+    from tinkerlite.backend import get_backend, set_backend
+    from tinkerlite.preference import dpo_loss as mod
+
+    if len(sizes) % 2:
+        sizes = sizes[:-1]
+    lps, refs, ws = [], [], []
+    for n, k in sizes:
+        k = min(k, n)
+        lps.append(data.draw(st.lists(_MASK_LP, min_size=n, max_size=n)))
+        refs.append(data.draw(st.lists(_MASK_LP, min_size=n, max_size=n)))
+        ws.append([zero] * k + [one] * (n - k))
+    args = (lps[0::2], lps[1::2], refs[0::2], refs[1::2], ws[0::2], ws[1::2], 0.1)
+
+    def bits(res: Any) -> Any:
+        def f(x: float) -> str:
+            return "nan" if math.isnan(x) else x.hex()
+
+        return (
+            f(res.loss),
+            {k: f(v) for k, v in res.metrics.items()},
+            [[f(x) for x in g] for g in res.chosen_grads + res.rejected_grads],
+        )
+
+    before = get_backend().name
+    set_backend("pure")
+    try:
+        fast = bits(dpo_loss_and_grads(*args))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(mod, "_mask_start", lambda w: None)
+            general = bits(dpo_loss_and_grads(*args))
+    finally:
+        set_backend(before)
+    assert fast == general
+
+
+def test_prompt_mask_shortcut_is_taken() -> None:
+    from tinkerlite.preference.dpo_loss import _mask_start
+
+    assert _mask_start([0.0, 0.0, 1.0, 1.0]) == 2
+    assert _mask_start([1.0, 1.0]) == 0
+    assert _mask_start([0.0, 1.0, 0.0]) is None  # not a suffix of ones
+    assert _mask_start([0.0, 0.5]) is None
+    assert _mask_start([-0.0, 1.0]) is None  # a negative zero keeps the general path's signs
+    assert _mask_start([0.0, 0.0]) is None

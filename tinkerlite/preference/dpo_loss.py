@@ -14,8 +14,11 @@ loss and an exactly-zero or exactly-β/B gradient instead of NaN.
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from ..backend import get_backend
@@ -36,7 +39,7 @@ def _vec(x: Any) -> Any:
     b = get_backend()
     if isinstance(x, TensorData):
         x = x.dense_flat()  # array('f'): numpy reads it through the buffer protocol, pure via list()
-        return b.asarray(x) if b.name != "pure" else list(x)
+        return b.asarray(x) if b.name != "pure" else x.tolist()
     if b.name == "pure":
         # A list is used as it is (the sums accept ints and floats alike; anything else fails in _dot with
         # the field named): converting every log-prob first was a fifth of a pure DPO step.
@@ -53,10 +56,13 @@ def _dot(b: Any, a: Any, w: Any, where: str) -> float:
         raise ValidationError("must hold numbers", field=where) from None
 
 
-def _scaled(b: Any, w: Any, c: float) -> list[float]:
-    """``w · c`` as a list (the gradient of one datum); the pure backend's hot path in one comprehension."""
+def _scaled(b: Any, w: Any, c: float, k: int | None = None) -> list[float]:
+    """``w · c`` as a list (the gradient of one datum); on the pure backend one C-level ``map`` (0.7x the
+    time of a comprehension), or for prompt-mask weights (:func:`_mask_start`) two list repeats."""
     if b.name == "pure":
-        return [x * c for x in w]
+        if k is not None:
+            return [0.0 * c] * k + [c] * (len(w) - k)
+        return list(map(operator.mul, w, repeat(c)))
     return b.tolist(b.mul(w, c))  # type: ignore[no-any-return]
 
 
@@ -69,7 +75,40 @@ def sequence_logprob(logprobs: Any, weights: Any, where: str = "logprobs") -> fl
     return _dot(b, lp, w, where)
 
 
-def _log_ratios(logprobs: Sequence[Any], refs: Sequence[Any], weights: Sequence[Any], side: str) -> list[float]:
+def _mask_start(w: Any) -> int | None:
+    """``k`` when the pure backend's weights ``w`` are ``k`` zeros then ones (a prompt mask, what DPO datums
+    carry), else None. On such weights the sums and gradients below take C-level shortcuts, bit for bit
+    the general arithmetic's: ``lp·1 = lp`` and ``+ lp·0`` never changes a sum started at +0.0."""
+    if type(w) is not list or not w or w[-1] != 1.0:  # the cheap refusal first
+        return None
+    n = len(w)
+    try:
+        k = w.index(1.0)
+    except ValueError:
+        return None
+    if w.count(1.0) != n - k or w[:k].count(0.0) != k:
+        return None
+    if any(math.copysign(1.0, x) < 0 for x in w[:k]):  # -0.0 weights: keep the general path's signs
+        return None
+    return k
+
+
+def _masked_dot(lp: Any, k: int) -> float | None:
+    """``Σ lp·w`` for prompt-mask weights starting at ``k``; None where the general sum must run (a
+    non-finite log-prob under a zero weight gives NaN there, as in the cookbook)."""
+    if type(lp) is not list:
+        return None
+    try:
+        if k and not math.isfinite(sum(lp[:k], 0.0)):
+            return None
+        return float(sum(lp[k:], 0.0))
+    except TypeError:  # not numbers: the general path names the field
+        return None
+
+
+def _log_ratios(
+    logprobs: Sequence[Any], refs: Sequence[Any], weights: Sequence[Any], side: str, masks: Sequence[int | None]
+) -> list[float]:
     """``Σ w·lp − Σ w·ref`` per sequence (the weights already converted)."""
     b = get_backend()
     out = []
@@ -80,7 +119,11 @@ def _log_ratios(logprobs: Sequence[Any], refs: Sequence[Any], weights: Sequence[
             raise ValidationError(
                 f"{b.length(lp_v)} logprobs, {b.length(ref_v)} reference logprobs, {n} weights", field=f"{side}[{i}]"
             )
-        out.append(_dot(b, lp_v, w, f"{side}[{i}]") - _dot(b, ref_v, w, f"{side}[{i}]"))
+        k = masks[i]
+        fast = (_masked_dot(lp_v, k), _masked_dot(ref_v, k)) if k is not None else (None, None)
+        a = fast[0] if fast[0] is not None else _dot(b, lp_v, w, f"{side}[{i}]")
+        r = fast[1] if fast[1] is not None else _dot(b, ref_v, w, f"{side}[{i}]")
+        out.append(a - r)
     return out
 
 
@@ -113,11 +156,14 @@ def dpo_loss_and_grads(
     b = get_backend()
     wc = [_vec(w) for w in chosen_weights]
     wr = [_vec(w) for w in rejected_weights]
-    delta_c = _log_ratios(chosen_logprobs, chosen_ref_logprobs, wc, "chosen")
-    delta_r = _log_ratios(rejected_logprobs, rejected_ref_logprobs, wr, "rejected")
+    pure = b.name == "pure"
+    mc = [_mask_start(w) if pure else None for w in wc]
+    mr = [_mask_start(w) if pure else None for w in wr]
+    delta_c = _log_ratios(chosen_logprobs, chosen_ref_logprobs, wc, "chosen", mc)
+    delta_r = _log_ratios(rejected_logprobs, rejected_ref_logprobs, wr, "rejected", mr)
     metrics, coef = _pair_terms(delta_c, delta_r, beta)
-    chosen_grads = [_scaled(b, w, -c) for w, c in zip(wc, coef, strict=True)]
-    rejected_grads = [_scaled(b, w, c) for w, c in zip(wr, coef, strict=True)]
+    chosen_grads = [_scaled(b, w, -c, k) for w, c, k in zip(wc, coef, mc, strict=True)]
+    rejected_grads = [_scaled(b, w, c, k) for w, c, k in zip(wr, coef, mr, strict=True)]
     return DPOLossResult(metrics["dpo_loss"], metrics, chosen_grads, rejected_grads)
 
 
