@@ -100,12 +100,13 @@ def _view(body: bytes | bytearray | memoryview) -> memoryview:
 class _Field:
     """One BatchedTensor of one record, split into per-datum flat arrays."""
 
-    __slots__ = ("arrays", "public", "trailing")
+    __slots__ = ("arrays", "public", "trailing", "trailing_elems")
 
     def __init__(self, arrays: list[array], public: str, trailing: list[int]) -> None:  # type: ignore[type-arg]
         self.arrays = arrays
         self.public = public
         self.trailing = trailing
+        self.trailing_elems = math.prod(trailing)
 
 
 def _decode_batched_tensor(view: memoryview, what: str) -> _Field:
@@ -222,20 +223,25 @@ def decode_forward_backward_output(body: bytes | bytearray | memoryview) -> Forw
             raise ProtocolError(f"field {name!r} has {len(items)} datums but the output declares {total}")
 
     outputs: list[dict[str, TensorData]] = []
+    adopt = TensorData._adopt_dense
+    columns = list(per_name.items())
     for i in range(total):
         datum: dict[str, TensorData] = {}
-        for name, items in per_name.items():
+        for name, items in columns:
             arr, f = items[i]
-            trailing_elems = math.prod(f.trailing)
-            if trailing_elems:
-                leading, rest = divmod(len(arr), trailing_elems)
-                if rest:
-                    raise ProtocolError(
-                        f"datum {i} field {name!r}: {len(arr)} values do not fill trailing shape {f.trailing}"
-                    )
-            else:
-                leading = 0
-            datum[name] = build(f"datum {i} field {name!r}", TensorData, arr, f.public, [leading, *f.trailing])
+            per_row = f.trailing_elems
+            if not per_row:
+                datum[name] = build(f"datum {i} field {name!r}", TensorData, arr, f.public, [0, *f.trailing])
+                continue
+            leading, rest = divmod(len(arr), per_row)
+            if rest:
+                raise ProtocolError(
+                    f"datum {i} field {name!r}: {len(arr)} values do not fill trailing shape {f.trailing}"
+                )
+            try:  # the array is fresh from this decoder, in the field's own typecode: adopted, not copied
+                datum[name] = adopt(arr, f.public, [leading, *f.trailing])  # type: ignore[arg-type]
+            except ValidationError as exc:
+                raise ProtocolError(f"datum {i} field {name!r}: {exc}") from exc
         outputs.append(datum)
     return ForwardBackwardOutput(output_type.rsplit(":", 1)[-1], outputs, metrics)
 

@@ -174,6 +174,21 @@ class TensorData:
         object.__setattr__(self, "sparse_col_indices", col)
         object.__setattr__(self, "_flat", flat)
 
+    @classmethod
+    def _adopt_dense(cls, flat: array, dtype: TensorDtype, shape: list[int]) -> TensorData:  # type: ignore[type-arg]
+        """A dense tensor over ``flat`` as it is, unchecked and uncopied: for decoders that built ``flat``
+        in ``dtype``'s typecode and checked that ``shape`` holds exactly its values (half of decoding a
+        forward_backward output was re-validating what the decoder had just produced)."""
+        if flat.typecode != _TYPECODES[dtype] or prod(shape) != len(flat):
+            raise ValidationError(f"shape {shape} / typecode {flat.typecode!r} do not fit {dtype}", field="TensorData")
+        self = object.__new__(cls)
+        object.__setattr__(self, "dtype", dtype)
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "sparse_crow_indices", None)
+        object.__setattr__(self, "sparse_col_indices", None)
+        object.__setattr__(self, "_flat", flat)
+        return self
+
     # immutability ---------------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"TensorData is immutable (tried to set {name!r})")
