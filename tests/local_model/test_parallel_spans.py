@@ -6,7 +6,9 @@ The split threshold is lowered so the 19-id test model is split; the real one is
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -131,3 +133,23 @@ def test_decode_weights_cached_only_for_frozen_snapshots() -> None:
         m.frozen_for_sampling = True  # type: ignore[attr-defined]
         decode.decode_weights(m)
     assert len(decode._cache) <= decode._CACHED
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_spans_still_run_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    assert parallel.run_spans(lambda sl: sl.stop, [slice(0, 1), slice(1, 2)]) == [1, 2]  # the pool exists
+    pid = os.fork()
+    if pid == 0:  # the child: a span must run (an inherited pool without threads would hang here)
+        ok = parallel.run_spans(lambda sl: sl.stop, [slice(0, 1), slice(1, 2)]) == [1, 2]
+        os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("a span never ran in the forked child")

@@ -32,6 +32,17 @@ _busy = 0  # compute threads at work: scheduler jobs inside working(), plus span
 _busy_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    # A forked child has none of the parent's pool threads: a pool inherited as it is would queue spans
+    # that never run. Start over (the locks too: another thread may have held one at the fork).
+    global _pool, _pool_lock, _busy, _busy_lock
+    _pool, _pool_lock, _busy, _busy_lock = None, threading.Lock(), 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
