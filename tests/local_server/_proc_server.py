@@ -50,19 +50,47 @@ def server_process(workers: int = 2, root: Path = ROOT) -> Iterator[tuple[str, i
                 proc.wait(timeout=30)
 
 
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (the server's sampling workers)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pid:
+            try:
+                if int(_stat(int(entry))[1]) == pid:  # ppid is the second field after the command
+                    out.append(int(entry))
+            except OSError:
+                continue
+    return out
+
+
 def rss_mib(pid: int) -> tuple[float, float]:
-    """``(VmRSS, VmHWM)`` of ``pid`` in MiB: the resident set now and its peak so far."""
-    fields = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
+    """``(VmRSS, VmHWM)`` in MiB of ``pid`` plus its live children: the resident set now and its peak."""
+    rss = peak = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key == "VmRSS":
+                        rss += int(value.split()[0]) / 1024
+                    elif key == "VmHWM":
+                        peak += int(value.split()[0]) / 1024
+        except OSError:
+            continue
+    return rss, peak
 
 
 def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` so far (from ``/proc/<pid>/stat``)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        parts = f.read().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of ``pid``, its live children and its waited-for exited ones."""
+    ticks = sum(int(x) for x in _stat(pid)[11:15])  # utime, stime, cutime, cstime
+    for child in children(pid):
+        try:
+            ticks += sum(int(x) for x in _stat(child)[11:13])
+        except OSError:
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")

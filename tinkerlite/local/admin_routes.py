@@ -20,6 +20,7 @@ AUDIT_EVENT_TYPES = ("all", "checkpoints", "projects", "teams", "organizations")
 
 def add_routes(router: Router) -> None:
     """Register ``audit``, ``billing/usage/events`` and ``billing/usage/checkpoints/current``."""
+
     def audit(req: Request, m: re.Match[str]) -> Response:
         kind = req.query.get("event_type", "all")
         if kind not in AUDIT_EVENT_TYPES:

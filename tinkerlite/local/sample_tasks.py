@@ -65,10 +65,10 @@ class SampleTask:
 
 def run_sample_tasks(tasks: Sequence[Callable[[], object]]) -> list[object]:
     """Run sampling tasks of one model together: a response, or the exception, per task."""
-    from . import sampling
+    from .sample_procs import pool
 
     typed = [t for t in tasks if isinstance(t, SampleTask)]
     if len(typed) != len(tasks):
         raise TypeError("run_sample_tasks takes SampleTask jobs only")
-    results = sampling.sample_group(typed[0].model, [t.request() for t in typed])
+    results = pool().sample_group(typed[0].model, [t.request() for t in typed])
     return [r if isinstance(r, Exception) else t.respond(r) for t, r in zip(typed, results, strict=True)]

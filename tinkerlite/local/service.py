@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -104,6 +105,7 @@ class LocalService:
         snap.grads = {}
         snap.optimizer = None
         snap.frozen_for_sampling = True  # nothing writes it: decoding may keep its merged weights
+        snap.sampling_key = uuid.uuid4().hex  # names it to sampling worker processes (sample_procs)
         return snap
 
     def _evict_stale(self) -> None:
@@ -456,6 +458,7 @@ class LocalService:
             return hit.model
         model = self._new_model(spec, None)
         model.frozen_for_sampling = True  # sampled only, never trained
+        model.sampling_key = uuid.uuid4().hex
         with self._lock:
             self._base_samplers.setdefault(spec.name, Sampler(spec.name, spec, model))
             return self._base_samplers[spec.name].model

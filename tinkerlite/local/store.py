@@ -183,8 +183,10 @@ class Store:
         if self.get_checkpoint(run_id, kind, name) is None:
             raise OpError(f"checkpoint tinker://{run_id}/{kind}/{name} not found")
         if kind not in LOADABLE_KINDS:
-            raise OpError(f"tinker://{run_id}/{kind}/{name} holds exported files, not loadable weights; "
-                          "load a weights/ or sampler_weights/ checkpoint instead")
+            raise OpError(
+                f"tinker://{run_id}/{kind}/{name} holds exported files, not loadable weights; "
+                "load a weights/ or sampler_weights/ checkpoint instead"
+            )
         base = self._ckpt_base(run_id, kind, name)
         try:
             return checkpoint_format.loads(base.with_suffix(".npz").read_bytes())
