@@ -3,8 +3,10 @@
 
 Each contender is a ``tinkerlite serve`` subprocess (its own interpreter: clients do not share its GIL).
 Rounds are interleaved — for every repetition, every contender runs 1 client then 4 clients — and the
-medians are reported, with the server's CPU seconds (``/proc/<pid>/stat``) next to wall time, and its RSS
-at idle and under load. Workloads, each client on its own model or sampler:
+medians are reported, with the server's CPU seconds (``/proc/<pid>/stat``, its sampling worker processes
+included) next to wall time, and its RSS (the workers' included) at idle and under load. Each round's
+clients first send one request each, all at once (what the server sets up once is not timed), then 12
+(tiny-chat) or 3 (151k) requests each, one after another. Workloads, each client on its own model or sampler:
 
 * ``tinkerlite/tiny-chat`` forward_backward, 8 × 256-token datums per request, and sampling, 8 samples × 64
   new tokens per request;
@@ -54,8 +56,9 @@ def batch(n: int, length: int, vocab_hi: int) -> list[Datum]:
 class Workload:
     """One kind of request, run by ``n`` concurrent clients for ``reps`` requests each."""
 
-    def __init__(self, name: str, base: str, kind: str, size: tuple[int, int], vocab_hi: int) -> None:
+    def __init__(self, name: str, base: str, kind: str, size: tuple[int, int], vocab_hi: int, reps: int = 1) -> None:
         self.name, self.base, self.kind, self.size, self.vocab_hi = name, base, kind, size, vocab_hi
+        self.reps = reps  # requests per client per round, times the --quick/default count
 
     def client(self, url: str, k: int) -> Callable[[int], int]:
         """Set up client ``k`` and return ``step(i) -> tokens processed``."""
@@ -83,8 +86,13 @@ class Workload:
     def run(self, url: str, pid: int, clients: int, reps: int) -> tuple[float, float]:
         """``(tokens per wall second, server CPU milliseconds per 1000 tokens)`` for one round."""
         steps = [self.client(url, k) for k in range(clients)]
-        for s in steps:
-            s(0)  # warm: first request pays model creation and caches
+        # Warm, all clients at once: first requests pay model creation and caches, and concurrent ones
+        # start what a server starts once under concurrency (its sampling worker processes).
+        warm = [threading.Thread(target=s, args=(0,)) for s in steps]
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join()
         counts = [0] * clients
 
         def worker(k: int) -> None:
@@ -123,8 +131,8 @@ def main() -> int:
     rounds, reps = (2, 2) if args.quick else (3, 3)
     rounds = args.rounds or rounds
     workloads = [
-        Workload("tiny fwd/bwd 8x256", BASE, "fwdbwd", (8, 256), 250),
-        Workload("tiny sampling 8x64", BASE, "sample", (8, 64), 250),
+        Workload("tiny fwd/bwd 8x256", BASE, "fwdbwd", (8, 256), 250, reps=4),
+        Workload("tiny sampling 8x64", BASE, "sample", (8, 64), 250, reps=4),
     ]
     if not args.no_large:
         workloads += [
@@ -145,7 +153,7 @@ def main() -> int:
             for _ in range(rounds):
                 for name, (url, pid) in contenders.items():
                     for clients in (1, 4):
-                        results.setdefault((w.name, name, clients), []).append(w.run(url, pid, clients, reps))
+                        results.setdefault((w.name, name, clients), []).append(w.run(url, pid, clients, reps * w.reps))
             for name in contenders:
                 med = {n: statistics.median(r[0] for r in results[(w.name, name, n)]) for n in (1, 4)}
                 cpu = {n: statistics.median(r[1] for r in results[(w.name, name, n)]) for n in (1, 4)}
