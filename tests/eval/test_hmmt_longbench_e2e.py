@@ -52,7 +52,10 @@ def test_hmmt_and_longbench_on_the_bundled_rows(tmp_path: Path, monkeypatch: pyt
         data = [conversation_to_datum(c, renderer, max_length=512) for c in _answers(renderer, config)]
         for _ in range(80):
             trainer.forward_backward(data, loss_fn="cross_entropy")
-            trainer.optim_step(AdamParams(learning_rate=2e-2)).result()
+            # 1e-2, not 2e-2: at 2e-2 the loss oscillates (0.95 -> 2.1 -> 0.92 over the last 40 steps on an
+            # AMD EPYC), and whether step 80 lands where the model has learned to stop ("\n\nUser:") then
+            # depends on the CPU's BLAS rounding; 1e-2 converges (loss 0.013) and scores 1.0 / 0.75.
+            trainer.optim_step(AdamParams(learning_rate=1e-2)).result()
         save_dir = str(tmp_path / "a")
         after = asyncio.run(run_benchmarks(NAMES, trainer.save_weights_and_get_sampling_client().result(), renderer,
                                            replace(config, save_dir=save_dir)))
