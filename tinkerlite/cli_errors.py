@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +77,10 @@ def report_errors(prog: str, body: Callable[[], int], on_interrupt: Callable[[],
         except KeyboardInterrupt:
             print(f"{prog}: interrupted", file=sys.stderr)
             raise
+    # Work a Ctrl-C abandons (requests submitted to the client's loop that never ran) is collected as
+    # "coroutine ... was never awaited", possibly while the interrupt unwinds, before any except clause:
+    # expected after Ctrl-C and not actionable, it would break the one-line report. --debug keeps it.
+    warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning)
     try:
         return body()
     except KeyboardInterrupt:
